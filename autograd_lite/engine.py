@@ -1,0 +1,209 @@
+r"""The reverse-mode engine: graph nodes, topological order, and the backward walk.
+
+Every recorded operation is an :class:`Op` instance, and that instance *is* the graph node: it
+keeps the tensors it was applied to (``inputs``), the plain values its forward saw (``xs``) and
+the array it produced (``out``). The backward walk visits nodes in reverse topological order,
+keeps the gradient flowing into each node in a dictionary local to the call, and asks each node
+for its vector-Jacobian product
+
+.. math:: \bar{x}_k = \bar{o} \cdot \frac{\partial o}{\partial x_k},
+
+summing contributions where a value is used more than once. Broadcasting is undone in exactly
+one place, :func:`sum_to_shape`.
+
+The engine never imports the Tensor class: it works with any object that has ``data``,
+``requires_grad``, ``grad``, ``_node`` and ``_hooks``, and builds new tensors through the
+class methods ``_wrap(array)`` and ``_from_node(array, node)`` of the root's class.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from . import _grad_mode
+
+__all__ = ["Op", "sum_to_shape", "topological_order", "walk_backward"]
+
+RELEASED_MESSAGE = (
+    "backward: the graph behind this tensor was already released by an earlier backward(); "
+    "pass retain_graph=True to that earlier backward() to backpropagate through it again"
+)
+
+
+class Op:
+    r"""One recorded operation: its forward, its gradient rule, and its place in the graph.
+
+    Subclasses implement ``forward(*xs)`` on plain NumPy values and ``backward(grad, out, *xs)``
+    returning one gradient (or ``None``) per input. The rule is written once, in operations that
+    work both on arrays (the fast first-order walk) and on Tensors (``create_graph=True``, when
+    ``grad``, ``out`` and ``xs`` are Tensors and the rule itself is recorded). Parameters such as
+    an axis live in ``__slots__`` fields and show in ``repr``.
+    """
+
+    __slots__ = ("inputs", "xs", "out", "needs", "hooks", "trace")
+
+    inputs: tuple[Any, ...] | None
+    xs: tuple[Any, ...] | None
+    out: Any
+    needs: tuple[bool, ...]
+    hooks: list[Callable[[Any], Any]] | None
+    trace: Any
+
+    def forward(self, *xs: Any) -> np.ndarray:
+        raise NotImplementedError
+
+    def backward(self, grad: Any, out: Any, *xs: Any) -> Sequence[Any]:
+        raise NotImplementedError
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    def params(self) -> dict[str, Any]:
+        """The op's parameters (fields declared by subclasses), for display."""
+        fields = {}
+        for cls in type(self).__mro__:
+            if cls is Op:
+                break
+            for slot in cls.__dict__.get("__slots__", ()):
+                fields[slot] = getattr(self, slot, None)
+        return fields
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.params().items())
+        return f"{self.name}({args})"
+
+    def release(self) -> None:
+        """Drop what the backward walk needed, so arrays are freed by reference counting."""
+        self.inputs = None
+        self.xs = None
+        self.out = None
+
+
+def sum_to_shape(grad: Any, shape: tuple[int, ...]) -> Any:
+    """Undo NumPy broadcasting: sum ``grad`` over the axes that broadcasting added or stretched.
+
+    Works on arrays and on Tensors alike (it uses only ``.shape``, ``.sum`` and ``.reshape``).
+    """
+    gshape = grad.shape
+    if gshape == shape:
+        return grad
+    lead = len(gshape) - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        i + lead for i, n in enumerate(shape) if n == 1 and gshape[i + lead] != 1
+    )
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    return grad.reshape(shape)
+
+
+def topological_order(root: Op) -> list[Op]:
+    """Nodes reachable from ``root``, every node after all nodes it depends on (no recursion).
+
+    Raises ``RuntimeError`` mentioning ``retain_graph`` if any node was already released.
+    """
+    order: list[Op] = []
+    seen = {id(root)}
+    stack: list[tuple[Op, bool]] = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        inputs = node.inputs
+        if inputs is None:
+            raise RuntimeError(RELEASED_MESSAGE)
+        stack.append((node, True))
+        for x, need in zip(inputs, node.needs):
+            if need:
+                child = x._node
+                if child is not None and id(child) not in seen:
+                    seen.add(id(child))
+                    stack.append((child, False))
+    return order
+
+
+def _run_hooks(hooks: list[Callable[[Any], Any]], grad: Any, cls: Any, create_graph: bool) -> Any:
+    for hook in hooks:
+        replaced = hook(grad if create_graph else cls._wrap(grad))
+        if replaced is not None:
+            grad = cls._as_tensor(replaced) if create_graph else cls._as_array(replaced)
+    return grad
+
+
+def walk_backward(
+    root: Any,
+    grad: Any,
+    *,
+    retain_graph: bool,
+    create_graph: bool,
+    on_step: Callable[[Op, Any, Sequence[Any]], None] | None = None,
+) -> list[tuple[Any, Any]]:
+    """Backpropagate ``grad`` from ``root``; return ``[(leaf, total gradient), ...]``.
+
+    Nothing is written to ``.grad`` here; :meth:`Tensor.backward` and :func:`grad` decide what
+    to do with the leaves' totals. With ``create_graph`` the gradients are Tensors and every
+    rule is recorded; otherwise they are arrays. Unless ``retain_graph``, each node's saved
+    values are released as soon as its rule has run. ``on_step(node, grad_in, grads_out)``, if
+    given, sees every step (the explainer uses it).
+    """
+    cls = type(root)
+    leaves: dict[int, list[Any]] = {}
+    node = root._node
+    if node is None:  # backward() on a leaf: its gradient is the seed itself
+        if root._hooks:
+            grad = _run_hooks(root._hooks, grad, cls, create_graph)
+        return [(root, grad)]
+    order = topological_order(node)
+    grads: dict[int, Any] = {id(node): grad}
+    previous = _grad_mode._state.enabled
+    _grad_mode._state.enabled = create_graph
+    try:
+        for node in reversed(order):
+            g = grads.pop(id(node), None)
+            if g is None:
+                if not retain_graph:
+                    node.release()
+                continue
+            if node.hooks:
+                g = _run_hooks(node.hooks, g, cls, create_graph)
+            inputs = node.inputs
+            assert inputs is not None
+            if create_graph:
+                out = cls._from_node(node.out, node)
+                input_grads = node.backward(g, out, *inputs)
+            else:
+                input_grads = node.backward(g, node.out, *node.xs)  # type: ignore[misc]
+            if on_step is not None:
+                on_step(node, g, input_grads)
+            for x, need, gx in zip(inputs, node.needs, input_grads):
+                if not need or gx is None:
+                    continue
+                xdata = x.data
+                gx = sum_to_shape(gx, xdata.shape)
+                if not create_graph and gx.dtype != xdata.dtype:
+                    gx = gx.astype(xdata.dtype)
+                child = x._node
+                if child is not None:
+                    key = id(child)
+                    seen = grads.get(key)
+                    grads[key] = gx if seen is None else seen + gx
+                else:
+                    entry = leaves.get(id(x))
+                    if entry is None:
+                        leaves[id(x)] = [x, gx]
+                    else:
+                        entry[1] = entry[1] + gx
+            if not retain_graph:
+                node.release()
+    finally:
+        _grad_mode._state.enabled = previous
+    result = []
+    for x, g in leaves.values():
+        if x._hooks:
+            g = _run_hooks(x._hooks, g, cls, create_graph)
+        result.append((x, g))
+    return result

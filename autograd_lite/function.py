@@ -1,0 +1,126 @@
+r"""Custom operations: subclass :class:`Function`, write ``forward`` and ``backward``.
+
+``forward(ctx, *args)`` receives Tensors cut off from the graph (and non-Tensor arguments as
+given), runs with recording off, and returns a Tensor or an array. ``backward(ctx, grad)``
+receives the incoming gradient ∂E/∂o as a Tensor and returns one gradient per argument of
+``forward`` (``None`` for arguments without one), each shaped like its argument or broadcastable
+to it. ``ctx.save_for_backward(*tensors)`` keeps what backward needs; ``ctx.saved_tensors``
+returns it.
+
+Second derivatives: when ``backward(create_graph=True)`` runs, ``backward`` is called with
+recording on, and ``ctx.saved_tensors`` returns the graph-connected versions of saved inputs and
+of the saved output. A ``backward`` written with Tensor operations (not by reaching into
+``.data``) is therefore differentiable itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .engine import Op
+from .tensor import Tensor, _apply
+
+
+class Context:
+    """What ``forward`` leaves for ``backward``; any other attributes may be set freely."""
+
+    def __init__(self) -> None:
+        self._saved: tuple[Any, ...] = ()
+        self.needs_input_grad: tuple[bool, ...] = ()
+
+    def save_for_backward(self, *tensors: Any) -> None:
+        """Keep ``tensors`` (inputs, the output, or other values) for ``backward``."""
+        self._saved = tensors
+
+    @property
+    def saved_tensors(self) -> tuple[Any, ...]:
+        return self._saved
+
+
+class _FunctionOp(Op):
+    """Adapts a user's :class:`Function` to the engine's op interface."""
+
+    __slots__ = ("fn", "ctx", "views", "result")
+
+    def __init__(self, fn: type[Function]) -> None:
+        self.fn = fn
+        self.ctx = Context()
+
+    @property
+    def name(self) -> str:
+        return self.fn.__name__
+
+    def forward(self, *xs: Any) -> np.ndarray:
+        self.views = [Tensor._wrap(x) if isinstance(x, np.ndarray) else x for x in xs]
+        from ._grad_mode import no_grad
+
+        with no_grad():
+            result = self.fn.forward(self.ctx, *self.views)
+        self.result = result
+        out = result.data if isinstance(result, Tensor) else np.asarray(result)
+        if out.dtype.kind not in "biufc":
+            raise TypeError(f"{self.name}.forward must return a numeric Tensor or array")
+        return out
+
+    def backward(self, g: Any, out: Any, *xs: Any) -> list[Any]:
+        ctx = self.ctx
+        ctx.needs_input_grad = self.needs
+        graph_mode = isinstance(g, Tensor)
+        saved_plain = ctx._saved
+        if graph_mode:  # hand backward the graph-connected versions of what forward saved
+            swap = {id(v): x for v, x in zip(self.views, xs)}
+            swap[id(self.result)] = out
+            ctx._saved = tuple(swap.get(id(s), s) for s in saved_plain)
+        try:
+            grads = self.fn.backward(ctx, g if graph_mode else Tensor._wrap(g))
+        finally:
+            ctx._saved = saved_plain
+        if not isinstance(grads, (tuple, list)):
+            grads = (grads,)
+        if len(grads) != len(xs):
+            raise ValueError(
+                f"{self.name}.backward returned {len(grads)} gradient(s) for {len(xs)} input(s)"
+            )
+        result = []
+        for i, (gx, x, need) in enumerate(zip(grads, xs, self.needs)):
+            if gx is None or not need:
+                result.append(None)
+                continue
+            if not graph_mode:
+                gx = gx.data if isinstance(gx, Tensor) else np.asarray(gx)
+            xshape = np.shape(x.data if isinstance(x, Tensor) else x)
+            try:
+                fits = np.broadcast_shapes(gx.shape, xshape) == gx.shape
+            except ValueError:
+                fits = False
+            if not fits:
+                raise ValueError(
+                    f"{self.name}.backward: gradient for input {i} has shape {gx.shape}, "
+                    f"which does not reduce to the input's shape {xshape}"
+                )
+            result.append(gx)
+        return result
+
+    def release(self) -> None:
+        super().release()
+        self.ctx = None  # type: ignore[assignment]
+        self.views = self.result = None  # type: ignore[assignment]
+
+
+class Function:
+    """Base class for custom operations; use ``MyOp.apply(*args)``, never instantiate it."""
+
+    @staticmethod
+    def forward(ctx: Context, *args: Any) -> Any:
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx: Context, grad: Tensor) -> Any:
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *args: Any) -> Tensor:
+        """Run ``forward`` on ``args`` and record the op so ``backward`` is used for gradients."""
+        return _apply(_FunctionOp(cls), *args)

@@ -1,0 +1,100 @@
+r"""Activation functions: sigmoid, tanh, relu, softmax and log-softmax.
+
+Each rule reuses the forward's result where the math does, so nothing is computed twice:
+σ′ = o (1 − o), tanh′ = 1 − o², and the softmax rules use o itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..engine import Op
+from ._record import data, is_plain, record
+from .elementwise import exp
+
+
+def stable_sigmoid(x: np.ndarray) -> np.ndarray:
+    """σ(x) = 1 / (1 + e⁻ˣ) without overflow: e^{−|x|} never exceeds 1, and σ(±1000) is 1 or 0."""
+    e = np.exp(-np.abs(x))
+    r = 1 / (1 + e)
+    return np.where(x >= 0, r, e * r)
+
+
+class Sigmoid(Op):
+    r"""o = σ(x) = 1 / (1 + e⁻ˣ);  ∂E/∂x = ∂E/∂o · o · (1 − o)."""
+
+    __slots__ = ()
+
+    def forward(self, x):
+        return stable_sigmoid(x)
+
+    def backward(self, g, out, x):
+        return (g * out * (1 - out),)
+
+
+class Tanh(Op):
+    r"""o = tanh x;  ∂E/∂x = ∂E/∂o · (1 − o²)."""
+
+    __slots__ = ()
+
+    def forward(self, x):
+        return np.tanh(x)
+
+    def backward(self, g, out, x):
+        return (g * (1 - out * out),)
+
+
+class ReLU(Op):
+    r"""o = max(x, 0);  ∂E/∂x = ∂E/∂o · [x > 0] (0 at the kink x = 0)."""
+
+    __slots__ = ()
+
+    def forward(self, x):
+        return np.maximum(x, 0)
+
+    def backward(self, g, out, x):
+        return (g * (data(x) > 0),)
+
+
+class Softmax(Op):
+    r"""oᵢ = e^{xᵢ} / Σⱼ e^{xⱼ} along ``axis``;  ∂E/∂x = o · (ḡ − Σⱼ ḡⱼ oⱼ)."""
+
+    __slots__ = ("axis",)
+
+    def __init__(self, axis: int = -1) -> None:
+        self.axis = axis
+
+    def forward(self, x):
+        e = np.exp(x - np.max(x, axis=self.axis, keepdims=True))
+        return e / e.sum(axis=self.axis, keepdims=True)
+
+    def backward(self, g, out, x):
+        return (out * (g - (g * out).sum(axis=self.axis, keepdims=True)),)
+
+
+class LogSoftmax(Op):
+    r"""oᵢ = xᵢ − log Σⱼ e^{xⱼ} along ``axis``;  ∂E/∂x = ḡ − e^{o} · Σⱼ ḡⱼ."""
+
+    __slots__ = ("axis",)
+
+    def __init__(self, axis: int = -1) -> None:
+        self.axis = axis
+
+    def forward(self, x):
+        return log_softmax_array(x, self.axis)
+
+    def backward(self, g, out, x):
+        return (g - exp(out) * g.sum(axis=self.axis, keepdims=True),)
+
+
+def log_softmax_array(x: np.ndarray, axis: int) -> np.ndarray:
+    """x − logsumexp(x): the shift by the maximum keeps every exponent ≤ 0."""
+    shifted = x - np.max(x, axis=axis, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+def softmax(v: Any, axis: int = -1) -> Any:
+    op = Softmax(axis)
+    return op.forward(v) if is_plain(v) else record(op, v)

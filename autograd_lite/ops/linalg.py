@@ -1,0 +1,61 @@
+r"""Matrix products.
+
+For o = a @ b with a of shape (…, m, k) and b of shape (…, k, n):
+
+    ∂E/∂a = ḡ @ bᵀ,    ∂E/∂b = aᵀ @ ḡ,
+
+with batch axes summed back by the engine. A 1-D ``a`` is treated as a row (1, k) and a 1-D
+``b`` as a column (k, 1), as NumPy does. When the product aᵀ @ ḡ is an outer product (one row
+in a and ḡ), it is computed as a broadcast multiply, which is faster than a matrix product.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..engine import Op
+from ._record import is_plain, shape_of
+
+
+def _swap_last(v: Any) -> Any:
+    nd = v.ndim
+    return v.transpose(tuple(range(nd - 2)) + (nd - 1, nd - 2))
+
+
+class MatMul(Op):
+    r"""o = a @ b;  ∂E/∂a = ḡ @ bᵀ,  ∂E/∂b = aᵀ @ ḡ."""
+
+    __slots__ = ()
+
+    def forward(self, a, b):
+        try:
+            return np.matmul(a, b)
+        except ValueError:
+            raise ValueError(
+                f"matmul: shapes {shape_of(a)} and {shape_of(b)} are not aligned"
+            ) from None
+
+    def backward(self, g, out, a, b):
+        needs = self.needs
+        if a.ndim == 1 and b.ndim == 1:
+            return (g * b if needs[0] else None), (g * a if needs[1] else None)
+        a2 = a.reshape((1, a.shape[0])) if a.ndim == 1 else a
+        b2 = b.reshape((b.shape[0], 1)) if b.ndim == 1 else b
+        g2 = g
+        if a.ndim == 1:
+            g2 = g2.reshape(g2.shape[:-1] + (1, g2.shape[-1]))
+        if b.ndim == 1:
+            g2 = g2.reshape(g2.shape + (1,))
+        ga = gb = None
+        if needs[0]:
+            ga = g2 @ _swap_last(b2)
+        if needs[1]:
+            if a2.ndim == 2 and g2.ndim == 2 and a2.shape[0] == 1 and is_plain(g2):
+                gb = a2.reshape((a2.shape[1], 1)) * g2  # outer product: no GEMM needed
+            else:
+                gb = _swap_last(a2) @ g2
+            if b.ndim == 1:
+                gb = gb.reshape(gb.shape[:-1])
+        return ga, gb

@@ -1,0 +1,147 @@
+r"""Losses, each fused into one op with a closed-form gradient.
+
+``reduction`` is ``"sum"``, ``"mean"`` (divide by the number of terms) or ``"none"``
+(elementwise, or per sample for cross-entropy). ``n`` below is the number of terms.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..engine import Op
+from ._record import data, shape_of
+from .activations import log_softmax_array, softmax
+from .elementwise import clip, log
+
+REDUCTIONS = ("sum", "mean", "none")
+
+
+def check_reduction(reduction: str, op: str) -> str:
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"{op}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+    return reduction
+
+
+def _reduce(terms: np.ndarray, reduction: str) -> np.ndarray:
+    if reduction == "sum":
+        return np.asarray(terms.sum())
+    if reduction == "mean":
+        return np.asarray(terms.mean())
+    return terms
+
+
+def _check_same_shape(op: str, prediction: Any, target: Any) -> None:
+    if shape_of(prediction) != shape_of(target):
+        raise ValueError(
+            f"{op}: prediction shape {shape_of(prediction)} and target shape "
+            f"{shape_of(target)} differ (losses do not broadcast)"
+        )
+
+
+class SquaredError(Op):
+    r"""E = c · Σ (t − o)²;  ∂E/∂o = 2c · ḡ · (o − t),  ∂E/∂t = −∂E/∂o.
+
+    ``c = ½`` is the tutorial's E = ½ Σ (t − o)², whose gradient is o − t; ``c = 1`` is the
+    mean-squared error. With ``reduction="mean"`` the sum becomes a mean (divide by n).
+    """
+
+    __slots__ = ("reduction", "scale", "label")
+
+    def __init__(self, reduction: str = "sum", scale: float = 0.5, label: str = "squared_error"):
+        self.reduction = check_reduction(reduction, label)
+        self.scale, self.label = scale, label
+
+    def forward(self, o, t):
+        _check_same_shape(self.label, o, t)
+        d = o - t
+        return _reduce(self.scale * (d * d), self.reduction)
+
+    def backward(self, g, out, o, t):
+        k = 2 * self.scale
+        if self.reduction == "mean":
+            k = k / max(int(np.size(data(o))), 1)
+        go = g * k * (o - t)
+        return go, (-go if self.needs[1] else None)
+
+
+class BinaryCrossEntropy(Op):
+    r"""E = −[t log p + (1 − t) log(1 − p)];  ∂E/∂p = ḡ · (p − t) / (p (1 − p)),
+    ∂E/∂t = ḡ · (log(1 − p) − log p).
+
+    Stable at p = 0 and 1: each log is clamped at −100 and p (1 − p) at 1e-12, as PyTorch does,
+    so the loss and its gradient stay finite.
+    """
+
+    __slots__ = ("reduction",)
+
+    def __init__(self, reduction: str = "mean") -> None:
+        self.reduction = check_reduction(reduction, "binary_cross_entropy")
+
+    def forward(self, p, t):
+        _check_same_shape("binary_cross_entropy", p, t)
+        for name, v in (("probabilities", p), ("target", t)):
+            v = np.asarray(v)
+            if v.size and not (np.all(v >= 0) and np.all(v <= 1)):
+                raise ValueError(
+                    f"binary_cross_entropy: {name} must lie in [0, 1]; got values from "
+                    f"{np.nanmin(v):g} to {np.nanmax(v):g}"
+                    + (" (and NaN)" if np.isnan(v).any() else "")
+                )
+        with np.errstate(divide="ignore"):
+            logp = np.maximum(np.log(p), -100)
+            log1mp = np.maximum(np.log1p(-p), -100)
+        return _reduce(-(t * logp + (1 - t) * log1mp), self.reduction)
+
+    def backward(self, g, out, p, t):
+        if self.reduction == "mean":
+            g = g / max(int(np.size(data(p))), 1)
+        gp = g * (p - t) / clip(p * (1 - p), 1e-12, None)
+        gt = None
+        if self.needs[1]:
+            with np.errstate(divide="ignore"):
+                gt = g * (clip(log(1 - p), -100, None) - clip(log(p), -100, None))
+        return gp, gt
+
+
+class CrossEntropy(Op):
+    r"""E = −log softmax(x)[y] per sample;  ∂E/∂x = ḡ · (softmax(x) − onehot(y)).
+
+    ``x`` holds logits of shape (N, C) (or (C,) for one sample) and ``labels`` integer classes
+    in [0, C). Computed through log-softmax, so no exponent of a large number is ever formed.
+    """
+
+    __slots__ = ("labels", "reduction")
+
+    def __init__(self, labels: np.ndarray, reduction: str = "mean") -> None:
+        self.labels, self.reduction = labels, check_reduction(reduction, "cross_entropy")
+
+    def forward(self, x):
+        x = np.asarray(x)
+        labels = self.labels
+        if x.ndim not in (1, 2):
+            raise ValueError(f"cross_entropy: logits must be (N, C) or (C,), got shape {x.shape}")
+        if labels.shape != x.shape[:-1]:
+            raise ValueError(
+                f"cross_entropy: labels shape {labels.shape} does not fit logits shape "
+                f"{x.shape} (expected {x.shape[:-1]})"
+            )
+        n_classes = x.shape[-1]
+        if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
+            raise ValueError(
+                f"cross_entropy: labels must lie in [0, {n_classes}); got values from "
+                f"{labels.min()} to {labels.max()}"
+            )
+        picked = np.take_along_axis(log_softmax_array(x, -1), labels[..., None], axis=-1)
+        return _reduce(-picked[..., 0], self.reduction)
+
+    def backward(self, g, out, x):
+        xd = data(x)
+        onehot = np.zeros(xd.shape, dtype=xd.dtype)
+        np.put_along_axis(onehot, self.labels[..., None], 1, axis=-1)
+        if self.reduction == "mean":
+            g = g / max(self.labels.size, 1)
+        elif self.reduction == "none":
+            g = g.reshape(g.shape + (1,))
+        return ((softmax(x, -1) - onehot) * g,)

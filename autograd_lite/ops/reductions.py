@@ -1,0 +1,105 @@
+r"""Reductions over axes: sum, mean, max, min.
+
+``R`` is the set of reduced axes and ``n`` the number of elements each output summarises. The
+gradient of a reduction is the incoming ``ḡ`` put back to the input's shape (``expand``) and,
+for max and min, routed to the elements that attained the extreme (split evenly on ties).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..engine import Op
+from ._record import data
+from .shape import broadcast_to
+
+Axis = int | tuple[int, ...] | None
+
+
+def normalize_axis(axis: Any, ndim: int, op: str) -> tuple[int, ...] | None:
+    """Axis as a sorted tuple of non-negative ints (``None`` for all), or a clear error."""
+    if axis is None:
+        return None
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    out = []
+    for ax in axes:
+        if not isinstance(ax, (int, np.integer)) or isinstance(ax, bool):
+            raise TypeError(f"{op}: axis must be an int or a tuple of ints, got {axis!r}")
+        if not -ndim <= ax < ndim:
+            raise np.exceptions.AxisError(int(ax), ndim, msg_prefix=op)
+        out.append(int(ax) % ndim)
+    if len(set(out)) != len(out):
+        raise ValueError(f"{op}: repeated axis in {axis!r}")
+    return tuple(sorted(out))
+
+
+def kept_shape(shape: tuple[int, ...], axes: tuple[int, ...] | None) -> tuple[int, ...]:
+    """``shape`` with the reduced axes set to 1 (what ``keepdims=True`` gives)."""
+    if axes is None:
+        return (1,) * len(shape)
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+class Reduction(Op):
+    __slots__ = ("axis", "keepdims")
+
+    def __init__(self, axis: tuple[int, ...] | None = None, keepdims: bool = False) -> None:
+        self.axis, self.keepdims = axis, keepdims
+
+    def expand(self, g: Any, shape: tuple[int, ...]) -> Any:
+        """The incoming gradient with the reduced axes restored as size 1."""
+        return g if self.keepdims else g.reshape(kept_shape(shape, self.axis))
+
+
+class Sum(Reduction):
+    r"""o = Σ_R a;  ∂E/∂a = ḡ broadcast back over R."""
+
+    __slots__ = ()
+
+    def forward(self, a):
+        return np.sum(a, axis=self.axis, keepdims=self.keepdims)
+
+    def backward(self, g, out, a):
+        return (broadcast_to(self.expand(g, a.shape), a.shape),)
+
+
+class Mean(Reduction):
+    r"""o = (1/n) Σ_R a;  ∂E/∂a = ḡ / n broadcast back over R."""
+
+    __slots__ = ()
+
+    def forward(self, a):
+        return np.mean(a, axis=self.axis, keepdims=self.keepdims)
+
+    def backward(self, g, out, a):
+        shape = a.shape
+        n = int(np.prod(shape)) if self.axis is None else int(np.prod([shape[i] for i in self.axis]))
+        return (broadcast_to(self.expand(g, shape), shape) / n,)
+
+
+class Max(Reduction):
+    r"""o = max_R a;  ∂E/∂a = ḡ · [a = o] / #{a = o} (ties share the gradient evenly)."""
+
+    __slots__ = ()
+    reducer = staticmethod(np.max)
+
+    def forward(self, a):
+        if np.size(a) == 0:
+            raise ValueError(f"{type(self).__name__.lower()}: cannot reduce an empty array")
+        return self.reducer(a, axis=self.axis, keepdims=self.keepdims)
+
+    def backward(self, g, out, a):
+        ad = data(a)
+        hit = ad == self.expand(data(out), ad.shape)
+        share = (hit / hit.sum(axis=self.axis, keepdims=True)).astype(ad.dtype)
+        return (self.expand(g, ad.shape) * share,)
+
+
+class Min(Max):
+    r"""o = min_R a;  ∂E/∂a = ḡ · [a = o] / #{a = o} (ties share the gradient evenly)."""
+
+    __slots__ = ()
+    reducer = staticmethod(np.min)
+

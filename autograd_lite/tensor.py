@@ -1,0 +1,479 @@
+"""``Tensor``: an array that remembers how it was computed, so ``backward()`` can differentiate it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+
+from . import _grad_mode
+from .engine import Op, walk_backward
+from .ops import activations as act
+from .ops import elementwise as ew
+from .ops import reductions as red
+from .ops import shape as sh
+from .ops.linalg import MatMul
+
+_state = _grad_mode._state
+_SCALARS = (int, float, bool)
+
+
+def _apply(op: Op, *args: Any) -> Tensor:
+    """Run ``op`` forward on the plain values of ``args``; record it if any input needs a gradient."""
+    xs = []
+    needs = []
+    record = False
+    for a in args:
+        if isinstance(a, Tensor):
+            xs.append(a.data)
+            r = a._requires_grad
+            needs.append(r)
+            record = record or r
+        else:
+            xs.append(a)
+            needs.append(False)
+    out = op.forward(*xs)
+    if type(out) is not np.ndarray:
+        out = np.asarray(out)
+    t = object.__new__(Tensor)
+    t.data = out
+    t.grad = None
+    t._hooks = None
+    if record and _state.enabled:
+        op.inputs = args
+        op.xs = tuple(xs)
+        op.out = out
+        op.needs = tuple(needs)
+        op.hooks = None
+        t._node = op
+        t._requires_grad = True
+    else:
+        t._node = None
+        t._requires_grad = False
+    return t
+
+
+def _operand(x: Any) -> Any:
+    """The other side of an operator: Tensors and Python scalars as they are (Python scalars stay
+    weakly typed, as in NumPy 2), anything else as a numeric array; ``NotImplemented`` if not numeric.
+    """
+    if isinstance(x, (Tensor, *_SCALARS)):
+        return x
+    try:
+        arr = np.asarray(x)
+    except (TypeError, ValueError):
+        return NotImplemented
+    return arr if arr.dtype.kind in "biufc" else NotImplemented
+
+
+def _index(idx: Any) -> Any:
+    """An index with Tensors replaced by their arrays and lists by integer or bool arrays."""
+    if isinstance(idx, tuple):
+        return tuple(_index(i) for i in idx)
+    if isinstance(idx, Tensor):
+        return idx.data
+    if isinstance(idx, list):
+        return np.asarray(idx)
+    return idx
+
+
+def _shape_args(shape: tuple[Any, ...]) -> tuple[int, ...]:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    return tuple(int(n) for n in shape)
+
+
+class _HookHandle:
+    __slots__ = ("_hooks", "_fn")
+
+    def __init__(self, hooks: list[Callable[..., Any]], fn: Callable[..., Any]) -> None:
+        self._hooks, self._fn = hooks, fn
+
+    def remove(self) -> None:
+        """Unregister the hook (doing it twice is harmless)."""
+        if self._fn in self._hooks:
+            self._hooks.remove(self._fn)
+
+
+class Tensor:
+    r"""An n-dimensional array that records the operations applied to it.
+
+    Parameters
+    ----------
+    data
+        Anything ``np.asarray`` accepts, or a Tensor (its array is shared, not copied). Python
+        floats and ints become float64 and int64, as in NumPy, unless ``dtype`` says otherwise.
+    requires_grad
+        Whether ``backward()`` should compute ∂E/∂(this tensor). Only floating dtypes may.
+    dtype
+        Optional NumPy dtype to convert the data to.
+    """
+
+    __slots__ = ("data", "grad", "_requires_grad", "_node", "_hooks", "__weakref__")
+    __array_ufunc__ = None  # ``ndarray <op> Tensor`` defers to the Tensor's reflected operator
+    __hash__ = object.__hash__  # identity, so tensors can be dict keys despite elementwise ==
+
+    data: np.ndarray
+    grad: Tensor | None
+
+    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
+        if isinstance(data, Tensor):
+            data = data.data
+        try:
+            arr = np.asarray(data, dtype=dtype)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(
+                f"Tensor: cannot make a numeric array from {type(data).__name__}: {exc}"
+            ) from None
+        if arr.dtype.kind not in "biufc":
+            raise TypeError(f"Tensor: data must be numeric, got dtype {arr.dtype}")
+        if requires_grad:
+            _check_differentiable(arr.dtype)
+        self.data = arr
+        self.grad = None
+        self._requires_grad = bool(requires_grad)
+        self._node: Op | None = None
+        self._hooks: list[Callable[..., Any]] | None = None
+
+    # -- construction used by the engine (no validation: the array is already good) -----------
+
+    @staticmethod
+    def _wrap(arr: Any) -> Tensor:
+        t = object.__new__(Tensor)
+        t.data = arr if type(arr) is np.ndarray else np.asarray(arr)
+        t.grad, t._requires_grad, t._node, t._hooks = None, False, None, None
+        return t
+
+    @staticmethod
+    def _from_node(arr: np.ndarray, node: Op) -> Tensor:
+        t = Tensor._wrap(arr)
+        t._requires_grad, t._node = True, node
+        return t
+
+    _apply = staticmethod(_apply)
+
+    # -- attributes ------------------------------------------------------------------------------
+
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        if self._node is not None:
+            raise RuntimeError(
+                "requires_grad can only be changed on a leaf tensor; use detach() for a new leaf"
+            )
+        if value:
+            _check_differentiable(self.data.dtype)
+        self._requires_grad = bool(value)
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._node is None
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    @property
+    def dtype(self) -> np.dtype[Any]:
+        return self.data.dtype
+
+    @property
+    def T(self) -> Tensor:  # noqa: N802 - NumPy's name
+        return self if self.ndim < 2 else _apply(sh.Transpose(None), self)
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", prefix="Tensor(")
+        extra = ", requires_grad=True" if self._requires_grad else ""
+        if self.data.dtype != np.float64:
+            extra = f", dtype={self.data.dtype}" + extra
+        return f"Tensor({body}{extra})"
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        arr = self.data if dtype is None else self.data.astype(dtype, copy=False)
+        return arr.copy() if copy else arr
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __iter__(self) -> Iterator[Tensor]:
+        for i in range(len(self)):
+            yield self[i]
+
+    def __bool__(self) -> bool:
+        return bool(self.data)
+
+    def __float__(self) -> float:
+        return float(self.data)
+
+    def __int__(self) -> int:
+        return int(self.data)
+
+    def numpy(self) -> np.ndarray:
+        """The underlying array (shared, not copied)."""
+        return self.data
+
+    def item(self) -> Any:
+        """The single element as a Python number."""
+        return self.data.item()
+
+    def detach(self) -> Tensor:
+        """A new leaf sharing this tensor's data, cut off from the graph."""
+        return Tensor._wrap(self.data)
+
+    def astype(self, dtype: Any) -> Tensor:
+        """This tensor converted to ``dtype`` (gradients flow back converted to the old dtype)."""
+        if np.dtype(dtype) == self.dtype:
+            return self
+        return _apply(ew.Cast(dtype), self)
+
+    # -- autograd --------------------------------------------------------------------------------
+
+    def backward(
+        self,
+        gradient: Any = None,
+        retain_graph: bool | None = None,
+        create_graph: bool = False,
+    ) -> None:
+        r"""Accumulate ∂(self)/∂x · gradient into ``x.grad`` for every leaf ``x`` that requires grad.
+
+        ``gradient`` (same shape as self) is needed unless self has a single element.
+        ``retain_graph`` (default: ``create_graph``) keeps the saved values for another backward;
+        ``create_graph`` records the backward pass itself, so the gradients are differentiable.
+        """
+        if not self._requires_grad:
+            raise RuntimeError(
+                "backward: this tensor does not require grad (no tensor it was computed from "
+                "has requires_grad=True, or it was computed under no_grad)"
+            )
+        if gradient is None:
+            if self.data.size != 1:
+                raise RuntimeError(
+                    f"backward: a gradient is needed for a tensor of shape {self.shape}; call "
+                    "backward(gradient) with an array of that shape (only single-element "
+                    "tensors get the implicit gradient 1)"
+                )
+            grad: Any = np.ones(self.shape, dtype=self.dtype)
+        else:
+            garr = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
+            if garr.shape != self.shape:
+                raise ValueError(
+                    f"backward: gradient shape {garr.shape} does not match tensor shape {self.shape}"
+                )
+            if garr.dtype.kind not in "biuf":
+                raise TypeError(f"backward: gradient must be numeric, got dtype {garr.dtype}")
+            grad = np.array(garr, dtype=self.dtype)  # a copy the caller cannot change under us
+            if create_graph and isinstance(gradient, Tensor) and gradient._requires_grad:
+                grad = gradient
+        if create_graph and not isinstance(grad, Tensor):
+            grad = Tensor._wrap(grad)
+        retain = create_graph if retain_graph is None else retain_graph
+        for leaf, g in walk_backward(self, grad, retain_graph=retain, create_graph=create_graph):
+            if not leaf._requires_grad:
+                continue
+            if create_graph:
+                leaf.grad = g if leaf.grad is None else leaf.grad + g
+            elif leaf.grad is None:
+                g = np.asarray(g)
+                leaf.grad = Tensor._wrap(g if g.flags.writeable else g.copy())
+            else:
+                leaf.grad = Tensor._wrap(leaf.grad.data + g)
+
+    def register_hook(self, fn: Callable[[Tensor], Tensor | None]) -> _HookHandle:
+        """Call ``fn(grad)`` with the gradient flowing into this tensor during backward.
+
+        ``fn`` may return a replacement gradient. Returns a handle with ``remove()``.
+        """
+        if not self._requires_grad:
+            raise RuntimeError("register_hook: this tensor does not require grad")
+        node = self._node
+        if node is None:
+            if self._hooks is None:
+                self._hooks = []
+            hooks = self._hooks
+        else:
+            if node.hooks is None:
+                node.hooks = []
+            hooks = node.hooks
+        hooks.append(fn)
+        return _HookHandle(hooks, fn)
+
+    @staticmethod
+    def _as_tensor(value: Any) -> Tensor:
+        return value if isinstance(value, Tensor) else Tensor._wrap(np.asarray(value))
+
+    @staticmethod
+    def _as_array(value: Any) -> np.ndarray:
+        return value.data if isinstance(value, Tensor) else np.asarray(value)
+
+    # -- operators -------------------------------------------------------------------------------
+
+    def _binary(self, op: Op, other: Any, reflected: bool = False) -> Any:
+        o = _operand(other)
+        if o is NotImplemented:
+            return NotImplemented
+        return _apply(op, o, self) if reflected else _apply(op, self, o)
+
+    def __add__(self, other: Any) -> Tensor:
+        return self._binary(ew.Add(), other)
+
+    def __radd__(self, other: Any) -> Tensor:
+        return self._binary(ew.Add(), other, True)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return self._binary(ew.Sub(), other)
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return self._binary(ew.Sub(), other, True)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return self._binary(ew.Mul(), other)
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return self._binary(ew.Mul(), other, True)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return self._binary(ew.Div(), other)
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return self._binary(ew.Div(), other, True)
+
+    def __pow__(self, other: Any) -> Tensor:
+        return self._binary(ew.Pow(), other)
+
+    def __rpow__(self, other: Any) -> Tensor:
+        return self._binary(ew.Pow(), other, True)
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return self._binary(MatMul(), other)
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return self._binary(MatMul(), other, True)
+
+    def __neg__(self) -> Tensor:
+        return _apply(ew.Neg(), self)
+
+    def __pos__(self) -> Tensor:
+        return self
+
+    def _compare(self, ufunc: np.ufunc, other: Any) -> Any:
+        o = _operand(other)
+        if o is NotImplemented:
+            return NotImplemented
+        return Tensor._wrap(ufunc(self.data, o.data if isinstance(o, Tensor) else o))
+
+    def __lt__(self, other: Any) -> Tensor:
+        return self._compare(np.less, other)
+
+    def __le__(self, other: Any) -> Tensor:
+        return self._compare(np.less_equal, other)
+
+    def __gt__(self, other: Any) -> Tensor:
+        return self._compare(np.greater, other)
+
+    def __ge__(self, other: Any) -> Tensor:
+        return self._compare(np.greater_equal, other)
+
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return self._compare(np.equal, other)
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return self._compare(np.not_equal, other)
+
+    def __getitem__(self, idx: Any) -> Tensor:
+        return _apply(sh.GetItem(_index(idx)), self)
+
+    # -- reductions and shape --------------------------------------------------------------------
+
+    def _reduce(self, cls: type[red.Reduction], axis: Any, keepdims: bool) -> Tensor:
+        axes = red.normalize_axis(axis, self.ndim, cls.__name__.lower())
+        return _apply(cls(axes, bool(keepdims)), self)
+
+    def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        r"""Σ over ``axis`` (all axes by default)."""
+        return self._reduce(red.Sum, axis, keepdims)
+
+    def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        r"""(1/n) Σ over ``axis`` (all axes by default)."""
+        return self._reduce(red.Mean, axis, keepdims)
+
+    def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        """Maximum over ``axis``; ties share the gradient evenly."""
+        return self._reduce(red.Max, axis, keepdims)
+
+    def min(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        """Minimum over ``axis``; ties share the gradient evenly."""
+        return self._reduce(red.Min, axis, keepdims)
+
+    def reshape(self, *shape: Any) -> Tensor:
+        """The same values with a new shape (``reshape(2, 3)`` or ``reshape((2, 3))``; -1 allowed)."""
+        return _apply(sh.Reshape(_shape_args(shape)), self)
+
+    def transpose(self, *axes: Any) -> Tensor:
+        """Axes permuted (``transpose()`` reverses them, like NumPy)."""
+        if not axes or (len(axes) == 1 and axes[0] is None):
+            perm = None
+        else:
+            perm = _shape_args(axes)
+        return _apply(sh.Transpose(perm), self)
+
+    def flatten(self) -> Tensor:
+        """A 1-D copy of the values."""
+        return _apply(sh.Reshape((-1,)), self)
+
+    # -- elementwise -----------------------------------------------------------------------------
+
+    def exp(self) -> Tensor:
+        return _apply(ew.Exp(), self)
+
+    def log(self) -> Tensor:
+        return _apply(ew.Log(), self)
+
+    def sqrt(self) -> Tensor:
+        return _apply(ew.Sqrt(), self)
+
+    def abs(self) -> Tensor:
+        return _apply(ew.Abs(), self)
+
+    def clip(self, low: float | None = None, high: float | None = None) -> Tensor:
+        return _apply(ew.Clip(low, high), self)
+
+    def sigmoid(self) -> Tensor:
+        return _apply(act.Sigmoid(), self)
+
+    def tanh(self) -> Tensor:
+        return _apply(act.Tanh(), self)
+
+    def relu(self) -> Tensor:
+        return _apply(act.ReLU(), self)
+
+    def softmax(self, axis: int = -1) -> Tensor:
+        return _apply(act.Softmax(_axis(axis, self.ndim, "softmax")), self)
+
+    def log_softmax(self, axis: int = -1) -> Tensor:
+        return _apply(act.LogSoftmax(_axis(axis, self.ndim, "log_softmax")), self)
+
+
+def _axis(axis: int, ndim: int, op: str) -> int:
+    axes = red.normalize_axis(axis, ndim, op)
+    if axes is None or len(axes) != 1:
+        raise TypeError(f"{op}: axis must be a single int, got {axis!r}")
+    return axes[0]
+
+
+def _check_differentiable(dtype: np.dtype[Any]) -> None:
+    if dtype.kind != "f":
+        raise TypeError(
+            f"only floating-point tensors can require gradients, got dtype {dtype}"
+        )
