@@ -12,6 +12,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 class _State(threading.local):
     enabled: bool = True
+    sites: bool = False  # remember where each recorded op was created (anomaly mode, blame)
 
 
 _state = _State()
@@ -62,3 +63,18 @@ class enable_grad(_GradMode):  # noqa: N801
     """Turn recording back on inside the block (this thread only); usable as a decorator."""
 
     mode = True
+
+
+class recording_sites:  # noqa: N801
+    """Inside the block (this thread), every recorded op remembers the stack that created it.
+
+    Read it back with :func:`autograd_lite.engine.creation_site`. Off by default: taking a stack
+    costs tens of microseconds per op.
+    """
+
+    def __enter__(self) -> None:
+        self._previous = _state.sites
+        _state.sites = True
+
+    def __exit__(self, *exc: object) -> None:
+        _state.sites = self._previous

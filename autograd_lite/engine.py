@@ -18,6 +18,7 @@ class methods ``_wrap(array)`` and ``_from_node(array, node)`` of the root's cla
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -25,7 +26,9 @@ import numpy as np
 
 from . import _grad_mode
 
-__all__ = ["Op", "sum_to_shape", "topological_order", "walk_backward"]
+__all__ = ["Op", "creation_site", "sum_to_shape", "topological_order", "walk_backward"]
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 RELEASED_MESSAGE = (
     "backward: the graph behind this tensor was already released by an earlier backward(); "
@@ -81,6 +84,19 @@ class Op:
         self.inputs = None
         self.xs = None
         self.out = None
+
+
+def creation_site(node: Op) -> str | None:
+    """Where the user's code created ``node`` ("file:line in function"), if it was recorded
+    inside :class:`autograd_lite._grad_mode.recording_sites`; else ``None``."""
+    stack = getattr(node, "trace", None)
+    if not stack:
+        return None
+    for frame in reversed(stack):
+        if not os.path.abspath(frame.filename).startswith(_PACKAGE_DIR + os.sep):
+            return f"{frame.filename}:{frame.lineno} in {frame.name}"
+    frame = stack[-1]
+    return f"{frame.filename}:{frame.lineno} in {frame.name}"
 
 
 def sum_to_shape(grad: Any, shape: tuple[int, ...]) -> Any:

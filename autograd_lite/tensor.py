@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -46,6 +47,8 @@ def _apply(op: Op, *args: Any) -> Tensor:
         op.out = out
         op.needs = tuple(needs)
         op.hooks = None
+        if _state.sites:
+            op.trace = traceback.extract_stack()[:-1]
         t._node = op
         t._requires_grad = True
     else:
