@@ -46,7 +46,7 @@ class Op:
     an axis live in ``__slots__`` fields and show in ``repr``.
     """
 
-    __slots__ = ("inputs", "xs", "out", "needs", "hooks", "trace")
+    __slots__ = ("hooks", "inputs", "needs", "out", "trace", "xs")
 
     inputs: tuple[Any, ...] | None
     xs: tuple[Any, ...] | None
@@ -122,13 +122,16 @@ def topological_order(root: Op) -> list[Op]:
     Raises ``RuntimeError`` mentioning ``retain_graph`` if any node was already released.
     """
     order: list[Op] = []
-    seen = {id(root)}
+    visited: set[int] = set()
     stack: list[tuple[Op, bool]] = [(root, False)]
     while stack:
         node, expanded = stack.pop()
         if expanded:
             order.append(node)
             continue
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
         inputs = node.inputs
         if inputs is None:
             raise RuntimeError(RELEASED_MESSAGE)
@@ -136,8 +139,7 @@ def topological_order(root: Op) -> list[Op]:
         for x, need in zip(inputs, node.needs):
             if need:
                 child = x._node
-                if child is not None and id(child) not in seen:
-                    seen.add(id(child))
+                if child is not None and id(child) not in visited:
                     stack.append((child, False))
     return order
 

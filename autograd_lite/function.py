@@ -42,7 +42,7 @@ class Context:
 class _FunctionOp(Op):
     """Adapts a user's :class:`Function` to the engine's op interface."""
 
-    __slots__ = ("fn", "ctx", "views", "result")
+    __slots__ = ("ctx", "fn", "result", "views")
 
     def __init__(self, fn: type[Function]) -> None:
         self.fn = fn

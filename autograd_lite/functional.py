@@ -25,7 +25,9 @@ def _scalar_output(out: Any, name: str) -> Tensor:
     if not isinstance(out, Tensor):
         raise TypeError(f"{name}: the function must return a Tensor, got {type(out).__name__}")
     if out.size != 1:
-        raise ValueError(f"{name}: the function must return a single element, got shape {out.shape}")
+        raise ValueError(
+            f"{name}: the function must return a single element, got shape {out.shape}"
+        )
     return out
 
 
@@ -80,7 +82,8 @@ def hvp(f: Callable[[Tensor], Tensor], x: Any, v: Any) -> np.ndarray:
             return np.zeros_like(xt.data)
         seed = Tensor(np.ones(out.shape, dtype=out.dtype))
         first = dict(
-            (id(leaf), g) for leaf, g in walk_backward(out, seed, retain_graph=True, create_graph=True)
+            (id(leaf), g)
+            for leaf, g in walk_backward(out, seed, retain_graph=True, create_graph=True)
         )
         g = first.get(id(xt))
         if g is None:

@@ -72,7 +72,7 @@ def matmul(a: ArrayLike, b: ArrayLike) -> Tensor:
     return _apply(MatMul(), *_binary_args("matmul", a, b))
 
 
-def sum(x: ArrayLike, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+def sum(x: ArrayLike, axis: Any = None, keepdims: bool = False) -> Tensor:
     r"""Σ over ``axis`` (all axes by default)."""
     return as_tensor(x).sum(axis, keepdims)
 

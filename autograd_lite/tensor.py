@@ -1,4 +1,4 @@
-"""``Tensor``: an array that remembers how it was computed, so ``backward()`` can differentiate it."""
+"""``Tensor``: an array that remembers how it was computed, so ``backward()`` can differentiate."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ _SCALARS = (int, float, bool)
 
 
 def _apply(op: Op, *args: Any) -> Tensor:
-    """Run ``op`` forward on the plain values of ``args``; record it if any input needs a gradient."""
+    """Run ``op`` forward on the plain values of ``args``; record it if an input needs grad."""
     xs = []
     needs = []
     record = False
@@ -59,7 +59,7 @@ def _apply(op: Op, *args: Any) -> Tensor:
 
 def _operand(x: Any) -> Any:
     """The other side of an operator: Tensors and Python scalars as they are (Python scalars stay
-    weakly typed, as in NumPy 2), anything else as a numeric array; ``NotImplemented`` if not numeric.
+    weakly typed, as in NumPy 2), anything else as a numeric array; else ``NotImplemented``.
     """
     if isinstance(x, (Tensor, *_SCALARS)):
         return x
@@ -88,7 +88,7 @@ def _shape_args(shape: tuple[Any, ...]) -> tuple[int, ...]:
 
 
 class _HookHandle:
-    __slots__ = ("_hooks", "_fn")
+    __slots__ = ("_fn", "_hooks")
 
     def __init__(self, hooks: list[Callable[..., Any]], fn: Callable[..., Any]) -> None:
         self._hooks, self._fn = hooks, fn
@@ -113,7 +113,7 @@ class Tensor:
         Optional NumPy dtype to convert the data to.
     """
 
-    __slots__ = ("data", "grad", "_requires_grad", "_node", "_hooks", "__weakref__")
+    __slots__ = ("__weakref__", "_hooks", "_node", "_requires_grad", "data", "grad")
     __array_ufunc__ = None  # ``ndarray <op> Tensor`` defers to the Tensor's reflected operator
     __hash__ = object.__hash__  # identity, so tensors can be dict keys despite elementwise ==
 
@@ -249,7 +249,7 @@ class Tensor:
         retain_graph: bool | None = None,
         create_graph: bool = False,
     ) -> None:
-        r"""Accumulate ∂(self)/∂x · gradient into ``x.grad`` for every leaf ``x`` that requires grad.
+        r"""Accumulate ∂(self)/∂x · gradient into ``x.grad`` of every leaf ``x`` that requires grad.
 
         ``gradient`` (same shape as self) is needed unless self has a single element.
         ``retain_graph`` (default: ``create_graph``) keeps the saved values for another backward;
@@ -272,7 +272,8 @@ class Tensor:
             garr = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
             if garr.shape != self.shape:
                 raise ValueError(
-                    f"backward: gradient shape {garr.shape} does not match tensor shape {self.shape}"
+                    f"backward: gradient shape {garr.shape} does not match tensor shape "
+                    f"{self.shape}"
                 )
             if garr.dtype.kind not in "biuf":
                 raise TypeError(f"backward: gradient must be numeric, got dtype {garr.dtype}")
@@ -420,7 +421,7 @@ class Tensor:
         return self._reduce(red.Min, axis, keepdims)
 
     def reshape(self, *shape: Any) -> Tensor:
-        """The same values with a new shape (``reshape(2, 3)`` or ``reshape((2, 3))``; -1 allowed)."""
+        """The same values in a new shape: ``reshape(2, 3)`` or ``reshape((2, 3))``; -1 allowed."""
         return _apply(sh.Reshape(_shape_args(shape)), self)
 
     def transpose(self, *axes: Any) -> Tensor:
@@ -477,6 +478,4 @@ def _axis(axis: int, ndim: int, op: str) -> int:
 
 def _check_differentiable(dtype: np.dtype[Any]) -> None:
     if dtype.kind != "f":
-        raise TypeError(
-            f"only floating-point tensors can require gradients, got dtype {dtype}"
-        )
+        raise TypeError(f"only floating-point tensors can require gradients, got dtype {dtype}")

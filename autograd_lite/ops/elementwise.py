@@ -200,7 +200,7 @@ class Abs(Op):
 class Clip(Op):
     r"""o = min(max(a, low), high);  ∂E/∂a = ḡ · [low ≤ a ≤ high]."""
 
-    __slots__ = ("low", "high")
+    __slots__ = ("high", "low")
 
     def __init__(self, low: float | None, high: float | None) -> None:
         if low is None and high is None:

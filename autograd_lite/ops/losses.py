@@ -47,7 +47,7 @@ class SquaredError(Op):
     mean-squared error. With ``reduction="mean"`` the sum becomes a mean (divide by n).
     """
 
-    __slots__ = ("reduction", "scale", "label")
+    __slots__ = ("label", "reduction", "scale")
 
     def __init__(self, reduction: str = "sum", scale: float = 0.5, label: str = "squared_error"):
         self.reduction = check_reduction(reduction, label)

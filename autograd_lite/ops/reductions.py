@@ -75,7 +75,11 @@ class Mean(Reduction):
 
     def backward(self, g, out, a):
         shape = a.shape
-        n = int(np.prod(shape)) if self.axis is None else int(np.prod([shape[i] for i in self.axis]))
+        n = (
+            int(np.prod(shape))
+            if self.axis is None
+            else int(np.prod([shape[i] for i in self.axis]))
+        )
         return (broadcast_to(self.expand(g, shape), shape) / n,)
 
 
@@ -102,4 +106,3 @@ class Min(Max):
 
     __slots__ = ()
     reducer = staticmethod(np.min)
-

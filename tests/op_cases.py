@@ -1,0 +1,188 @@
+"""Every built-in op as a test case: a function of Tensors and a Hypothesis strategy for inputs
+that stay inside the op's domain and away from its kinks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import autograd_lite as al
+
+
+def values(shape, low=-2.0, high=2.0):
+    return hnp.arrays(np.float64, shape, elements=st.floats(low, high))
+
+
+def away_from_zero(shape, low=0.2, high=2.0):
+    """Values with |x| in [low, high]: no kink of relu/abs and no tiny divisor in reach."""
+    mag = hnp.arrays(np.float64, shape, elements=st.floats(low, high))
+    sign = hnp.arrays(np.float64, shape, elements=st.sampled_from([-1.0, 1.0]))
+    return st.tuples(mag, sign).map(lambda ms: ms[0] * ms[1])
+
+
+def distinct(shape):
+    """Values at least 0.1 apart, so max/min have no ties within the stencil."""
+    n = int(np.prod(shape))
+    return st.permutations(list(range(n))).map(
+        lambda p: ((np.array(p, dtype=np.float64) - n // 2) * 0.1).reshape(shape)
+    )
+
+
+small_shape = hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4)
+
+
+@st.composite
+def broadcast_pair(draw, elements_a=values, elements_b=values):
+    shapes = draw(hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=3, max_side=3))
+    a_shape, b_shape = shapes.input_shapes
+    return draw(elements_a(a_shape)), draw(elements_b(b_shape))
+
+
+@st.composite
+def one(draw, elements=values, shape=small_shape):
+    return (draw(elements(draw(shape))),)
+
+
+@st.composite
+def with_axis(draw, elements=values):
+    shape = draw(small_shape)
+    x = draw(elements(shape))
+    axis = draw(
+        st.none()
+        | st.integers(-len(shape), len(shape) - 1)
+        | st.lists(st.integers(0, len(shape) - 1), min_size=1, unique=True).map(tuple)
+    )
+    return (x,), {"axis": axis, "keepdims": draw(st.booleans())}
+
+
+@st.composite
+def matmul_pair(draw):
+    m, k, n = draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    kind = draw(st.sampled_from(["2d", "vec-mat", "mat-vec", "vec-vec", "batched"]))
+    a_shape, b_shape = {
+        "2d": ((m, k), (k, n)),
+        "vec-mat": ((k,), (k, n)),
+        "mat-vec": ((m, k), (k,)),
+        "vec-vec": ((k,), (k,)),
+        "batched": ((2, m, k), (1, k, n)),
+    }[kind]
+    return draw(values(a_shape)), draw(values(b_shape))
+
+
+@st.composite
+def index_case(draw):
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4))
+    x = draw(values(shape))
+    kind = draw(st.sampled_from(["basic", "int-array", "mask", "newaxis"]))
+    if kind == "basic":
+        idx = draw(hnp.basic_indices(shape, allow_newaxis=True, allow_ellipsis=True))
+    elif kind == "int-array":  # repeated indices must accumulate
+        idx = np.array(draw(st.lists(st.integers(0, shape[0] - 1), min_size=1, max_size=6)))
+    elif kind == "mask":
+        idx = draw(hnp.arrays(bool, shape))
+    else:
+        idx = (None, Ellipsis, 0)
+    return (x,), {"index": idx}
+
+
+@st.composite
+def sequence_case(draw):
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=2, min_side=1, max_side=3))
+    n = draw(st.integers(1, 3))
+    axis = draw(st.integers(-len(shape), len(shape) - 1))
+    return tuple(draw(values(shape)) for _ in range(n)), {"axis": axis}
+
+
+@st.composite
+def loss_case(draw, pred=values, target=values):
+    shape = draw(small_shape)
+    reduction = draw(st.sampled_from(["sum", "mean", "none"]))
+    return (draw(pred(shape)), draw(target(shape))), {"reduction": reduction}
+
+
+@st.composite
+def cross_entropy_case(draw):
+    n, c = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    one_sample = draw(st.booleans())
+    shape = (c,) if one_sample else (n, c)
+    labels = draw(hnp.arrays(np.int64, shape[:-1], elements=st.integers(0, c - 1)))
+    reduction = draw(st.sampled_from(["sum", "mean", "none"]))
+    return (draw(values(shape, -5, 5)),), {"labels": labels, "reduction": reduction}
+
+
+def shifted(shape):
+    return distinct(shape).map(lambda v: v + 0.05)
+
+
+def off_clip_bounds(shape):
+    return values(shape).map(lambda v: np.where(np.abs(np.abs(v) - 0.5) < 0.1, v + 0.2, v))
+
+
+def probabilities(shape):
+    return values(shape, 0.05, 0.95)
+
+
+def _args(strategy):
+    """Normalise a strategy to one that draws (arrays, kwargs)."""
+    return strategy.map(
+        lambda v: v if isinstance(v, tuple) and len(v) == 2 and isinstance(v[1], dict) else (v, {})
+    )
+
+
+@dataclass(frozen=True)
+class OpCase:
+    name: str
+    fn: Callable[..., Any]
+    inputs: st.SearchStrategy[Any]
+    differentiable: tuple[int, ...] | None = None  # which inputs get gradients (None: all)
+
+
+def _softmax(x, axis):
+    return x.softmax(axis)
+
+
+CASES = [
+    OpCase("add", lambda a, b: a + b, _args(broadcast_pair())),
+    OpCase("sub", lambda a, b: a - b, _args(broadcast_pair())),
+    OpCase("mul", lambda a, b: a * b, _args(broadcast_pair())),
+    OpCase("div", lambda a, b: a / b, _args(broadcast_pair(values, away_from_zero))),
+    OpCase("pow", lambda a, b: a**b, _args(broadcast_pair(lambda s: values(s, 0.5, 2.0)))),
+    OpCase("pow-scalar", lambda a: a**3, _args(one())),
+    OpCase("rpow", lambda a: 2.0**a, _args(one())),
+    OpCase("neg", lambda a: -a, _args(one())),
+    OpCase("scalar-ops", lambda a: (3.0 - a) * 0.5 / (a * a + 1.0) + 1.0, _args(one())),
+    OpCase("maximum", al.maximum, _args(broadcast_pair(distinct, shifted))),
+    OpCase("minimum", al.minimum, _args(broadcast_pair(distinct, shifted))),
+    OpCase("exp", al.exp, _args(one())),
+    OpCase("log", al.log, _args(one(lambda s: values(s, 0.2, 3.0)))),
+    OpCase("sqrt", lambda a: a.sqrt(), _args(one(lambda s: values(s, 0.2, 3.0)))),
+    OpCase("abs", lambda a: a.abs(), _args(one(away_from_zero))),
+    OpCase("clip", lambda a: a.clip(-0.5, 0.5), _args(one(off_clip_bounds))),
+    OpCase("sigmoid", al.sigmoid, _args(one(lambda s: values(s, -6, 6)))),
+    OpCase("tanh", al.tanh, _args(one())),
+    OpCase("relu", al.relu, _args(one(away_from_zero))),
+    OpCase("softmax", lambda a: al.softmax(a, -1), _args(one())),
+    OpCase("softmax-axis0", lambda a: _softmax(a, 0), _args(one())),
+    OpCase("log_softmax", lambda a: al.log_softmax(a, -1), _args(one())),
+    OpCase("sum", lambda a, axis, keepdims: a.sum(axis, keepdims), with_axis()),
+    OpCase("mean", lambda a, axis, keepdims: a.mean(axis, keepdims), with_axis()),
+    OpCase("max", lambda a, axis, keepdims: a.max(axis, keepdims), with_axis(distinct)),
+    OpCase("min", lambda a, axis, keepdims: a.min(axis, keepdims), with_axis(distinct)),
+    OpCase("reshape", lambda a: a.reshape(-1), _args(one())),
+    OpCase("flatten-T", lambda a: a.T.flatten(), _args(one())),
+    OpCase("transpose", lambda a: a.transpose(), _args(one())),
+    OpCase("getitem", lambda a, index: a[index], index_case()),
+    OpCase("matmul", lambda a, b: a @ b, _args(matmul_pair())),
+    OpCase("concatenate", lambda *xs, axis: al.concatenate(xs, axis), sequence_case()),
+    OpCase("stack", lambda *xs, axis: al.stack(xs, axis), sequence_case()),
+    OpCase("where", lambda a, b: al.where(a.data > 0, a, b), _args(broadcast_pair(away_from_zero))),
+    OpCase("squared_error", al.squared_error, loss_case()),
+    OpCase("mse_loss", al.mse_loss, loss_case()),
+    OpCase("bce", al.binary_cross_entropy, loss_case(probabilities, probabilities)),
+    OpCase("cross_entropy", al.cross_entropy, cross_entropy_case()),
+]  # fmt: skip
