@@ -105,7 +105,7 @@ def _graph(root: Tensor) -> tuple[list[Op], list[Tensor]]:
     leaves: list[Tensor] = []
     if root._node is None:
         return order, [root]
-    seen: set[int] = {id(root._node)}
+    visited: set[int] = set()  # marked when expanded, not when pushed: see topological_order
     seen_leaves: set[int] = set()
     stack: list[tuple[Op, bool]] = [(root._node, False)]
     while stack:
@@ -113,6 +113,9 @@ def _graph(root: Tensor) -> tuple[list[Op], list[Tensor]]:
         if expanded:
             order.append(node)
             continue
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
         stack.append((node, True))
         for x in reversed(node.inputs or ()):
             if not isinstance(x, Tensor):
@@ -122,8 +125,7 @@ def _graph(root: Tensor) -> tuple[list[Op], list[Tensor]]:
                 if id(x) not in seen_leaves:
                     seen_leaves.add(id(x))
                     leaves.append(x)
-            elif id(child) not in seen:
-                seen.add(id(child))
+            elif id(child) not in visited:
                 stack.append((child, False))
     return order, leaves
 

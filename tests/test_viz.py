@@ -430,6 +430,20 @@ def test_dot_structure_counts_ops_leaves_and_constants():
     assert not [src for src, _ in edges if src == "op5"]
 
 
+def test_dot_lists_every_op_after_its_inputs():
+    x = al.Tensor([1.0, 2.0], requires_grad=True)
+    a = x.exp()
+    b = a * 2.0
+    loss = (b + a).sum()  # Add reaches a directly and again through b
+    nodes, edges = parse_dot(viz.to_dot(loss, names={"a": a, "b": b}))
+    names = [n for n in nodes if not n.startswith("const")]  # constants come with their edge
+    for src, dst in edges:
+        if src in names:
+            assert names.index(src) < names.index(dst), f"{src} drawn after {dst}"
+    labels = [nodes[n].split('label="')[1].split("\\n")[0] for n in names]
+    assert labels == ["leaf", "a=Exp#1", "b=Mul#2", "Add#3", "Sum#4"]
+
+
 def test_dot_with_values_shows_values_and_grads():
     x = al.Tensor([1.0, -2.0], requires_grad=True)
     loss = (x * x).sum()
