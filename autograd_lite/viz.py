@@ -412,18 +412,27 @@ class Trace:
         return "\n".join(lines)
 
     def __str__(self) -> str:
+        return self.format()
+
+    def format(self, max_elems: int = 8) -> str:
+        """The table: one row per (step, input) with the node, its rule, the gradient flowing
+        in and what it passes to that input; then each leaf's total. Arrays with more than
+        ``max_elems`` elements are shown as their shape and first values."""
+
+        def fmt(a: Any) -> str:
+            return _format_array(a, max_elems)
+
         header = ["step", "node", "rule", "gradient in", "passes to input"]
         rows: list[list[str]] = []
         for s in self.steps:
             first = True
             for label, slot, g in zip(s.input_labels, s.input_slots, s.grads_out, strict=True):
-                out = "no gradient" if g is None else _format_array(g)
-                cells = [f"{slot} = {label}: {out}"]
+                cell = f"{label} as {slot}: " + ("no gradient" if g is None else fmt(g))
                 if first:
-                    rows.append([str(s.index), s.label, s.rule, _format_array(s.grad_in), *cells])
+                    rows.append([str(s.index), s.label, s.rule, fmt(s.grad_in), cell])
                     first = False
                 else:
-                    rows.append(["", "", "", "", *cells])
+                    rows.append(["", "", "", "", cell])
         widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
 
         def line(cells: list[str]) -> str:
@@ -431,7 +440,7 @@ class Trace:
 
         loss = self._labels.short(self.loss)
         out = [
-            f"backward trace of {loss}, seed ∂{loss}/∂{loss} = {_format_array(self.seed)}",
+            f"backward trace of {loss}, seed ∂{loss}/∂{loss} = {fmt(self.seed)}",
             line(header),
             "-+-".join("-" * w for w in widths),
             *(line(r) for r in rows),
@@ -440,7 +449,7 @@ class Trace:
             out.append("")
             out.append("gradients of the leaves (what backward() would add to .grad):")
             for name, _, g in self.leaf_grads:
-                out.append(f"  {name}: {_format_array(g)}")
+                out.append(f"  {name}: {fmt(g)}")
         return "\n".join(out)
 
 

@@ -245,7 +245,7 @@ def test_tutorial_network_rows_match_the_chapters_formulas():
     text = str(trace)
     assert "o = σ(x) = 1 / (1 + e⁻ˣ); ∂E/∂x = ∂E/∂o · o · (1 − o)." in text
     assert "o = a @ b; ∂E/∂a = ḡ @ bᵀ, ∂E/∂b = aᵀ @ ḡ." in text
-    assert "a = who:" in text and "a = wih:" in text and "b = const (3, 1): no gradient" in text
+    assert "who as a:" in text and "wih as a:" in text and "const (3, 1) as b: no gradient" in text
 
 
 def test_tutorial_network_with_one_dimensional_vectors():
@@ -280,15 +280,17 @@ def test_str_is_a_table_with_one_row_per_input():
     rows = [line for line in lines[3:] if "|" in line]
     assert len(rows) == 1 + 2 + 2  # Sum: 1 input; Add: 2; Mul: 2
     assert rows[0].split("|")[1].strip() == "y=Sum#3"
-    assert "a = x: [3, 5]" in rows[3]  # Mul passes ḡ · c to x
-    assert "b = leaf#2 (2,): no gradient" in rows[4]  # c does not require grad
+    assert "x as a: [3, 5]" in rows[3]  # Mul passes ḡ · c to x
+    assert "leaf#2 (2,) as b: no gradient" in rows[4]  # c does not require grad
     assert "  x: [4, 6]" in lines  # the leaf's total: c + 1
 
 
 def test_large_values_are_summarised():
     x = al.Tensor(np.arange(20.0), requires_grad=True)
-    text = str(viz.explain_backward((x * 2.0).sum()))
+    trace = viz.explain_backward((x * 2.0).sum())
+    text = str(trace)
     assert "(20,) [2, 2, 2, 2, …]" in text
+    assert "[2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2]" in trace.format(20)
 
 
 def test_custom_function_rule_comes_from_its_docstring():
