@@ -24,6 +24,22 @@ def _swap_last(v: Any) -> Any:
     return v.transpose(tuple(range(nd - 2)) + (nd - 1, nd - 2))
 
 
+def _weight_gradient(a: Any, g: Any, b: Any) -> Any:
+    """aᵀ @ g, in the memory layout of ``b`` and without a GEMM for a one-row outer product.
+
+    When ``b`` is a transposed view (``x @ w.T``, as in every linear layer), the gradient is
+    computed as (gᵀ @ a)ᵀ so that undoing the transpose gives ``w`` a C-contiguous gradient.
+    """
+    if not is_plain(g) or g.ndim != 2 or a.ndim != 2:
+        return _swap_last(a) @ g
+    transposed = b.ndim == 2 and b.flags.f_contiguous and not b.flags.c_contiguous
+    if a.shape[0] == 1:  # outer product of two vectors: a broadcast multiply beats GEMM
+        if transposed:
+            return (g.reshape(g.shape[1], 1) * a).T
+        return a.reshape(a.shape[1], 1) * g
+    return (g.T @ a).T if transposed else a.T @ g
+
+
 class MatMul(Op):
     r"""o = a @ b;  ∂E/∂a = ḡ @ bᵀ,  ∂E/∂b = aᵀ @ ḡ."""
 
@@ -52,10 +68,7 @@ class MatMul(Op):
         if needs[0]:
             ga = g2 @ _swap_last(b2)
         if needs[1]:
-            if a2.ndim == 2 and g2.ndim == 2 and a2.shape[0] == 1 and is_plain(g2):
-                gb = a2.reshape((a2.shape[1], 1)) * g2  # outer product: no GEMM needed
-            else:
-                gb = _swap_last(a2) @ g2
+            gb = _weight_gradient(a2, g2, b2)
             if b.ndim == 1:
                 gb = gb.reshape(gb.shape[:-1])
         return ga, gb
