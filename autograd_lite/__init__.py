@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from ._grad_mode import enable_grad, is_grad_enabled, no_grad
+from ._grad_mode import AnomalyError, detect_anomaly, enable_grad, is_grad_enabled, no_grad
 from .function import Context, Function
 from .functional import grad, hvp, value_and_grad
 from .functions import (
@@ -34,10 +34,36 @@ from .tensor import Tensor
 __version__ = "0.1.0"
 
 __all__ = [
-    "Context", "Function", "Tensor", "binary_cross_entropy", "concatenate", "cross_entropy",
-    "enable_grad", "exp", "grad", "hvp", "is_grad_enabled", "log", "log_softmax", "matmul",
-    "maximum", "mean", "minimum", "mse_loss", "no_grad", "relu", "sigmoid", "softmax",
-    "squared_error", "stack", "sum", "tanh", "value_and_grad", "where",
+    "AnomalyError",
+    "Context",
+    "Function",
+    "Tensor",
+    "binary_cross_entropy",
+    "concatenate",
+    "cross_entropy",
+    "detect_anomaly",
+    "enable_grad",
+    "exp",
+    "grad",
+    "hvp",
+    "is_grad_enabled",
+    "log",
+    "log_softmax",
+    "matmul",
+    "maximum",
+    "mean",
+    "minimum",
+    "mse_loss",
+    "no_grad",
+    "relu",
+    "sigmoid",
+    "softmax",
+    "squared_error",
+    "stack",
+    "sum",
+    "tanh",
+    "value_and_grad",
+    "where",
 ]  # fmt: skip
 
 _SUBMODULES = {"layers", "optim", "testing", "viz", "tutorial", "data"}

@@ -13,6 +13,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 class _State(threading.local):
     enabled: bool = True
     sites: bool = False  # remember where each recorded op was created (anomaly mode, blame)
+    anomaly: bool = False  # raise at the first NaN or inf an op produces (detect_anomaly)
 
 
 _state = _State()
@@ -78,3 +79,22 @@ class recording_sites:  # noqa: N801
 
     def __exit__(self, *exc: object) -> None:
         _state.sites = self._previous
+
+
+class detect_anomaly:  # noqa: N801 - named like PyTorch's
+    """Inside the block (this thread), the first NaN or inf that an op produces, in forward or in
+    backward, raises :class:`AnomalyError` naming the op, the shapes, and where the op was created.
+
+    Slower (every result is scanned and every op remembers its creation stack): for debugging.
+    """
+
+    def __enter__(self) -> None:
+        self._previous = (_state.anomaly, _state.sites)
+        _state.anomaly = _state.sites = True
+
+    def __exit__(self, *exc: object) -> None:
+        _state.anomaly, _state.sites = self._previous
+
+
+class AnomalyError(FloatingPointError):
+    """An op produced NaN or inf inside :class:`detect_anomaly`."""

@@ -19,8 +19,10 @@ class methods ``_wrap(array)`` and ``_from_node(array, node)`` of the root's cla
 from __future__ import annotations
 
 import os
+import threading
+import traceback
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -46,7 +48,12 @@ class Op:
     an axis live in ``__slots__`` fields and show in ``repr``.
     """
 
-    __slots__ = ("hooks", "inputs", "needs", "out", "trace", "xs")
+    __slots__ = ("guard", "hooks", "inputs", "needs", "out", "trace", "xs")
+
+    #: Input positions whose *values* the rule reads (``None``: all), and whether it reads the
+    #: output. Those arrays are made read-only until the node is released (see :class:`Guard`).
+    keeps: ClassVar[tuple[int, ...] | None] = None
+    keeps_out: ClassVar[bool] = True
 
     inputs: tuple[Any, ...] | None
     xs: tuple[Any, ...] | None
@@ -84,14 +91,131 @@ class Op:
         self.inputs = None
         self.xs = None
         self.out = None
+        guard = getattr(self, "guard", None)
+        if guard is not None:
+            guard.release()
+            self.guard = None
+
+
+# -- in-place safety ---------------------------------------------------------------------------
+
+_locked: dict[int, list[Any]] = {}  # id(array) -> [array, number of live nodes that need it]
+_locked_mutex = threading.Lock()
+
+
+class Guard:
+    """Keeps the arrays a node's rule reads read-only until the node is released or dies.
+
+    Writing into such an array between forward and backward (``t.data[0] = 1``,
+    ``t.data -= 1``) raises NumPy's "read-only" ``ValueError`` instead of silently changing the
+    gradient. Views are protected together with their base arrays. Arrays that were read-only
+    before are left alone; a count per array lets several nodes share one.
+    """
+
+    __slots__ = ("arrays",)
+
+    def __init__(self, arrays: list[np.ndarray]) -> None:
+        self.arrays = arrays
+
+    @staticmethod
+    def lock(op: Op, xs: Sequence[Any], out: np.ndarray) -> Guard | None:
+        keeps = op.keeps
+        wanted = [xs[i] for i in (range(len(xs)) if keeps is None else keeps)]
+        if op.keeps_out:
+            wanted.append(out)
+        locked = []
+        with _locked_mutex:
+            for a in wanted:
+                while type(a) is np.ndarray:
+                    entry = _locked.get(id(a))
+                    if entry is not None:
+                        entry[1] += 1
+                        locked.append(a)
+                    elif a.flags.writeable:
+                        a.flags.writeable = False
+                        _locked[id(a)] = [a, 1]
+                        locked.append(a)
+                    a = a.base
+        return Guard(locked) if locked else None
+
+    def release(self) -> None:
+        arrays, self.arrays = self.arrays, []
+        with _locked_mutex:
+            for a in reversed(arrays):  # bases before their views
+                entry = _locked[id(a)]
+                entry[1] -= 1
+                if entry[1] == 0:
+                    del _locked[id(a)]
+                    try:
+                        a.flags.writeable = True
+                    except ValueError:  # pragma: no cover - its base was made read-only by others
+                        pass
+
+    def __del__(self) -> None:
+        if self.arrays:
+            try:
+                self.release()
+            except Exception:  # pragma: no cover - interpreter shutdown
+                pass
+
+
+# -- anomaly mode ------------------------------------------------------------------------------
+
+
+def _nonfinite(values: Sequence[Any]) -> str | None:
+    """'nan' or 'inf' if any floating array among ``values`` holds one, else None."""
+    for v in values:
+        arr = np.asarray(v.data if hasattr(v, "_node") else v)
+        if arr.dtype.kind in "fc" and not np.isfinite(arr).all():
+            return "nan" if np.isnan(arr).any() else "inf"
+    return None
+
+
+def _shapes(values: Sequence[Any]) -> str:
+    return ", ".join(str(np.shape(v.data if hasattr(v, "_node") else v)) for v in values)
+
+
+def check_forward(op: Op, xs: Sequence[Any], out: np.ndarray) -> None:
+    """In anomaly mode: raise if ``op`` just produced NaN or inf."""
+    bad = _nonfinite([out])
+    if bad is None:
+        return
+    from ._grad_mode import AnomalyError
+
+    site = creation_site_from(traceback.extract_stack()[:-1])
+    already = _nonfinite(xs)
+    cause = f" (its inputs already held {already})" if already else ""
+    raise AnomalyError(
+        f"detect_anomaly: {op!r} produced {bad} in forward{cause}; input shapes "
+        f"{_shapes(xs)}, output shape {out.shape}; created at {site}"
+    )
+
+
+def check_backward(node: Op, grad: Any, grads: Sequence[Any]) -> None:
+    """In anomaly mode: raise if the rule of ``node`` just produced a NaN or inf gradient."""
+    bad = _nonfinite([g for g in grads if g is not None])
+    if bad is None:
+        return
+    from ._grad_mode import AnomalyError
+
+    already = _nonfinite([grad])
+    cause = f" (the gradient flowing in already held {already})" if already else ""
+    raise AnomalyError(
+        f"detect_anomaly: the gradient rule of {node!r} produced {bad} in backward{cause}; "
+        f"input shapes {_shapes(node.xs or ())}, incoming gradient shape {np.shape(grad)}; "
+        f"created at {creation_site(node) or 'an unknown place (outside detect_anomaly)'}"
+    )
 
 
 def creation_site(node: Op) -> str | None:
     """Where the user's code created ``node`` ("file:line in function"), if it was recorded
     inside :class:`autograd_lite._grad_mode.recording_sites`; else ``None``."""
     stack = getattr(node, "trace", None)
-    if not stack:
-        return None
+    return creation_site_from(stack) if stack else None
+
+
+def creation_site_from(stack: Sequence[Any]) -> str:
+    """The innermost frame of ``stack`` outside this package, as "file:line in function"."""
     for frame in reversed(stack):
         if not os.path.abspath(frame.filename).startswith(_PACKAGE_DIR + os.sep):
             return f"{frame.filename}:{frame.lineno} in {frame.name}"
@@ -178,6 +302,7 @@ def walk_backward(
     order = topological_order(node)
     grads: dict[int, Any] = {id(node): grad}
     previous = _grad_mode._state.enabled
+    anomaly = _grad_mode._state.anomaly
     _grad_mode._state.enabled = create_graph
     try:
         for node in reversed(order):
@@ -191,8 +316,19 @@ def walk_backward(
             inputs = node.inputs
             assert inputs is not None
             if create_graph:
+                for x, kept in zip(inputs, node.xs):  # type: ignore[arg-type]
+                    if hasattr(x, "_node") and x.data is not kept:
+                        raise RuntimeError(
+                            f"backward: an input of {node!r} had its .data replaced after the "
+                            "op was recorded, so its gradient would be wrong; recompute the "
+                            "forward pass after changing a tensor"
+                        )
                 out = cls._from_node(node.out, node)
                 input_grads = node.backward(g, out, *inputs)
+            elif anomaly:
+                with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                    input_grads = node.backward(g, node.out, *node.xs)  # type: ignore[misc]
+                check_backward(node, g, input_grads)
             else:
                 input_grads = node.backward(g, node.out, *node.xs)  # type: ignore[misc]
             if on_step is not None:

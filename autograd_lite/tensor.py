@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from . import _grad_mode
-from .engine import Op, walk_backward
+from .engine import Guard, Op, check_forward, walk_backward
 from .ops import activations as act
 from .ops import elementwise as ew
 from .ops import reductions as red
@@ -34,9 +34,14 @@ def _apply(op: Op, *args: Any) -> Tensor:
         else:
             xs.append(a)
             needs.append(False)
-    out = op.forward(*xs)
-    if type(out) is not np.ndarray:
-        out = np.asarray(out)
+    if _state.anomaly:
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            out = np.asarray(op.forward(*xs))
+        check_forward(op, xs, out)
+    else:
+        out = op.forward(*xs)
+        if type(out) is not np.ndarray:
+            out = np.asarray(out)
     t = object.__new__(Tensor)
     t.data = out
     t.grad = None
@@ -47,6 +52,7 @@ def _apply(op: Op, *args: Any) -> Tensor:
         op.out = out
         op.needs = tuple(needs)
         op.hooks = None
+        op.guard = Guard.lock(op, xs, out)
         if _state.sites:
             op.trace = traceback.extract_stack()[:-1]
         t._node = op

@@ -26,6 +26,8 @@ class Sigmoid(Op):
     r"""o = σ(x) = 1 / (1 + e⁻ˣ);  ∂E/∂x = ∂E/∂o · o · (1 − o)."""
 
     __slots__ = ()
+    keeps = ()
+    keeps_out = True
 
     def forward(self, x):
         return stable_sigmoid(x)
@@ -38,6 +40,8 @@ class Tanh(Op):
     r"""o = tanh x;  ∂E/∂x = ∂E/∂o · (1 − o²)."""
 
     __slots__ = ()
+    keeps = ()
+    keeps_out = True
 
     def forward(self, x):
         return np.tanh(x)
@@ -50,6 +54,8 @@ class ReLU(Op):
     r"""o = max(x, 0);  ∂E/∂x = ∂E/∂o · [x > 0] (0 at the kink x = 0)."""
 
     __slots__ = ()
+    keeps = (0,)
+    keeps_out = False
 
     def forward(self, x):
         return np.maximum(x, 0)
@@ -62,6 +68,8 @@ class Softmax(Op):
     r"""oᵢ = e^{xᵢ} / Σⱼ e^{xⱼ} along ``axis``;  ∂E/∂x = o · (ḡ − Σⱼ ḡⱼ oⱼ)."""
 
     __slots__ = ("axis",)
+    keeps = ()
+    keeps_out = True
 
     def __init__(self, axis: int = -1) -> None:
         self.axis = axis
@@ -78,6 +86,8 @@ class LogSoftmax(Op):
     r"""oᵢ = xᵢ − log Σⱼ e^{xⱼ} along ``axis``;  ∂E/∂x = ḡ − e^{o} · Σⱼ ḡⱼ."""
 
     __slots__ = ("axis",)
+    keeps = ()
+    keeps_out = True
 
     def __init__(self, axis: int = -1) -> None:
         self.axis = axis

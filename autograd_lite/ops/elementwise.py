@@ -39,6 +39,8 @@ class Add(Binary):
     r"""o = a + b;  ∂E/∂a = ḡ,  ∂E/∂b = ḡ."""
 
     __slots__ = ()
+    keeps = ()
+    keeps_out = False
     ufunc, label = np.add, "add"
 
     def backward(self, g, out, a, b):
@@ -49,6 +51,8 @@ class Sub(Binary):
     r"""o = a − b;  ∂E/∂a = ḡ,  ∂E/∂b = −ḡ."""
 
     __slots__ = ()
+    keeps = ()
+    keeps_out = False
     ufunc, label = np.subtract, "sub"
 
     def backward(self, g, out, a, b):
@@ -59,6 +63,8 @@ class Mul(Binary):
     r"""o = a · b;  ∂E/∂a = ḡ · b,  ∂E/∂b = ḡ · a."""
 
     __slots__ = ()
+    keeps = (0, 1)
+    keeps_out = False
     ufunc, label = np.multiply, "mul"
 
     def backward(self, g, out, a, b):
@@ -70,6 +76,8 @@ class Div(Binary):
     r"""o = a / b;  ∂E/∂a = ḡ / b,  ∂E/∂b = −ḡ · a / b² = −ḡ · o / b."""
 
     __slots__ = ()
+    keeps = (1,)
+    keeps_out = True
     ufunc, label = np.divide, "div"
 
     def backward(self, g, out, a, b):
@@ -81,6 +89,8 @@ class Pow(Binary):
     r"""o = aᵇ;  ∂E/∂a = ḡ · b · aᵇ⁻¹,  ∂E/∂b = ḡ · o · log a."""
 
     __slots__ = ()
+    keeps = (0, 1)
+    keeps_out = True
     ufunc, label = np.power, "pow"
 
     def backward(self, g, out, a, b):
@@ -96,6 +106,8 @@ class Maximum(Binary):
     r"""o = max(a, b);  ∂E/∂a = ḡ · [a > b] + ½ ḡ · [a = b], and the mirror image for b."""
 
     __slots__ = ()
+    keeps = (0, 1)
+    keeps_out = True
     ufunc, label = np.maximum, "maximum"
 
     def backward(self, g, out, a, b):
@@ -108,6 +120,8 @@ class Minimum(Binary):
     r"""o = min(a, b);  ∂E/∂a = ḡ · [a < b] + ½ ḡ · [a = b], and the mirror image for b."""
 
     __slots__ = ()
+    keeps = (0, 1)
+    keeps_out = True
     ufunc, label = np.minimum, "minimum"
 
     def backward(self, g, out, a, b):
@@ -120,6 +134,8 @@ class Where(Op):
     r"""o = a where cond else b;  ∂E/∂a = ḡ · [cond],  ∂E/∂b = ḡ · [¬cond]."""
 
     __slots__ = ("cond",)
+    keeps = ()
+    keeps_out = False
 
     def __init__(self, cond: np.ndarray) -> None:
         self.cond = cond
@@ -141,6 +157,8 @@ class Neg(Op):
     r"""o = −a;  ∂E/∂a = −ḡ."""
 
     __slots__ = ()
+    keeps = ()
+    keeps_out = False
 
     def forward(self, a):
         return np.negative(a)
@@ -153,6 +171,8 @@ class Exp(Op):
     r"""o = eᵃ;  ∂E/∂a = ḡ · o."""
 
     __slots__ = ()
+    keeps = ()
+    keeps_out = True
 
     def forward(self, a):
         return np.exp(a)
@@ -165,6 +185,8 @@ class Log(Op):
     r"""o = log a;  ∂E/∂a = ḡ / a."""
 
     __slots__ = ()
+    keeps = (0,)
+    keeps_out = False
 
     def forward(self, a):
         return np.log(a)
@@ -177,6 +199,8 @@ class Sqrt(Op):
     r"""o = √a;  ∂E/∂a = ḡ / (2 o)."""
 
     __slots__ = ()
+    keeps = ()
+    keeps_out = True
 
     def forward(self, a):
         return np.sqrt(a)
@@ -189,6 +213,8 @@ class Abs(Op):
     r"""o = |a|;  ∂E/∂a = ḡ · sign(a) (0 at a = 0, where |a| has a kink)."""
 
     __slots__ = ()
+    keeps = (0,)
+    keeps_out = False
 
     def forward(self, a):
         return np.abs(a)
@@ -201,6 +227,8 @@ class Clip(Op):
     r"""o = min(max(a, low), high);  ∂E/∂a = ḡ · [low ≤ a ≤ high]."""
 
     __slots__ = ("high", "low")
+    keeps = (0,)
+    keeps_out = False
 
     def __init__(self, low: float | None, high: float | None) -> None:
         if low is None and high is None:
@@ -226,6 +254,8 @@ class Cast(Op):
     r"""o = a converted to ``dtype``;  ∂E/∂a = ḡ converted back to a's dtype."""
 
     __slots__ = ("dtype",)
+    keeps = ()
+    keeps_out = False
 
     def __init__(self, dtype: Any) -> None:
         self.dtype = np.dtype(dtype)

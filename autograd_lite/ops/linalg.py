@@ -44,6 +44,8 @@ class MatMul(Op):
     r"""o = a @ b;  ∂E/∂a = ḡ @ bᵀ,  ∂E/∂b = aᵀ @ ḡ."""
 
     __slots__ = ()
+    keeps = (0, 1)
+    keeps_out = False
 
     def forward(self, a, b):
         try:

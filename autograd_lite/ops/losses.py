@@ -48,6 +48,8 @@ class SquaredError(Op):
     """
 
     __slots__ = ("label", "reduction", "scale")
+    keeps = (0, 1)
+    keeps_out = False
 
     def __init__(self, reduction: str = "sum", scale: float = 0.5, label: str = "squared_error"):
         self.reduction = check_reduction(reduction, label)
@@ -75,6 +77,8 @@ class BinaryCrossEntropy(Op):
     """
 
     __slots__ = ("reduction",)
+    keeps = (0, 1)
+    keeps_out = False
 
     def __init__(self, reduction: str = "mean") -> None:
         self.reduction = check_reduction(reduction, "binary_cross_entropy")
@@ -113,6 +117,8 @@ class CrossEntropy(Op):
     """
 
     __slots__ = ("labels", "reduction")
+    keeps = (0,)
+    keeps_out = False
 
     def __init__(self, labels: np.ndarray, reduction: str = "mean") -> None:
         self.labels, self.reduction = labels, check_reduction(reduction, "cross_entropy")

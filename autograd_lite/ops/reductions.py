@@ -57,6 +57,8 @@ class Sum(Reduction):
     r"""o = Σ_R a;  ∂E/∂a = ḡ broadcast back over R."""
 
     __slots__ = ()
+    keeps = ()
+    keeps_out = False
 
     def forward(self, a):
         return np.sum(a, axis=self.axis, keepdims=self.keepdims)
@@ -69,6 +71,8 @@ class Mean(Reduction):
     r"""o = (1/n) Σ_R a;  ∂E/∂a = ḡ / n broadcast back over R."""
 
     __slots__ = ()
+    keeps = ()
+    keeps_out = False
 
     def forward(self, a):
         return np.mean(a, axis=self.axis, keepdims=self.keepdims)
@@ -87,6 +91,8 @@ class Max(Reduction):
     r"""o = max_R a;  ∂E/∂a = ḡ · [a = o] / #{a = o} (ties share the gradient evenly)."""
 
     __slots__ = ()
+    keeps = (0,)
+    keeps_out = True
     reducer = staticmethod(np.max)
 
     def forward(self, a):

@@ -19,6 +19,8 @@ class Reshape(Op):
     r"""o = a viewed with shape ``shape``;  ∂E/∂a = ḡ reshaped to a's shape."""
 
     __slots__ = ("shape",)
+    keeps = ()
+    keeps_out = False
 
     def __init__(self, shape: tuple[int, ...]) -> None:
         self.shape = shape
@@ -39,6 +41,8 @@ class Transpose(Op):
     r"""o = a with axes permuted by ``axes``;  ∂E/∂a = ḡ permuted by the inverse permutation."""
 
     __slots__ = ("axes",)
+    keeps = ()
+    keeps_out = False
 
     def __init__(self, axes: tuple[int, ...] | None) -> None:
         self.axes = axes
@@ -60,6 +64,8 @@ class BroadcastTo(Op):
     r"""o = a broadcast to ``shape``;  ∂E/∂a = ḡ summed over the broadcast axes."""
 
     __slots__ = ("shape",)
+    keeps = ()
+    keeps_out = False
 
     def __init__(self, shape: tuple[int, ...]) -> None:
         self.shape = shape
@@ -79,6 +85,8 @@ class GetItem(Op):
     r"""o = a[index];  ∂E/∂a = zeros with ḡ scatter-added at ``index`` (repeats accumulate)."""
 
     __slots__ = ("index",)
+    keeps = ()
+    keeps_out = False
 
     def __init__(self, index: Any) -> None:
         self.index = index
@@ -94,6 +102,8 @@ class ScatterAdd(Op):
     r"""o = zeros(shape) with a added at ``index``;  ∂E/∂a = ḡ[index]."""
 
     __slots__ = ("index", "shape")
+    keeps = ()
+    keeps_out = False
 
     def __init__(self, index: Any, shape: tuple[int, ...]) -> None:
         self.index, self.shape = index, shape
@@ -116,6 +126,8 @@ class Concatenate(Op):
     r"""o = [a₁, a₂, …] joined along ``axis``;  ∂E/∂aₖ = the slice of ḡ that aₖ filled."""
 
     __slots__ = ("axis",)
+    keeps = ()
+    keeps_out = False
 
     def __init__(self, axis: int) -> None:
         self.axis = axis
@@ -144,6 +156,8 @@ class Stack(Op):
     r"""o = [a₁, a₂, …] stacked along a new ``axis``;  ∂E/∂aₖ = ḡ taken at position k of axis."""
 
     __slots__ = ("axis",)
+    keeps = ()
+    keeps_out = False
 
     def __init__(self, axis: int) -> None:
         self.axis = axis

@@ -1,0 +1,127 @@
+"""Never silently wrong: anomaly mode, and arrays that backward needs cannot change under it."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+
+import numpy as np
+import pytest
+
+import autograd_lite as al
+
+
+def test_writing_into_saved_data_is_refused_until_backward():
+    w = al.Tensor(np.ones(3), requires_grad=True)
+    x = al.Tensor(np.arange(3.0))
+    loss = (w * x).sum()
+    with pytest.raises(ValueError, match="read-only"):
+        x.data[0] = 100.0  # the rule for w reads x
+    with pytest.raises(ValueError, match="read-only"):
+        w.data -= 1.0  # the rule for x reads w (x needs no grad here, but the rule is shared)
+    loss.backward()
+    np.testing.assert_array_equal(w.grad.data, [0.0, 1.0, 2.0])
+    w.data -= 1.0  # released: writes are fine again
+    x.data[0] = 5.0
+    assert w.data[0] == 0.0 and x.data[0] == 5.0
+
+
+def test_views_are_protected_through_their_base():
+    base = np.ones((2, 3))
+    w = al.Tensor(base, requires_grad=True)
+    loss = (al.Tensor(np.ones((4, 3))) @ w.T).sigmoid().sum()
+    with pytest.raises(ValueError, match="read-only"):
+        base[0, 0] = 3.0  # w.T is a view of base; writing through the base is refused too
+    loss.backward()
+    base[0, 0] = 3.0
+
+
+def test_unused_graph_unlocks_when_it_dies():
+    x = al.Tensor(np.ones(2), requires_grad=True)
+    y = x * x
+    assert not x.data.flags.writeable
+    del y
+    gc.collect()
+    assert x.data.flags.writeable
+
+
+def test_arrays_shared_by_two_graphs_stay_locked_until_both_release():
+    x = al.Tensor(np.ones(2), requires_grad=True)
+    a, b = (x * x).sum(), (x * 3 * x).sum()
+    a.backward()
+    assert not x.data.flags.writeable  # b still needs it
+    b.backward()
+    assert x.data.flags.writeable
+
+
+def test_read_only_arrays_stay_read_only():
+    arr = np.ones(2)
+    arr.flags.writeable = False
+    x = al.Tensor(arr, requires_grad=True)
+    (x * x).sum().backward()
+    assert not arr.flags.writeable
+
+
+def test_rules_that_read_no_values_leave_arrays_writable():
+    x = al.Tensor(np.ones(2), requires_grad=True)
+    y = (x + 1).sum()
+    x.data[0] = 2.0  # add's rule never reads x: the gradient stays right
+    y.backward()
+    np.testing.assert_array_equal(x.grad.data, [1.0, 1.0])
+
+
+def test_replacing_data_before_a_second_order_backward_is_an_error():
+    x = al.Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    y = (x * x * x).sum()
+    x.data = np.array([5.0, 5.0])
+    with pytest.raises(RuntimeError, match=r"\.data replaced"):
+        y.backward(create_graph=True)
+
+
+def test_first_order_backward_uses_the_values_of_the_forward():
+    x = al.Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    y = (x * x).sum()
+    x.data = np.array([5.0, 5.0])  # rebinding: the graph keeps the arrays it computed with
+    y.backward()
+    np.testing.assert_array_equal(x.grad.data, [2.0, 4.0])
+
+
+def test_guards_hold_no_cycles():
+    gc.disable()
+    try:
+        x = al.Tensor(np.ones(2), requires_grad=True)
+        y = (x * x).exp()
+        probe = weakref.ref(y)
+        assert not x.data.flags.writeable
+        del y
+        assert probe() is None
+        assert x.data.flags.writeable  # unlocked by reference counting alone
+    finally:
+        gc.enable()
+
+
+def test_detect_anomaly_names_the_op_in_forward():
+    x = al.Tensor(np.array([1.0, 0.0]), requires_grad=True)
+    with al.detect_anomaly(), pytest.raises(al.AnomalyError) as info:
+        x.log() * 2
+    message = str(info.value)
+    assert "Log()" in message and "inf" in message and "(2,)" in message
+    assert "test_reliability.py" in message  # where the op was created
+
+
+def test_detect_anomaly_names_the_op_in_backward():
+    x = al.Tensor(np.array([0.0, 4.0]), requires_grad=True)
+    with al.detect_anomaly():
+        y = x.sqrt().sum()  # forward is finite; d√x/dx = 1/(2√x) is inf at 0
+        with pytest.raises(al.AnomalyError) as info:
+            y.backward()
+    message = str(info.value)
+    assert "Sqrt()" in message and "backward" in message and "test_reliability.py" in message
+
+
+def test_detect_anomaly_passes_finite_computations_and_restores_state():
+    x = al.Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    with al.detect_anomaly():
+        x.log().sum().backward()
+    np.testing.assert_allclose(x.grad.data, [1.0, 0.5])
+    assert not al._grad_mode._state.anomaly and not al._grad_mode._state.sites
