@@ -1,0 +1,473 @@
+r"""Hypothesis strategies for property tests of autograd_lite code (the ``hypothesis`` extra).
+
+>>> from hypothesis import given
+>>> from autograd_lite.testing import gradcheck
+>>> from autograd_lite.testing.strategies import graphs
+>>> @given(graphs())
+... def test_backward_matches_finite_differences(graph):
+...     fn, inputs = graph
+...     assert gradcheck(fn, inputs)
+
+- :func:`tensors` draws Tensors (shape, dtype, value range, ``requires_grad``).
+- :func:`broadcastable_shapes` draws shapes that broadcast against a given shape.
+- :func:`graphs` draws ``(fn, inputs)``: a random program over the built-in ops (shared
+  subexpressions, broadcasting, reductions, indexing, matmul, losses) and the input Tensors it
+  runs on. Every op is kept inside its domain and away from its kinks *at the drawn values*
+  (the program is evaluated while it is drawn), so ``gradcheck(fn, inputs)`` holds. ``fn`` is
+  pure and its ``repr`` is the program, one line per op, for readable failure reports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from .. import functions as fx
+from ..tensor import Tensor
+
+__all__ = ["Program", "broadcastable_shapes", "graphs", "tensors"]
+
+Shape = tuple[int, ...]
+
+
+def tensors(
+    shape: Shape | st.SearchStrategy[Shape] | None = None,
+    *,
+    dtype: Any = np.float64,
+    min_value: float = -3.0,
+    max_value: float = 3.0,
+    requires_grad: bool | st.SearchStrategy[bool] = False,
+    min_dims: int = 0,
+    max_dims: int = 3,
+    min_side: int = 1,
+    max_side: int = 4,
+) -> st.SearchStrategy[Tensor]:
+    r"""Tensors of ``dtype`` with finite elements in [min_value, max_value].
+
+    ``shape`` is a fixed shape, a strategy of shapes, or ``None`` for any shape with
+    ``min_dims``–``max_dims`` axes of ``min_side``–``max_side`` elements. ``requires_grad``
+    is a bool or a strategy of bools (only floating dtypes may require grad).
+    """
+    dt = np.dtype(dtype)
+    if not min_value <= max_value:
+        raise ValueError(f"tensors: min_value {min_value} is greater than max_value {max_value}")
+    if shape is None:
+        shapes: st.SearchStrategy[Shape] = hnp.array_shapes(
+            min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=max_side
+        )
+    elif isinstance(shape, st.SearchStrategy):
+        shapes = shape
+    else:
+        shapes = st.just(tuple(int(n) for n in shape))
+    if dt.kind == "f":
+        elements: st.SearchStrategy[Any] = st.floats(
+            min_value, max_value, allow_nan=False, allow_infinity=False, width=8 * dt.itemsize
+        )
+    elif dt.kind in "iu":
+        elements = st.integers(int(np.ceil(min_value)), int(np.floor(max_value)))
+    else:
+        raise TypeError(f"tensors: dtype must be floating or integer, got {dt}")
+    grads = (
+        requires_grad if isinstance(requires_grad, st.SearchStrategy) else st.just(requires_grad)
+    )
+    if dt.kind != "f" and requires_grad is True:
+        raise TypeError(f"tensors: only floating dtypes can require grad, got {dt}")
+    return st.builds(
+        lambda arr, rg: Tensor(arr, requires_grad=bool(rg) and dt.kind == "f"),
+        hnp.arrays(dt, shapes, elements=elements),
+        grads,
+    )
+
+
+def broadcastable_shapes(
+    shape: Shape,
+    *,
+    min_dims: int = 0,
+    max_dims: int | None = None,
+    min_side: int = 1,
+    max_side: int | None = None,
+) -> st.SearchStrategy[Shape]:
+    r"""Shapes that broadcast against ``shape`` under NumPy's rules (sides of 1, missing
+    leading axes, and longer shapes whose trailing axes fit)."""
+    shape = tuple(int(n) for n in shape)
+    return hnp.broadcastable_shapes(
+        shape, min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=max_side
+    )
+
+
+# -- random programs --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Step:
+    args: tuple[int, ...]
+    fn: Callable[..., Tensor]
+    text: str
+
+
+class Program:
+    r"""A straight-line program over the built-in ops; ``program(*inputs)`` runs it.
+
+    Values are numbered ``v0, v1, …`` in the order they appear; inputs are values too (an op
+    such as matmul may bring in a new input of the right shape). ``repr`` shows one line per
+    value.
+    """
+
+    def __init__(self) -> None:
+        self._events: list[tuple[str, int | _Step]] = []
+        self.n_inputs = 0
+        self.n_ops = 0
+
+    def _add_input(self) -> None:
+        self._events.append(("input", self.n_inputs))
+        self.n_inputs += 1
+
+    def _add_step(self, step: _Step) -> None:
+        self._events.append(("step", step))
+        self.n_ops += 1
+
+    def _input_positions(self) -> list[tuple[int, int]]:
+        return [(v, item) for v, (kind, item) in enumerate(self._events) if kind == "input"]  # type: ignore[misc]
+
+    def _is_input(self, v: int) -> bool:
+        return self._events[v][0] == "input"
+
+    def _used(self) -> set[int]:
+        used: set[int] = set()
+        for kind, item in self._events:
+            if kind == "step":
+                used.update(item.args)  # type: ignore[union-attr]
+        return used
+
+    def __call__(self, *inputs: Tensor) -> Tensor:
+        if len(inputs) != self.n_inputs:
+            raise TypeError(f"Program: expected {self.n_inputs} inputs, got {len(inputs)}")
+        env: list[Any] = []
+        for kind, item in self._events:
+            if kind == "input":
+                env.append(inputs[item])  # type: ignore[index]
+            else:
+                step: _Step = item  # type: ignore[assignment]
+                env.append(step.fn(*(env[i] for i in step.args)))
+        return env[-1]
+
+    def __repr__(self) -> str:
+        lines = []
+        for v, (kind, item) in enumerate(self._events):
+            if kind == "input":
+                lines.append(f"v{v} = input {item}")
+            else:
+                step: _Step = item  # type: ignore[assignment]
+                names = {f"{{{k}}}": f"v{a}" for k, a in enumerate(step.args)}
+                text = step.text
+                for key, name in names.items():
+                    text = text.replace(key, name)
+                lines.append(f"v{v} = {text}")
+        lines.append(f"return v{len(self._events) - 1}")
+        return "Program(\n  " + "\n  ".join(lines) + "\n)"
+
+
+MARGIN = 1e-2  # how far every kink and domain edge stays from the drawn values
+LIMIT = 50.0  # largest magnitude an intermediate value may take
+
+
+def _gap_ok(a: np.ndarray, axis: int | None, largest: bool) -> bool:
+    """Whether the extreme along ``axis`` beats the runner-up by at least MARGIN (no ties)."""
+    if axis is None:
+        flat = np.sort(a.ravel())
+        if flat.size < 2:
+            return True
+        return bool(flat[-1] - flat[-2] >= MARGIN) if largest else bool(flat[1] - flat[0] >= MARGIN)
+    if a.shape[axis] < 2:
+        return True
+    s = np.sort(a, axis=axis)
+    n = a.shape[axis]
+    if largest:
+        gap = np.take(s, n - 1, axis=axis) - np.take(s, n - 2, axis=axis)
+    else:
+        gap = np.take(s, 1, axis=axis) - np.take(s, 0, axis=axis)
+    return bool(np.all(gap >= MARGIN))
+
+
+def _unary(draw: Any, a: np.ndarray) -> tuple[Callable[..., Tensor], str] | None:
+    name = draw(st.sampled_from([
+        "tanh", "sigmoid", "exp", "log", "sqrt", "relu", "abs", "neg", "log1p_sq", "square",
+        "cube", "clip", "pow1.5", "rdiv",
+    ]))  # fmt: skip
+    lo, hi, amin = float(a.min()), float(a.max()), float(np.abs(a).min())
+    table: dict[str, tuple[bool, Callable[..., Tensor], str]] = {
+        "tanh": (True, lambda x: x.tanh(), "tanh({0})"),
+        "sigmoid": (True, lambda x: x.sigmoid(), "sigmoid({0})"),
+        "exp": (hi <= 3, lambda x: x.exp(), "exp({0})"),
+        "log": (lo >= 0.1, lambda x: x.log(), "log({0})"),
+        "sqrt": (lo >= 0.1, lambda x: x.sqrt(), "sqrt({0})"),
+        "relu": (amin >= MARGIN, lambda x: x.relu(), "relu({0})"),
+        "abs": (amin >= MARGIN, lambda x: x.abs(), "abs({0})"),
+        "neg": (True, lambda x: -x, "-{0}"),
+        "log1p_sq": (True, lambda x: (x * x + 1).log(), "log({0} * {0} + 1)"),
+        "square": (True, lambda x: x**2, "{0} ** 2"),
+        "cube": (max(-lo, hi) <= 3, lambda x: x**3, "{0} ** 3"),
+        "clip": (
+            bool(np.all(np.abs(np.abs(a) - 1) >= MARGIN)),
+            lambda x: x.clip(-1.0, 1.0),
+            "clip({0}, -1, 1)",
+        ),
+        "pow1.5": (lo >= 0.1, lambda x: x**1.5, "{0} ** 1.5"),
+        "rdiv": (True, lambda x: 1.0 / (x * x + 1), "1 / ({0} * {0} + 1)"),
+    }
+    ok, fn, text = table[name]
+    return (fn, text) if ok else None
+
+
+def _binary(draw: Any, a: np.ndarray, b: np.ndarray) -> tuple[Callable[..., Tensor], str] | None:
+    name = draw(st.sampled_from(["add", "sub", "mul", "div", "maximum", "minimum", "pow", "where"]))
+    try:
+        shape = np.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        return None
+    if int(np.prod(shape)) > 36:
+        return None
+    if name == "add":
+        return (lambda x, y: x + y), "{0} + {1}"
+    if name == "sub":
+        return (lambda x, y: x - y), "{0} - {1}"
+    if name == "mul":
+        return (lambda x, y: x * y), "{0} * {1}"
+    if name == "div":
+        if float(np.abs(b).min()) >= 0.5:
+            return (lambda x, y: x / y), "{0} / {1}"
+        return (lambda x, y: x / (y * y + 1)), "{0} / ({1} * {1} + 1)"
+    if name in ("maximum", "minimum"):
+        if float(np.abs(a - b).min()) < MARGIN:
+            return None
+        f = fx.maximum if name == "maximum" else fx.minimum
+        return (lambda x, y: f(x, y)), f"{name}({{0}}, {{1}})"
+    if name == "pow":
+        if float(a.min()) < 0.5 or float(np.abs(b).max()) > 2:
+            return None
+        return (lambda x, y: x**y), "{0} ** {1}"
+    cond = np.asarray(draw(hnp.arrays(bool, shape)))
+    return (lambda x, y: fx.where(cond, x, y)), f"where({cond.tolist()}, {{0}}, {{1}})"
+
+
+def _reduce(draw: Any, a: np.ndarray) -> tuple[Callable[..., Tensor], str] | None:
+    name = draw(st.sampled_from(["sum", "mean", "max", "min", "softmax", "log_softmax"]))
+    axis = None if a.ndim == 0 else draw(st.none() | st.integers(0, a.ndim - 1))
+    keep = draw(st.booleans())
+    if name in ("softmax", "log_softmax"):
+        if a.ndim == 0:
+            return None
+        ax = 0 if axis is None else axis
+        return (lambda x: getattr(x, name)(axis=ax)), f"{{0}}.{name}(axis={ax})"
+    if name in ("max", "min") and not _gap_ok(a, axis, name == "max"):
+        return None
+    return (lambda x: getattr(x, name)(axis=axis, keepdims=keep)), (
+        f"{{0}}.{name}(axis={axis}, keepdims={keep})"
+    )
+
+
+def _index(draw: Any, a: np.ndarray) -> tuple[Callable[..., Tensor], str] | None:
+    if a.ndim == 0:
+        return (lambda x: x[None]), "{0}[None]"
+    n = a.shape[0]
+    name = draw(st.sampled_from(["int", "slice", "repeat", "mask", "newaxis", "last"]))
+    if name == "int":
+        k = draw(st.integers(0, n - 1))
+        return (lambda x: x[k]), f"{{0}}[{k}]"
+    if name == "slice":
+        start = draw(st.integers(0, n - 1))
+        return (lambda x: x[start:]), f"{{0}}[{start}:]"
+    if name == "repeat":
+        idx = np.asarray(draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=4)))
+        return (lambda x: x[idx]), f"{{0}}[{idx.tolist()}]"
+    if name == "mask":
+        mask = np.asarray(draw(st.lists(st.booleans(), min_size=n, max_size=n)))
+        if not mask.any():
+            mask[0] = True
+        return (lambda x: x[mask]), f"{{0}}[{mask.tolist()}]"
+    if name == "newaxis":
+        return (lambda x: x[:, None]), "{0}[:, None]"
+    return (lambda x: x[..., -1]), "{0}[..., -1]"
+
+
+def _shape_op(draw: Any, a: np.ndarray) -> tuple[Callable[..., Tensor], str] | None:
+    name = draw(st.sampled_from(["flatten", "transpose", "reshape"]))
+    if name == "flatten" or a.ndim < 2:
+        return (lambda x: x.flatten()), "{0}.flatten()"
+    if name == "transpose":
+        return (lambda x: x.T), "{0}.T"
+    return (lambda x: x.reshape(-1, 1)), "{0}.reshape(-1, 1)"
+
+
+def _join(draw: Any, a: np.ndarray, b: np.ndarray) -> tuple[Callable[..., Tensor], str] | None:
+    if a.shape != b.shape or a.ndim == 0 or 2 * a.size > 36:
+        return None
+    if draw(st.booleans()):
+        return (lambda x, y: fx.stack([x, y], axis=0)), "stack([{0}, {1}])"
+    return (lambda x, y: fx.concatenate([x, y], axis=-1)), "concatenate([{0}, {1}], axis=-1)"
+
+
+def _loss(draw: Any, a: np.ndarray, b: np.ndarray) -> tuple[Callable[..., Tensor], str] | None:
+    name = draw(st.sampled_from(["squared_error", "mse_loss", "bce", "cross_entropy"]))
+    if name in ("squared_error", "mse_loss"):
+        if a.shape != b.shape:
+            return None
+        f = fx.squared_error if name == "squared_error" else fx.mse_loss
+        return (lambda x, y: f(x, y)), f"{name}({{0}}, {{1}})"
+    if name == "bce":
+        if float(np.abs(a).max()) > 4:
+            return None
+        target = np.asarray(draw(hnp.arrays(np.float64, a.shape, elements=st.floats(0, 1))))
+        return (lambda x, y: fx.binary_cross_entropy(x.sigmoid(), target)), (
+            f"binary_cross_entropy(sigmoid({{0}}), {np.round(target, 3).tolist()})"
+        )
+    if a.ndim not in (1, 2):
+        return None
+    labels = np.asarray(
+        draw(hnp.arrays(np.int64, a.shape[:-1], elements=st.integers(0, a.shape[-1] - 1)))
+    )
+    return (lambda x, y: fx.cross_entropy(x, labels)), f"cross_entropy({{0}}, {labels.tolist()})"
+
+
+_KINDS = [
+    "unary",
+    "unary",
+    "binary",
+    "binary",
+    "reduce",
+    "index",
+    "shape",
+    "matmul",
+    "join",
+    "loss",
+]
+
+
+@st.composite
+def _draw_graph(
+    draw: Any, min_ops: int, max_ops: int, max_inputs: int, max_side: int, max_dims: int
+) -> tuple[Program, tuple[Tensor, ...]]:
+    program = Program()
+    inputs: list[Tensor] = []
+    values: list[np.ndarray] = []
+    elements = st.floats(-2, 2, allow_nan=False, allow_infinity=False)
+
+    def new_input(shape: Shape, requires_grad: bool) -> int:
+        arr = draw(hnp.arrays(np.float64, shape, elements=elements))
+        inputs.append(Tensor(arr, requires_grad=requires_grad))
+        values.append(np.asarray(arr, dtype=np.float64))
+        program._add_input()
+        return len(values) - 1
+
+    first = draw(hnp.array_shapes(min_dims=0, max_dims=max_dims, min_side=1, max_side=max_side))
+    new_input(first, True)
+    for _ in range(draw(st.integers(0, max_inputs - 1))):
+        shape = draw(broadcastable_shapes(first, max_dims=max_dims, max_side=max_side))
+        new_input(shape, draw(st.booleans()))
+
+    def pick() -> int:  # any earlier value, so subexpressions get shared
+        return draw(st.integers(0, len(values) - 1))
+
+    n_ops = draw(st.integers(min(min_ops, max_ops), max_ops))
+    attempts = 0
+    while program.n_ops < n_ops and attempts < 10 * n_ops:
+        attempts += 1
+        kind = draw(st.sampled_from(_KINDS))
+        i = len(values) - 1 if draw(st.booleans()) else pick()
+        a = values[i]
+        args: tuple[int, ...] = (i,)
+        made: tuple[Callable[..., Tensor], str] | None
+        if kind == "unary":
+            made = _unary(draw, a)
+        elif kind == "reduce":
+            made = _reduce(draw, a)
+        elif kind == "index":
+            made = _index(draw, a)
+        elif kind == "shape":
+            made = _shape_op(draw, a)
+        elif kind == "matmul":
+            if a.ndim == 0 or a.size > 12:
+                continue
+            j = new_input((a.shape[-1], draw(st.integers(1, max_side))), True)
+            args, made = (i, j), ((lambda x, w: x @ w), "{0} @ {1}")
+        else:
+            j = pick()
+            args = (i, j)
+            if kind == "binary":
+                made = _binary(draw, a, values[j])
+            elif kind == "join":
+                made = _join(draw, a, values[j])
+            else:
+                made = _loss(draw, a, values[j])
+        if made is None:
+            continue
+        fn, text = made
+        with np.errstate(all="ignore"):
+            out = fn(*(Tensor._wrap(values[k]) for k in args)).data
+        if out.size == 0 or not np.all(np.isfinite(out)) or np.abs(out).max() > LIMIT:
+            continue
+        program._add_step(_Step(args, fn, text))
+        values.append(np.asarray(out, dtype=np.float64))
+    if program.n_ops == 0:
+        program._add_step(_Step((len(values) - 1,), lambda x: x.tanh(), "tanh({0})"))
+        values.append(np.tanh(values[-1]))
+    # every op's value reaches the output: unused ones join it as a sum
+    last = len(values) - 1
+    grad_inputs = {v for v, kind in program._input_positions() if inputs[kind].requires_grad}
+    used = program._used()
+    unused = [
+        v for v in range(last) if v not in used and (v in grad_inputs or not program._is_input(v))
+    ]
+    if unused:
+        program._add_step(_Step((last, *unused), _sum_into_first, _sum_text(len(unused))))
+    return program, tuple(inputs)
+
+
+def _sum_into_first(first: Tensor, *rest: Tensor) -> Tensor:
+    total = first
+    for r in rest:
+        total = total + r.sum()
+    return total
+
+
+def _sum_text(n: int) -> str:
+    return "{0} + " + " + ".join(f"{{{k}}}.sum()" for k in range(1, n + 1))
+
+
+def graphs(
+    *,
+    min_ops: int = 3,
+    max_ops: int = 8,
+    max_inputs: int = 3,
+    max_side: int = 3,
+    max_dims: int = 2,
+) -> st.SearchStrategy[tuple[Program, tuple[Tensor, ...]]]:
+    r"""Random programs ``(fn, inputs)`` over the built-in ops, valid for :func:`gradcheck`.
+
+    Parameters
+    ----------
+    min_ops, max_ops
+        Fewest and most ops in the program (each may expand to a few recorded ops, such as
+        log(x·x + 1)).
+    max_inputs
+        Most inputs drawn up front (matmul may add a weight input of its own); the first input
+        requires grad, the others may or may not.
+    max_side, max_dims
+        Largest side and number of axes of the inputs.
+
+    Every op is drawn only where it is well defined at the drawn values: ``log`` and ``sqrt``
+    on values ≥ 0.1, division by values ≥ 0.5 in magnitude (or by y² + 1), ``relu``, ``abs``,
+    ``clip``, ``maximum``/``minimum`` and ``max``/``min`` only where no value lies within 1e-2
+    of a kink or a tie, and no intermediate value beyond ±50.
+    """
+    limits = (("min_ops", min_ops, 1), ("max_ops", max_ops, 1), ("max_inputs", max_inputs, 1),
+              ("max_side", max_side, 1), ("max_dims", max_dims, 0))  # fmt: skip
+    for name, v, low in limits:
+        if not isinstance(v, int) or v < low:
+            raise ValueError(f"graphs: {name} must be an int >= {low}, got {v!r}")
+    return _draw_graph(min_ops, max_ops, max_inputs, max_side, max_dims)
