@@ -1,0 +1,442 @@
+r"""Building blocks for networks: :class:`Module`, :class:`Parameter`, layers and initialisers.
+
+A :class:`Module` is an ordinary Python object. Its parameters and sub-modules are found by
+looking at its attributes, in the order they were assigned: an attribute holding a
+:class:`Parameter` is a parameter, one holding a :class:`Module` is a child. Nothing is
+intercepted: there is no ``__setattr__`` bookkeeping and no ``__getattr__`` fallback, so reading
+a misspelt attribute raises ``AttributeError`` exactly as it does on any Python object.
+
+Layers use only the public Tensor surface, so every forward pass is differentiable by the engine:
+
+- :class:`Linear`: y = x Wᵀ + b, with W of shape (out, in), as in PyTorch;
+- :class:`Sigmoid`, :class:`Tanh`, :class:`ReLU`: elementwise activations;
+- :class:`Dropout`: inverted dropout, y = x · m / (1 − p) with m ~ Bernoulli(1 − p) in training,
+  the identity in evaluation mode;
+- :class:`Sequential`: modules applied one after the other.
+
+Initialisers take a shape ``(fan_out, fan_in)`` and a NumPy ``Generator`` (or a seed):
+:func:`tutorial_normal` (the tutorial's truncated normal), :func:`xavier_uniform`,
+:func:`xavier_normal`, :func:`he_uniform`, :func:`he_normal` and :func:`default_uniform`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+import numpy as np
+
+from .tensor import Tensor
+
+__all__ = [
+    "INITIALISERS",
+    "Dropout",
+    "Linear",
+    "Module",
+    "Parameter",
+    "ReLU",
+    "Sequential",
+    "Sigmoid",
+    "Tanh",
+    "default_uniform",
+    "he_normal",
+    "he_uniform",
+    "truncated_normal",
+    "tutorial_normal",
+    "xavier_normal",
+    "xavier_uniform",
+]
+
+RngLike = np.random.Generator | int | None
+
+
+def _rng(rng: RngLike) -> np.random.Generator:
+    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+
+
+# -- initialisers --------------------------------------------------------------------------------
+
+
+def truncated_normal(
+    shape: tuple[int, ...],
+    low: float,
+    high: float,
+    mean: float = 0.0,
+    sd: float = 1.0,
+    rng: RngLike = None,
+) -> np.ndarray:
+    r"""Samples of N(mean, sd²) conditioned on low ≤ x ≤ high, by exact rejection sampling.
+
+    On a narrow window (at most 2.5 sd wide) candidates are drawn uniformly on [low, high] and
+    kept with probability exp(−(z² − m²)/2), z = (x − mean)/sd and m the smallest |z| in the
+    window, which is exactly the truncated density; on a wide window, normal candidates outside
+    the window are redrawn. (This is what ``scipy.stats.truncnorm`` samples, without SciPy.)
+    """
+    if not (math.isfinite(low) and math.isfinite(high) and low < high):
+        raise ValueError(f"truncated_normal: need finite low < high, got {low} and {high}")
+    if not (math.isfinite(sd) and sd > 0):
+        raise ValueError(f"truncated_normal: sd must be positive, got {sd}")
+    gen = _rng(rng)
+    a, b = (low - mean) / sd, (high - mean) / sd
+    n = math.prod(shape)
+    out = np.empty(n)
+    filled = 0
+    narrow = b - a <= 2.5
+    m = 0.0 if a <= 0 <= b else min(abs(a), abs(b))
+    while filled < n:
+        k = max(2 * (n - filled), 16)
+        if narrow:
+            z = gen.uniform(a, b, k)
+            z = z[gen.random(k) < np.exp(-(z * z - m * m) / 2)]
+        else:
+            z = gen.standard_normal(k)
+            z = z[(z >= a) & (z <= b)]
+        take = min(z.size, n - filled)
+        out[filled : filled + take] = z[:take]
+        filled += take
+    return (mean + sd * out).reshape(shape)
+
+
+def tutorial_normal(shape: tuple[int, int], rng: RngLike = None) -> np.ndarray:
+    r"""The tutorial's initialisation: N(0, 1) truncated to ±1/√n_in, n_in = ``shape[1]``."""
+    rad = 1.0 / math.sqrt(shape[1])
+    return truncated_normal(shape, -rad, rad, 0.0, 1.0, rng)
+
+
+def xavier_uniform(shape: tuple[int, int], rng: RngLike = None) -> np.ndarray:
+    r"""Glorot and Bengio's U(−a, a), a = √(6 / (n_in + n_out)); keeps the variance through tanh."""
+    a = math.sqrt(6.0 / (shape[0] + shape[1]))
+    return _rng(rng).uniform(-a, a, shape)
+
+
+def xavier_normal(shape: tuple[int, int], rng: RngLike = None) -> np.ndarray:
+    r"""Glorot and Bengio's N(0, 2 / (n_in + n_out))."""
+    return _rng(rng).normal(0.0, math.sqrt(2.0 / (shape[0] + shape[1])), shape)
+
+
+def he_uniform(shape: tuple[int, int], rng: RngLike = None) -> np.ndarray:
+    r"""He et al.'s U(−a, a), a = √(6 / n_in); keeps the variance through ReLU."""
+    a = math.sqrt(6.0 / shape[1])
+    return _rng(rng).uniform(-a, a, shape)
+
+
+def he_normal(shape: tuple[int, int], rng: RngLike = None) -> np.ndarray:
+    r"""He et al.'s N(0, 2 / n_in)."""
+    return _rng(rng).normal(0.0, math.sqrt(2.0 / shape[1]), shape)
+
+
+def default_uniform(shape: tuple[int, int], rng: RngLike = None) -> np.ndarray:
+    r"""U(−1/√n_in, 1/√n_in), PyTorch's default for ``nn.Linear``."""
+    a = 1.0 / math.sqrt(shape[1])
+    return _rng(rng).uniform(-a, a, shape)
+
+
+INITIALISERS: dict[str, Callable[[tuple[int, int], RngLike], np.ndarray]] = {
+    "default": default_uniform,
+    "tutorial": tutorial_normal,
+    "xavier": xavier_uniform,
+    "xavier_uniform": xavier_uniform,
+    "xavier_normal": xavier_normal,
+    "he": he_normal,
+    "he_normal": he_normal,
+    "he_uniform": he_uniform,
+}
+
+
+# -- modules -------------------------------------------------------------------------------------
+
+
+class Parameter(Tensor):
+    """A Tensor that a :class:`Module` owns and trains: ``requires_grad=True``, float64 unless the
+    data are already floating point."""
+
+    __slots__ = ()
+
+    def __init__(self, data: Any, dtype: Any = None) -> None:
+        if isinstance(data, Tensor):
+            data = data.data
+        arr = np.array(data, dtype=dtype)  # a private copy
+        if dtype is None and arr.dtype.kind != "f":
+            arr = arr.astype(np.float64)
+        super().__init__(arr, requires_grad=True)
+
+    def __repr__(self) -> str:
+        return "Parameter" + super().__repr__()[len("Tensor") :]
+
+
+class Module:
+    """Base class of layers and networks.
+
+    Subclasses assign their :class:`Parameter` and :class:`Module` attributes in ``__init__``
+    (after ``super().__init__()``) and define ``forward``; ``module(x)`` calls ``forward(x)``.
+    """
+
+    training: bool
+
+    def __init__(self) -> None:
+        self.training = True
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must define forward()")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.forward(*args, **kwargs)
+
+    # -- structure -------------------------------------------------------------------------------
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        """``(name, module)`` for each direct sub-module, in assignment order."""
+        for name, value in vars(self).items():
+            if isinstance(value, Module):
+                yield name, value
+            elif isinstance(value, (list, tuple)) and any(isinstance(v, Module) for v in value):
+                raise TypeError(
+                    f"{type(self).__name__}.{name} is a {type(value).__name__} of modules, whose "
+                    "parameters would go unseen; hold them in a Sequential instead"
+                )
+
+    def _own_parameters(self) -> Iterator[tuple[str, Parameter]]:
+        for name, value in vars(self).items():
+            if isinstance(value, Parameter):
+                yield name, value
+
+    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
+        """``(dotted name, parameter)`` for every parameter, this module's own first.
+
+        A parameter reachable under two names is listed once, under the first.
+        """
+        seen: set[int] = set()
+        stack: list[tuple[str, Module]] = [(prefix, self)]
+        while stack:
+            pre, module = stack.pop()
+            for name, p in module._own_parameters():
+                if id(p) not in seen:
+                    seen.add(id(p))
+                    yield pre + name, p
+            children = [(pre + name + ".", child) for name, child in module.named_children()]
+            stack.extend(reversed(children))
+
+    def parameters(self) -> list[Parameter]:
+        """All parameters, in the order of :meth:`named_parameters`."""
+        return [p for _, p in self.named_parameters()]
+
+    def modules(self) -> Iterator[Module]:
+        """This module and every module below it."""
+        yield self
+        for _, child in self.named_children():
+            yield from child.modules()
+
+    def zero_grad(self) -> None:
+        """Forget every parameter's gradient (``.grad = None``)."""
+        for p in self.parameters():
+            p.grad = None
+
+    def train(self, mode: bool = True) -> Module:
+        """Switch this module and all below it to training mode (``False``: evaluation)."""
+        for m in self.modules():
+            m.training = bool(mode)
+        return self
+
+    def eval(self) -> Module:
+        """Switch to evaluation mode (dropout off); the same as ``train(False)``."""
+        return self.train(False)
+
+    # -- state -----------------------------------------------------------------------------------
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """A copy of every parameter's values: ``{dotted name: np.ndarray}``."""
+        return {name: p.data.copy() for name, p in self.named_parameters()}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Copy ``state``'s arrays into the parameters of the same names.
+
+        Every name and shape is checked first: missing or unexpected names, a shape that
+        differs, or a non-numeric value raise ``KeyError``/``ValueError``/``TypeError`` and leave
+        every parameter unchanged. Values are copied into the existing arrays (optimizers
+        holding the parameters keep working).
+        """
+        if not isinstance(state, Mapping):
+            raise TypeError(f"load_state_dict: expected a mapping, got {type(state).__name__}")
+        params = dict(self.named_parameters())
+        missing = [k for k in params if k not in state]
+        unexpected = [k for k in state if k not in params]
+        if missing or unexpected:
+            raise KeyError(
+                f"load_state_dict: names differ; missing {missing}, unexpected {unexpected}"
+            )
+        arrays = {}
+        for name, p in params.items():
+            value = state[name]
+            arr = np.asarray(value.data if isinstance(value, Tensor) else value)
+            if arr.dtype.kind not in "biuf":
+                raise TypeError(f"load_state_dict: {name!r} holds non-numeric dtype {arr.dtype}")
+            if arr.shape != p.shape:
+                raise ValueError(
+                    f"load_state_dict: {name!r} has shape {arr.shape}, the parameter {p.shape}"
+                )
+            arrays[name] = arr
+        for name, p in params.items():
+            p.data[...] = arrays[name]
+
+    def extra_repr(self) -> str:
+        """Text shown inside this module's ``repr`` parentheses."""
+        return ""
+
+    def __repr__(self) -> str:
+        children = list(self.named_children())
+        if not children:
+            return f"{type(self).__name__}({self.extra_repr()})"
+        lines = [f"{type(self).__name__}("]
+        for name, child in children:
+            body = repr(child).replace("\n", "\n  ")
+            lines.append(f"  ({name}): {body}")
+        lines.append(")")
+        return "\n".join(lines)
+
+
+class Linear(Module):
+    r"""An affine layer: y = x Wᵀ + b, W of shape (out_features, in_features).
+
+    ∂E/∂W = ḡᵀ x (summed over the batch), ∂E/∂b = Σ ḡ, ∂E/∂x = ḡ W.
+
+    Parameters
+    ----------
+    in_features, out_features
+        Sizes of one input row and one output row.
+    bias
+        Whether to add the learnt bias b (shape ``(out_features,)``).
+    init
+        How to draw W: a name in :data:`INITIALISERS` (``"default"``: U(±1/√n_in) as PyTorch;
+        ``"tutorial"``, ``"xavier"``, ``"he"``, ...) or a function ``(shape, rng) -> array``.
+        The bias starts at zero, except with ``"default"`` where it is drawn like W.
+    rng
+        A NumPy ``Generator`` or a seed, for reproducible weights.
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        bias: bool = True,
+        init: str | Callable[[tuple[int, int], Any], np.ndarray] = "default",
+        rng: RngLike = None,
+    ) -> None:
+        super().__init__()
+        for label, n in (("in_features", in_features), ("out_features", out_features)):
+            if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+                raise ValueError(f"Linear: {label} must be a positive integer, got {n!r}")
+        if isinstance(init, str):
+            if init not in INITIALISERS:
+                raise ValueError(f"Linear: unknown init {init!r}; choose from {list(INITIALISERS)}")
+            fn = INITIALISERS[init]
+        elif callable(init):
+            fn = init
+        else:
+            raise TypeError(f"Linear: init must be a name or a function, got {init!r}")
+        gen = _rng(rng)
+        shape = (int(out_features), int(in_features))
+        w = np.asarray(fn(shape, gen), dtype=np.float64)
+        if w.shape != shape:
+            raise ValueError(f"Linear: init returned shape {w.shape}, expected {shape}")
+        self.in_features, self.out_features = shape[1], shape[0]
+        self.weight = Parameter(w)
+        self.bias: Parameter | None = None
+        if bias:
+            a = 1.0 / math.sqrt(shape[1])
+            b = gen.uniform(-a, a, shape[0]) if init == "default" else np.zeros(shape[0])
+            self.bias = Parameter(b)
+
+    def forward(self, x: Any) -> Tensor:
+        w = self.weight
+        # a single sample needs no transpose: x Wᵀ = W x for 1-D x
+        y = w @ x if np.ndim(x) == 1 else x @ w.T
+        return y if self.bias is None else y + self.bias
+
+    def extra_repr(self) -> str:
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, "
+            f"bias={self.bias is not None}"
+        )
+
+
+class Sigmoid(Module):
+    r"""o = σ(x) = 1 / (1 + e⁻ˣ);  ∂E/∂x = ∂E/∂o · o (1 − o)."""
+
+    def forward(self, x: Any) -> Tensor:
+        return x.sigmoid() if isinstance(x, Tensor) else Tensor(x).sigmoid()
+
+
+class Tanh(Module):
+    r"""o = tanh x;  ∂E/∂x = ∂E/∂o · (1 − o²)."""
+
+    def forward(self, x: Any) -> Tensor:
+        return x.tanh() if isinstance(x, Tensor) else Tensor(x).tanh()
+
+
+class ReLU(Module):
+    r"""o = max(x, 0);  ∂E/∂x = ∂E/∂o · [x > 0]."""
+
+    def forward(self, x: Any) -> Tensor:
+        return x.relu() if isinstance(x, Tensor) else Tensor(x).relu()
+
+
+class Dropout(Module):
+    r"""Inverted dropout: in training y = x · m / (1 − p), m ~ Bernoulli(1 − p) elementwise, so
+    E[y] = x; in evaluation mode y = x.
+
+    ``p`` must lie in [0, 1). ``rng`` (a NumPy ``Generator`` or a seed) makes the masks
+    reproducible.
+    """
+
+    def __init__(self, p: float = 0.5, rng: RngLike = None) -> None:
+        super().__init__()
+        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p < 1:
+            raise ValueError(f"Dropout: p must be a number in [0, 1), got {p!r}")
+        self.p = float(p)
+        self._gen = _rng(rng)
+
+    def forward(self, x: Any) -> Any:
+        if not self.training or self.p == 0.0:
+            return x
+        shape = np.shape(x.data if isinstance(x, Tensor) else x)
+        mask = (self._gen.random(shape) >= self.p) / (1.0 - self.p)
+        return x * mask if isinstance(x, Tensor) else Tensor(x) * mask
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
+
+
+class Sequential(Module):
+    """Modules applied in order: ``Sequential(a, b, c)(x) == c(b(a(x)))``.
+
+    Indexable (``net[0]``; a slice gives a new ``Sequential`` sharing the modules), iterable and
+    sized. Parameter names are prefixed by position: ``"0.weight"``.
+    """
+
+    def __init__(self, *modules: Module) -> None:
+        super().__init__()
+        for i, m in enumerate(modules):
+            if not isinstance(m, Module):
+                raise TypeError(f"Sequential: item {i} is a {type(m).__name__}, not a Module")
+        self._items: tuple[Module, ...] = tuple(modules)
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        for i, m in enumerate(self._items):
+            yield str(i), m
+
+    def forward(self, x: Any) -> Any:
+        for m in self._items:
+            x = m(x)
+        return x
+
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            return Sequential(*self._items[index])
+        return self._items[index]
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._items)

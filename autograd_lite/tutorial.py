@@ -1,0 +1,331 @@
+r"""The python-course.eu tutorial's ``NeuralNetwork``, rebuilt from ``layers`` and ``optim``.
+
+The network is n_in → n_hidden → n_out with sigmoids on both layers, weights drawn as in the
+tutorial (N(0, 1) truncated to ±1/√n_in), and the error E = ½ Σ (t − o)². For one sample
+(row vectors here, where the tutorial writes columns):
+
+.. math::
+    h = σ(W_{ih} x), \quad o = σ(W_{ho} h), \qquad
+    δ_o = (o − t) ⊙ o ⊙ (1 − o), \quad δ_h = (W_{ho}^T δ_o) ⊙ h ⊙ (1 − h),
+
+    ∂E/∂W_{ho} = δ_o h^T, \quad ∂E/∂W_{ih} = δ_h x^T.
+
+:meth:`NeuralNetwork.train` takes one SGD step along exactly this gradient, which the engine
+computes by ``backward()``; a batch (2-D array of rows) takes one step on the *sum* of the
+per-sample errors, so its step is the sum of the per-sample gradients at the current weights.
+
+The tutorial's own update (its seed chapter) is kept as :func:`tutorial_update` for comparison.
+It is **not** the gradient: it updates W_ho first and then forms the hidden error from the
+*updated* W_ho and the *raw* output error t − o, skipping the output sigmoid's derivative
+o (1 − o). It still trains, but it descends a different direction.
+
+Bias nodes (the tutorial's later chapter): with ``bias=b`` a constant input node of value b is
+appended to the input and to the hidden layer's output, so ``wih`` is (hidden × in+1) and ``who``
+is (out × hidden+1), exactly as in the tutorial; the last column of each matrix holds the bias
+node's weights. Internally: ``Linear(in + 1, hidden, bias=False)`` fed with the extended vector.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ._grad_mode import no_grad
+from .functions import concatenate, squared_error
+from .layers import Linear, Module, Sequential, Sigmoid, tutorial_normal
+from .optim import SGD
+from .tensor import Tensor
+
+__all__ = ["AppendBiasNode", "NeuralNetwork", "tutorial_update"]
+
+UPDATES = ("gradient", "tutorial")
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * z))  # σ(z), overflow-free
+
+
+def _with_bias(a: np.ndarray, bias: float | None) -> np.ndarray:
+    if not bias:
+        return a
+    return np.concatenate((a, np.full(a.shape[:-1] + (1,), float(bias))), axis=-1)
+
+
+class AppendBiasNode(Module):
+    """Appends a constant node of value ``value`` to the last axis: x ↦ (x, value).
+
+    The constant needs no gradient; the gradient of the other entries passes through unchanged.
+    """
+
+    def __init__(self, value: float) -> None:
+        super().__init__()
+        self.value = float(value)
+
+    def forward(self, x: Any) -> Any:
+        if isinstance(x, Tensor):
+            const = np.full(x.shape[:-1] + (1,), self.value, dtype=x.dtype)
+            return concatenate([x, Tensor(const)], axis=-1)
+        return _with_bias(np.asarray(x, dtype=np.float64), self.value)
+
+    def extra_repr(self) -> str:
+        return f"value={self.value:g}"
+
+
+def _positive_int(name: str, n: Any) -> int:
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"NeuralNetwork: {name} must be a positive integer, got {n!r}")
+    return int(n)
+
+
+def _bias_value(bias: Any) -> float | None:
+    if bias is None or bias is False:
+        return None
+    if isinstance(bias, bool):  # True: the usual bias node of value 1
+        return 1.0
+    if not isinstance(bias, (int, float, np.integer, np.floating)) or not math.isfinite(bias):
+        raise ValueError(f"NeuralNetwork: bias must be None or a finite number, got {bias!r}")
+    return float(bias) if bias else None  # the tutorial: a bias of 0 means no bias node
+
+
+class NeuralNetwork:
+    r"""The tutorial's three-layer sigmoid network, trained by SGD on E = ½ Σ (t − o)².
+
+    Parameters
+    ----------
+    no_of_in_nodes, no_of_out_nodes, no_of_hidden_nodes
+        Layer sizes.
+    learning_rate
+        SGD step size η (finite, ≥ 0); assignable later as ``net.learning_rate``.
+    bias
+        ``None`` (no bias node, the default) or the value of the bias node appended to the
+        input and hidden layers (the tutorial uses 1; ``True`` means 1, 0 means none).
+    update
+        ``"gradient"`` (default): the true gradient, by ``backward()``. ``"tutorial"``: the
+        tutorial's original rule, :func:`tutorial_update`, which is not the gradient.
+    rng
+        A NumPy ``Generator`` or a seed for the initial weights.
+
+    Attributes
+    ----------
+    model
+        The :class:`~autograd_lite.layers.Sequential` that computes the output.
+    optimizer
+        The :class:`~autograd_lite.optim.SGD` that applies the steps.
+    """
+
+    def __init__(
+        self,
+        no_of_in_nodes: int,
+        no_of_out_nodes: int,
+        no_of_hidden_nodes: int,
+        learning_rate: float,
+        bias: float | None = None,
+        *,
+        update: str = "gradient",
+        rng: np.random.Generator | int | None = None,
+    ) -> None:
+        self.no_of_in_nodes = _positive_int("no_of_in_nodes", no_of_in_nodes)
+        self.no_of_out_nodes = _positive_int("no_of_out_nodes", no_of_out_nodes)
+        self.no_of_hidden_nodes = _positive_int("no_of_hidden_nodes", no_of_hidden_nodes)
+        if update not in UPDATES:
+            raise ValueError(f"NeuralNetwork: update must be one of {UPDATES}, got {update!r}")
+        self.update = update
+        self.bias = _bias_value(bias)
+        extra = 0 if self.bias is None else 1
+        gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+        self._hidden = Linear(
+            self.no_of_in_nodes + extra,
+            self.no_of_hidden_nodes,
+            bias=False,
+            init=tutorial_normal,
+            rng=gen,
+        )
+        self._output = Linear(
+            self.no_of_hidden_nodes + extra,
+            self.no_of_out_nodes,
+            bias=False,
+            init=tutorial_normal,
+            rng=gen,
+        )
+        if self.bias is None:
+            layers: list[Module] = [self._hidden, Sigmoid(), self._output, Sigmoid()]
+        else:
+            b = self.bias
+            layers = [
+                AppendBiasNode(b),
+                self._hidden,
+                Sigmoid(),
+                AppendBiasNode(b),
+                self._output,
+                Sigmoid(),
+            ]
+        self.model = Sequential(*layers)
+        self.optimizer = SGD([self._hidden.weight, self._output.weight], lr=learning_rate)
+
+    # -- the weights, shaped as in the tutorial -----------------------------------------------
+
+    @property
+    def wih(self) -> np.ndarray:
+        """Input → hidden weights, (hidden × in) or (hidden × in+1) with a bias node; live array."""
+        return self._hidden.weight.data
+
+    @wih.setter
+    def wih(self, value: Any) -> None:
+        self._assign(self._hidden.weight, value, "wih")
+
+    @property
+    def who(self) -> np.ndarray:
+        """Hidden → output weights, (out × hidden) or (out × hidden+1) with a bias node."""
+        return self._output.weight.data
+
+    @who.setter
+    def who(self, value: Any) -> None:
+        self._assign(self._output.weight, value, "who")
+
+    @staticmethod
+    def _assign(p: Tensor, value: Any, name: str) -> None:
+        arr = np.asarray(value, dtype=np.float64)
+        if arr.shape != p.shape:
+            raise ValueError(f"NeuralNetwork.{name} must have shape {p.shape}, got {arr.shape}")
+        p.data[...] = arr
+
+    @property
+    def learning_rate(self) -> float:
+        return self.optimizer.lr
+
+    @learning_rate.setter
+    def learning_rate(self, value: float) -> None:
+        self.optimizer.lr = value
+
+    def parameters(self) -> list[Tensor]:
+        """``[wih, who]`` as trainable Tensors."""
+        return [self._hidden.weight, self._output.weight]
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """``{"wih": ..., "who": ...}`` (copies), for :func:`autograd_lite.save`."""
+        return {"wih": self.wih.copy(), "who": self.who.copy()}
+
+    def load_state_dict(self, state: Any) -> None:
+        """Load ``{"wih": ..., "who": ...}``; names and shapes are checked before any change."""
+        if set(state) != {"wih", "who"}:
+            raise KeyError(
+                f"NeuralNetwork.load_state_dict: expected keys wih, who; got {sorted(state)}"
+            )
+        pairs = [
+            (self._hidden.weight, state["wih"], "wih"),
+            (self._output.weight, state["who"], "who"),
+        ]
+        for p, value, name in pairs:
+            if np.shape(value) != p.shape:
+                raise ValueError(
+                    f"NeuralNetwork.load_state_dict: {name} has shape {np.shape(value)}, "
+                    f"expected {p.shape}"
+                )
+        for p, value, name in pairs:
+            self._assign(p, value, name)
+
+    # -- the tutorial's methods ----------------------------------------------------------------
+
+    def train(self, input_vector: Any, target_vector: Any) -> float:
+        r"""One SGD step on E = ½ Σ (t − o)²; returns E before the step.
+
+        A 1-D ``input_vector`` is one sample; a 2-D array is a batch of rows, and the step is
+        taken on the sum of their errors.
+        """
+        x = np.asarray(input_vector, dtype=np.float64)
+        t = np.asarray(target_vector, dtype=np.float64)
+        if self.update == "tutorial":
+            return self._tutorial_step(x, t)
+        loss = squared_error(self.model(x), t)
+        opt = self.optimizer
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return float(loss.data)
+
+    def _tutorial_step(self, x: np.ndarray, t: np.ndarray) -> float:
+        o = self.run(x)
+        if o.shape != t.shape:
+            raise ValueError(f"NeuralNetwork.train: target shape {t.shape}, output shape {o.shape}")
+        wih, who = tutorial_update(self.wih, self.who, x, t, self.learning_rate, self.bias)
+        self.wih[...] = wih
+        self.who[...] = who
+        d = t - o
+        return 0.5 * float(np.sum(d * d))
+
+    def run(self, input_vector: Any) -> np.ndarray:
+        """The network's output: ``(out,)`` for one sample, ``(n, out)`` for a batch of rows."""
+        with no_grad():
+            return self.model(np.asarray(input_vector, dtype=np.float64)).data
+
+    def predict(self, data: Any) -> np.ndarray:
+        """The winning output node (the predicted class) for each row of ``data``."""
+        return np.argmax(self.run(np.atleast_2d(np.asarray(data, dtype=np.float64))), axis=-1)
+
+    def _labels(self, data: Any, labels: Any) -> tuple[np.ndarray, np.ndarray]:
+        predicted = self.predict(data)
+        y = np.asarray(labels).reshape(-1).astype(np.int64)
+        if y.shape != predicted.shape:
+            raise ValueError(f"NeuralNetwork: {predicted.size} samples but {y.size} labels")
+        return predicted, y
+
+    def evaluate(self, data: Any, labels: Any) -> tuple[int, int]:
+        """``(corrects, wrongs)``: how many rows of ``data`` are classified as their label."""
+        predicted, y = self._labels(data, labels)
+        corrects = int(np.sum(predicted == y))
+        return corrects, int(y.size - corrects)
+
+    def confusion_matrix(self, data: Any, labels: Any) -> np.ndarray:
+        """Counts ``cm[true label, predicted label]``, shape (out × out), as the tutorial's."""
+        predicted, y = self._labels(data, labels)
+        n = self.no_of_out_nodes
+        if y.size and (y.min() < 0 or y.max() >= n):
+            raise ValueError(f"NeuralNetwork.confusion_matrix: labels must lie in [0, {n})")
+        cm = np.zeros((n, n), dtype=np.int64)
+        np.add.at(cm, (y, predicted), 1)
+        return cm
+
+    def __repr__(self) -> str:
+        return (
+            f"NeuralNetwork({self.no_of_in_nodes}, {self.no_of_out_nodes}, "
+            f"{self.no_of_hidden_nodes}, learning_rate={self.learning_rate:g}, bias={self.bias}, "
+            f"update={self.update!r})"
+        )
+
+
+def tutorial_update(
+    wih: np.ndarray,
+    who: np.ndarray,
+    input_vector: Any,
+    target_vector: Any,
+    learning_rate: float,
+    bias: float | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    r"""The tutorial's original hand-written update; returns new ``(wih, who)``. NOT the gradient.
+
+    For rows x (with the bias node appended when ``bias`` is set):
+
+    .. math::
+        h = σ(W_{ih} x), \quad o = σ(W_{ho} h), \quad e = t − o, \\
+        W_{ho}' = W_{ho} + η \, (e ⊙ o ⊙ (1 − o)) h^T, \\
+        e_h = W_{ho}'^T e \quad \text{(updated } W_{ho}' \text{, raw } e\text{)}, \quad
+        W_{ih}' = W_{ih} + η \, (e_h ⊙ h ⊙ (1 − h)) x^T.
+
+    The gradient of ½ Σ (t − o)² would use the old W_ho and e ⊙ o ⊙ (1 − o) in e_h. A batch of
+    rows sums the per-row terms. Inputs are not modified.
+    """
+    x = np.atleast_2d(np.asarray(input_vector, dtype=np.float64))
+    t = np.atleast_2d(np.asarray(target_vector, dtype=np.float64))
+    x = _with_bias(x, bias)
+    h = _sigmoid(x @ wih.T)
+    hb = _with_bias(h, bias)
+    o = _sigmoid(hb @ who.T)
+    e = t - o
+    new_who = who + learning_rate * ((e * o * (1.0 - o)).T @ hb)
+    hidden_errors = e @ new_who
+    if bias:
+        hidden_errors = hidden_errors[:, :-1]
+    new_wih = wih + learning_rate * ((hidden_errors * h * (1.0 - h)).T @ x)
+    return new_wih, new_who
