@@ -177,6 +177,18 @@ class Module:
     def __init__(self) -> None:
         self.training = True
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        """Plain assignment, except that a :class:`Parameter` may only be replaced by a
+        Parameter (or ``None``): assigning an array there would silently drop it from
+        :meth:`parameters`. Change its values with ``module.name.data[...] = array``."""
+        old = self.__dict__.get(name)
+        if isinstance(old, Parameter) and not (value is None or isinstance(value, Parameter)):
+            raise TypeError(
+                f"{type(self).__name__}.{name} is a Parameter; assign a Parameter, or change "
+                f"its values with .{name}.data[...] = ..., not a {type(value).__name__}"
+            )
+        object.__setattr__(self, name, value)
+
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 

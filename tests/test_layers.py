@@ -70,6 +70,16 @@ def test_typos_are_not_swallowed():
         Linear(2, 3).wieght
 
 
+def test_a_parameter_cannot_be_overwritten_by_a_plain_array():
+    lin = Linear(2, 3)
+    with pytest.raises(TypeError, match="weight"):
+        lin.weight = np.zeros((3, 2))
+    assert len(lin.parameters()) == 2
+    lin.weight = Parameter(np.zeros((3, 2)))  # a Parameter may replace it
+    lin.bias = None  # and None removes it
+    assert [n for n, _ in lin.named_parameters()] == ["weight"]
+
+
 def test_a_list_of_modules_is_refused_rather_than_silently_ignored():
     class Bad(Module):
         def __init__(self):
