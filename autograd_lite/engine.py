@@ -54,9 +54,14 @@ class Op:
     #: output. Those arrays are made read-only until the node is released (see :class:`Guard`).
     keeps: ClassVar[tuple[int, ...] | None] = None
     keeps_out: ClassVar[bool] = True
+    guarded: ClassVar[bool] = True  # derived: whether there is anything to keep read-only
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.guarded = cls.keeps is None or bool(cls.keeps) or cls.keeps_out
 
     inputs: tuple[Any, ...] | None
-    xs: tuple[Any, ...] | None
+    xs: list[Any] | None
     out: Any
     needs: tuple[bool, ...]
     hooks: list[Callable[[Any], Any]] | None
@@ -91,7 +96,7 @@ class Op:
         self.inputs = None
         self.xs = None
         self.out = None
-        guard = getattr(self, "guard", None)
+        guard = self.guard
         if guard is not None:
             guard.release()
             self.guard = None
@@ -120,7 +125,7 @@ class Guard:
     @staticmethod
     def lock(op: Op, xs: Sequence[Any], out: np.ndarray) -> Guard | None:
         keeps = op.keeps
-        wanted = [xs[i] for i in (range(len(xs)) if keeps is None else keeps)]
+        wanted = list(xs) if keeps is None else [xs[i] for i in keeps]
         if op.keeps_out:
             wanted.append(out)
         locked = []
@@ -131,10 +136,12 @@ class Guard:
                     if entry is not None:
                         entry[1] += 1
                         locked.append(a)
-                    elif a.flags.writeable:
-                        a.flags.writeable = False
-                        _locked[id(a)] = [a, 1]
-                        locked.append(a)
+                    else:
+                        flags = a.flags
+                        if flags.writeable:
+                            flags.writeable = False
+                            _locked[id(a)] = [a, 1]
+                            locked.append(a)
                     a = a.base
         return Guard(locked) if locked else None
 

@@ -17,24 +17,23 @@ from .ops import shape as sh
 from .ops.linalg import MatMul
 
 _state = _grad_mode._state
+_new = object.__new__
 _SCALARS = (int, float, bool)
 
 
 def _apply(op: Op, *args: Any) -> Tensor:
     """Run ``op`` forward on the plain values of ``args``; record it if an input needs grad."""
     xs = []
-    needs = []
     record = False
     for a in args:
         if isinstance(a, Tensor):
             xs.append(a.data)
-            r = a._requires_grad
-            needs.append(r)
-            record = record or r
+            if a._requires_grad:
+                record = True
         else:
             xs.append(a)
-            needs.append(False)
-    if _state.anomaly:
+    state = _state
+    if state.anomaly:
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             out = np.asarray(op.forward(*xs))
         check_forward(op, xs, out)
@@ -42,18 +41,18 @@ def _apply(op: Op, *args: Any) -> Tensor:
         out = op.forward(*xs)
         if type(out) is not np.ndarray:
             out = np.asarray(out)
-    t = object.__new__(Tensor)
+    t = _new(Tensor)
     t.data = out
     t.grad = None
     t._hooks = None
-    if record and _state.enabled:
+    if record and state.enabled:
         op.inputs = args
-        op.xs = tuple(xs)
+        op.xs = xs
         op.out = out
-        op.needs = tuple(needs)
+        op.needs = [isinstance(a, Tensor) and a._requires_grad for a in args]
         op.hooks = None
-        op.guard = Guard.lock(op, xs, out)
-        if _state.sites:
+        op.guard = Guard.lock(op, xs, out) if op.guarded else None
+        if state.sites:
             op.trace = traceback.extract_stack()[:-1]
         t._node = op
         t._requires_grad = True

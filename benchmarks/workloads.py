@@ -1,0 +1,140 @@
+"""The benchmark workloads: each an autograd_lite step and a hand-written NumPy step on the same
+arrays (and a PyTorch step when PyTorch happens to be installed; it is never a dependency)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+import autograd_lite as al
+from autograd_lite.layers import Linear, Sequential, Sigmoid
+from autograd_lite.optim import SGD
+
+Step = Callable[[], object]
+
+
+@dataclass
+class Workload:
+    name: str
+    steps: dict[str, Step]  # "hand-written", "autograd_lite", optionally "pytorch"
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def sigmoid_net(n_in: int, n_hidden: int, n_out: int, batch: int, lr: float = 0.1, seed: int = 0):
+    """The tutorial's network (sigmoid, squared error ½ Σ (t − o)², SGD) three ways."""
+    rng = np.random.default_rng(seed)
+    wih = rng.uniform(-1, 1, (n_hidden, n_in)) / np.sqrt(n_in)
+    who = rng.uniform(-1, 1, (n_out, n_hidden)) / np.sqrt(n_hidden)
+    x = rng.uniform(0.01, 0.99, (batch, n_in))
+    t = np.full((batch, n_out), 0.01)
+    t[np.arange(batch), rng.integers(0, n_out, batch)] = 0.99
+
+    w1, w2 = wih.copy(), who.copy()
+
+    def hand() -> None:
+        h = _sigmoid(x @ w1.T)
+        o = _sigmoid(h @ w2.T)
+        delta_o = (o - t) * o * (1 - o)
+        delta_h = (delta_o @ w2) * h * (1 - h)
+        w2[...] -= lr * (delta_o.T @ h)
+        w1[...] -= lr * (delta_h.T @ x)
+
+    model = Sequential(
+        Linear(n_in, n_hidden, bias=False),
+        Sigmoid(),
+        Linear(n_hidden, n_out, bias=False),
+        Sigmoid(),
+    )
+    model[0].weight.data[...] = wih
+    model[2].weight.data[...] = who
+    opt = SGD(model.parameters(), lr=lr)
+
+    def ours() -> None:
+        loss = al.squared_error(model(x), t)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+    steps: dict[str, Step] = {"hand-written": hand, "autograd_lite": ours}
+    torch_step = _torch_sigmoid_net(wih, who, x, t, lr)
+    if torch_step is not None:
+        steps["pytorch"] = torch_step
+    return steps
+
+
+def _torch_sigmoid_net(wih, who, x, t, lr) -> Step | None:
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(1)
+    net = torch.nn.Sequential(
+        torch.nn.Linear(wih.shape[1], wih.shape[0], bias=False, dtype=torch.float64),
+        torch.nn.Sigmoid(),
+        torch.nn.Linear(who.shape[1], who.shape[0], bias=False, dtype=torch.float64),
+        torch.nn.Sigmoid(),
+    )
+    with torch.no_grad():
+        net[0].weight.copy_(torch.from_numpy(wih))
+        net[2].weight.copy_(torch.from_numpy(who))
+    opt = torch.optim.SGD(net.parameters(), lr=lr)
+    tx, tt = torch.from_numpy(x), torch.from_numpy(t)
+
+    def step() -> None:
+        loss = 0.5 * ((tt - net(tx)) ** 2).sum()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+    return step
+
+
+def recording_overhead(batch: int = 64, seed: int = 0) -> dict[str, Step]:
+    """The tutorial network's forward with recording on, versus inside ``no_grad``."""
+    rng = np.random.default_rng(seed)
+    model = Sequential(
+        Linear(784, 100, bias=False), Sigmoid(), Linear(100, 10, bias=False), Sigmoid()
+    )
+    x = rng.uniform(0.01, 0.99, (batch, 784))
+    w1, w2 = model[0].weight.data, model[2].weight.data
+
+    def hand() -> None:
+        _sigmoid(_sigmoid(x @ w1.T) @ w2.T)
+
+    def recorded() -> None:
+        model(x)
+
+    def unrecorded() -> None:
+        with al.no_grad():
+            model(x)
+
+    return {"hand-written": hand, "autograd_lite": recorded, "no_grad": unrecorded}
+
+
+def chain(n_ops: int, size: int = 4, seed: int = 0) -> dict[str, Step]:
+    """``n_ops`` tanh ops in a chain on a small vector, forward and backward."""
+    x0 = np.random.default_rng(seed).uniform(-1, 1, size)
+
+    def hand() -> None:
+        outs = []
+        y = x0
+        for _ in range(n_ops):
+            y = np.tanh(y)
+            outs.append(y)
+        g = np.ones(size)
+        for o in reversed(outs):
+            g = g * (1 - o * o)
+
+    def ours() -> None:
+        x = al.Tensor(x0, requires_grad=True)
+        y = x
+        for _ in range(n_ops):
+            y = y.tanh()
+        y.backward(np.ones(size))
+
+    return {"hand-written": hand, "autograd_lite": ours}
