@@ -2,8 +2,11 @@ r"""Optimizers: :class:`SGD` and :class:`Adam`, with PyTorch's update rules.
 
 An optimizer holds a fixed list of parameters (Tensors with ``requires_grad=True``). ``step()``
 reads each parameter's ``.grad`` and changes ``.data`` in place; parameters whose ``.grad`` is
-``None`` are skipped. ``zero_grad()`` sets every ``.grad`` to ``None``. Arguments are checked once,
-at construction (and when ``lr`` is assigned), so ``step()`` does no validation.
+``None`` are skipped. While a graph kept by ``retain_graph=True`` still needs a parameter's array
+(it is then read-only, see :class:`autograd_lite.engine.Guard`), the step gives the parameter a
+new array instead, so that graph keeps the values it was recorded with. ``zero_grad()`` sets
+every ``.grad`` to ``None``. Arguments are checked once, at construction (and when ``lr`` is
+assigned), so ``step()`` does no validation.
 """
 
 from __future__ import annotations
@@ -17,6 +20,15 @@ import numpy as np
 from .tensor import Tensor
 
 __all__ = ["SGD", "Adam", "Optimizer"]
+
+
+def _descend(p: Tensor, step: np.ndarray) -> None:
+    """p ← p − step: in place, unless a retained graph still reads p's array."""
+    data = p.data
+    if data.flags.writeable:
+        np.subtract(data, step, out=data)
+    else:
+        p.data = data - step
 
 
 def _check_number(name: str, value: Any, low: float = 0.0, below: float | None = None) -> float:
@@ -116,7 +128,7 @@ class SGD(Optimizer):
                 g = g.data
                 if wd:
                     g = g + wd * p.data
-                p.data -= lr * g
+                _descend(p, lr * g)
             return
         velocity = self._velocity
         for i, p in enumerate(self.params):
@@ -132,7 +144,8 @@ class SGD(Optimizer):
             else:
                 v *= mu
                 v += g
-            p.data -= lr * (g + mu * v if self.nesterov else v)
+            direction = g + mu * v if self.nesterov else v
+            _descend(p, lr * direction)
 
 
 class Adam(Optimizer):
@@ -189,6 +202,9 @@ class Adam(Optimizer):
             m += (1 - b1) * g
             v *= b2
             v += (1 - b2) * (g * g)
-            denom = np.sqrt(v) / math.sqrt(1 - b2**t)
-            denom += eps
-            p.data -= (lr / (1 - b1**t)) * m / denom
+            step = np.sqrt(v)
+            step /= math.sqrt(1 - b2**t)
+            step += eps
+            np.divide(m, step, out=step)
+            step *= lr / (1 - b1**t)
+            _descend(p, step)
