@@ -156,7 +156,14 @@ class Parameter(Tensor):
     def __init__(self, data: Any, dtype: Any = None) -> None:
         if isinstance(data, Tensor):
             data = data.data
-        arr = np.array(data, dtype=dtype)  # a private copy
+        try:
+            arr = np.array(data, dtype=dtype)  # a private copy
+        except (TypeError, ValueError) as exc:
+            raise TypeError(
+                f"Parameter: cannot make a numeric array from {type(data).__name__}: {exc}"
+            ) from None
+        if arr.dtype.kind not in "biuf":
+            raise TypeError(f"Parameter: data must be real numbers, got dtype {arr.dtype}")
         if dtype is None and arr.dtype.kind != "f":
             arr = arr.astype(np.float64)
         super().__init__(arr, requires_grad=True)
@@ -264,9 +271,11 @@ class Module:
         """Copy ``state``'s arrays into the parameters of the same names.
 
         Every name and shape is checked first: missing or unexpected names, a shape that
-        differs, or a non-numeric value raise ``KeyError``/``ValueError``/``TypeError`` and leave
-        every parameter unchanged. Values are copied into the existing arrays (optimizers
-        holding the parameters keep working).
+        differs, NaN or inf values, or a non-numeric value raise
+        ``KeyError``/``ValueError``/``TypeError`` and leave every parameter unchanged. Values
+        are copied into the existing arrays (optimizers holding the parameters keep working);
+        an array that a recorded graph still reads (read-only until its backward) is replaced
+        by a new one instead, so that graph keeps the values it was recorded with.
         """
         if not isinstance(state, Mapping):
             raise TypeError(f"load_state_dict: expected a mapping, got {type(state).__name__}")
@@ -287,9 +296,14 @@ class Module:
                 raise ValueError(
                     f"load_state_dict: {name!r} has shape {arr.shape}, the parameter {p.shape}"
                 )
+            if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+                raise ValueError(f"load_state_dict: {name!r} holds NaN or inf values")
             arrays[name] = arr
         for name, p in params.items():
-            p.data[...] = arrays[name]
+            if p.data.flags.writeable:
+                p.data[...] = arrays[name]
+            else:
+                p.data = np.array(arrays[name], dtype=p.data.dtype)
 
     def extra_repr(self) -> str:
         """Text shown inside this module's ``repr`` parentheses."""

@@ -49,6 +49,10 @@ def save(state_dict: Mapping[str, Any], path: PathLike) -> None:
         arrays[key] = _numeric(key, value)
     target = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(target))
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"save: folder {folder} does not exist")
+    if os.path.isdir(target):
+        raise IsADirectoryError(f"save: {target} is a folder; give a file path")
     fd, tmp = tempfile.mkstemp(prefix=".autograd_lite-", suffix=".npz.tmp", dir=folder)
     try:
         with os.fdopen(fd, "wb") as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_STORED) as zf:
@@ -69,6 +73,8 @@ def load(path: PathLike) -> dict[str, np.ndarray]:
     if it is not a complete ``.npz`` archive of numeric arrays.
     """
     target = os.fspath(path)
+    if os.path.isdir(target):
+        raise IsADirectoryError(f"load: {target} is a folder, not an .npz file")
     if not os.path.isfile(target):
         raise FileNotFoundError(f"load: no such file: {target}")
     if not zipfile.is_zipfile(target):
