@@ -1,0 +1,976 @@
+"""A corpus of malformed calls across the whole public API.
+
+Every case names a call, the exception it must raise and a pattern the message must contain (the
+message must name what was wrong). Each case runs against a fresh :class:`World`: a small trained
+model with SGD (momentum) and Adam optimizers that have taken a step, the tutorial's network, and
+a folder of files. Before and after the call the whole world is snapshotted (every parameter
+array, every ``.grad``, every optimizer's state, the network's weights and learning rate, the
+bytes of every file), and the two snapshots must be equal: bad input is refused before anything
+changes.
+"""
+
+from __future__ import annotations
+
+import gzip
+import math
+import pickle
+import re
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import autograd_lite as al
+from autograd_lite import data, layers, optim, tutorial, viz
+from autograd_lite.__main__ import main as cli_main
+from autograd_lite.testing import eps_sweep, gradcheck, gradgradcheck
+from autograd_lite.testing import strategies as strat
+
+T = al.Tensor
+AxisError = np.exceptions.AxisError
+
+
+class World:
+    """Everything a bad call could damage, in a known state."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.model = layers.Sequential(
+            layers.Linear(3, 4, rng=0), layers.Sigmoid(), layers.Linear(4, 2, rng=1)
+        )
+        self.sgd = optim.SGD(self.model.parameters(), lr=0.1, momentum=0.9)
+        self.adam = optim.Adam(self.model.parameters(), lr=0.01)
+        self.x = T(np.linspace(-1.0, 1.0, 15).reshape(5, 3))
+        self.labels = np.array([0, 1, 1, 0, 1])
+        for opt in (self.sgd, self.adam):
+            loss = al.cross_entropy(self.model(self.x), self.labels)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        self.spent = al.cross_entropy(self.model(self.x), self.labels)
+        self.spent.backward()  # grads are set; this graph is released
+        self.net = tutorial.NeuralNetwork(3, 2, 4, 0.5, rng=0)
+        self.net.train(np.array([0.1, 0.5, 0.9]), np.array([0.99, 0.01]))
+        self.good = folder / "good.npz"
+        al.save(self.model.state_dict(), self.good)
+        _make_bad_files(self)
+
+    def file(self, name: str, content: bytes) -> Path:
+        path = self.folder / name
+        path.write_bytes(content)
+        return path
+
+    def snapshot(self) -> dict[str, Any]:
+        """Deep copies of all state, to compare before and after a call."""
+        state: dict[str, Any] = {}
+        for name, p in self.model.named_parameters():
+            state[f"param {name}"] = p.data.copy()
+            state[f"grad {name}"] = None if p.grad is None else p.grad.data.copy()
+        for label, opt in (("sgd", self.sgd), ("adam", self.adam)):
+            for key, value in vars(opt).items():
+                if key in ("params", "_scratch"):  # the parameters (above), scratch space
+                    continue
+                state[f"{label}.{key}"] = _copy(value)
+        state["net.wih"], state["net.who"] = self.net.wih.copy(), self.net.who.copy()
+        state["net.lr"] = self.net.learning_rate
+        state["training"] = [m.training for m in self.model.modules()]
+        state["files"] = {p.name: p.read_bytes() for p in sorted(self.folder.iterdir())}
+        return state
+
+
+def _copy(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, (list, tuple)):
+        return type(value)(_copy(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    return value
+
+
+def _assert_same(before: Any, after: Any, where: str = "") -> None:
+    if isinstance(before, np.ndarray):
+        assert isinstance(after, np.ndarray), where
+        assert before.dtype == after.dtype and before.shape == after.shape, where
+        assert np.array_equal(before, after, equal_nan=True), f"{where} changed"
+    elif isinstance(before, dict):
+        assert before.keys() == after.keys(), f"{where}: keys changed"
+        for k in before:
+            _assert_same(before[k], after[k], f"{where}[{k!r}]")
+    elif isinstance(before, (list, tuple)):
+        assert len(before) == len(after), f"{where}: length changed"
+        for i, (b, a) in enumerate(zip(before, after)):
+            _assert_same(b, a, f"{where}[{i}]")
+    else:
+        assert before == after, f"{where} changed: {before!r} -> {after!r}"
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    call: Callable[[World], Any]
+    exc: type[BaseException]
+    match: str
+
+
+def _grad_x() -> T:
+    return T(np.array([1.0, 2.0, 3.0]), requires_grad=True)
+
+
+def _twice(w: World) -> None:
+    w.spent.backward()
+
+
+def _write_between_forward_and_backward(w: World) -> None:
+    loss = al.cross_entropy(w.model(w.x), w.labels)
+    w.model[2].weight.data[0, 0] = 5.0  # the matmul's rule needs this array
+    loss.backward()
+
+
+def _subtract_between_forward_and_backward(w: World) -> None:
+    loss = al.cross_entropy(w.model(w.x), w.labels)
+    w.model[0].weight.data -= 1.0
+    loss.backward()
+
+
+def _rebind_before_second_order(w: World) -> None:
+    x = _grad_x()
+    y = (x * x * x).sum()
+    x.data = np.zeros(3)
+    y.backward(create_graph=True)
+
+
+def _state(w: World, **changes: Any) -> dict[str, Any]:
+    state = w.model.state_dict()
+    state.update(changes)
+    return {k: v for k, v in state.items() if v is not None}
+
+
+def _partial(w: World) -> None:
+    state = w.model.state_dict()
+    del state["2.bias"]
+    w.model.load_state_dict(state)
+
+
+def _make_bad_files(w: World) -> None:
+    """The malformed files the load cases read (made before the snapshot)."""
+    raw = w.good.read_bytes()
+    w.file("truncated.npz", raw[: len(raw) // 2])
+    w.file("tail.npz", raw[:-20])
+    w.file("state.pkl", pickle.dumps(w.model.state_dict()))
+    np.savez(w.folder / "objects.npz", weight=np.array([{"payload": 1}], dtype=object))
+    with zipfile.ZipFile(w.folder / "foreign.npz", "w") as zf:
+        zf.writestr("readme.txt", "not arrays")
+    np.save(w.folder / "plain.npy", np.ones(3))
+    other = layers.Sequential(layers.Linear(3, 5, rng=0), layers.Sigmoid(), layers.Linear(5, 2))
+    al.save(other.state_dict(), w.folder / "other.npz")
+    for name, rows in (
+        ("columns.csv.gz", np.zeros((3, 10))),
+        ("pixels.csv.gz", np.full((3, 65), 17)),
+    ):
+        text = "\n".join(",".join(str(int(v)) for v in row) for row in rows)
+        w.file(name, gzip.compress(text.encode()))
+
+
+def _failing_load(name: str) -> Callable[[World], Any]:
+    def call(w: World) -> Any:
+        w.model.load_state_dict(al.load(w.folder / name))
+
+    return call
+
+
+class _TooManyGrads(al.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, grad
+
+
+class _WrongShapeGrad(al.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2
+
+    @staticmethod
+    def backward(ctx, grad):
+        return np.ones(7)
+
+
+class _TextForward(al.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return "text"
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
+def _model_params(w: World) -> list[layers.Parameter]:
+    return w.model.parameters()
+
+
+NAN, INF = math.nan, math.inf
+
+CASES = [
+    # -- Tensor construction ------------------------------------------------------------------
+    Case("tensor-of-text", lambda w: T("abc"), TypeError, r"numeric.*<U3"),
+    Case("tensor-of-objects", lambda w: T([object()]), TypeError, r"numeric.*object"),
+    Case("tensor-ragged", lambda w: T([[1.0, 2.0], [3.0]]), TypeError, r"numeric array"),
+    Case("tensor-none", lambda w: T(None), TypeError, r"numeric.*object"),
+    Case("tensor-unknown-dtype", lambda w: T([1.0], dtype="nope"), TypeError, r"not understood"),
+    Case(
+        "int-tensor-requires-grad",
+        lambda w: T([1, 2], requires_grad=True),
+        TypeError,
+        r"floating-point.*int64",
+    ),
+    Case(
+        "bool-tensor-requires-grad",
+        lambda w: T([True], requires_grad=True),
+        TypeError,
+        r"floating-point.*bool",
+    ),
+    Case(
+        "requires-grad-on-int-leaf",
+        lambda w: setattr(T([1, 2]), "requires_grad", True),
+        TypeError,
+        r"floating-point.*int64",
+    ),
+    Case(
+        "requires-grad-on-non-leaf",
+        lambda w: setattr(w.model(w.x), "requires_grad", False),
+        RuntimeError,
+        r"leaf",
+    ),
+    # -- operators and shapes -----------------------------------------------------------------
+    Case(
+        "add-shapes",
+        lambda w: T(np.ones(3)) + T(np.ones(4)),
+        ValueError,
+        r"add: shapes \(3,\) and \(4,\)",
+    ),
+    Case(
+        "matmul-not-aligned",
+        lambda w: T(np.ones((3, 4))) @ T(np.ones((5, 2))),
+        ValueError,
+        r"matmul: shapes \(3, 4\) and \(5, 2\) are not aligned",
+    ),
+    Case(
+        "linear-wrong-features",
+        lambda w: w.model(T(np.ones((5, 4)))),
+        ValueError,
+        r"matmul: shapes \(5, 4\) and \(3, 4\)",
+    ),
+    Case("add-text", lambda w: T(np.ones(3)) + "a", TypeError, r"unsupported operand.*str"),
+    Case("mul-none", lambda w: T(np.ones(3)) * None, TypeError, r"unsupported operand.*NoneType"),
+    Case(
+        "maximum-text",
+        lambda w: al.maximum("a", T(np.ones(3))),
+        TypeError,
+        r"maximum: first argument must be numeric",
+    ),
+    Case(
+        "where-float-cond",
+        lambda w: al.where(np.ones(3), T(np.ones(3)), T(np.ones(3))),
+        TypeError,
+        r"where: cond must be boolean",
+    ),
+    Case(
+        "where-shapes",
+        lambda w: al.where(np.ones(3, bool), T(np.ones(3)), T(np.ones(4))),
+        ValueError,
+        r"where: shapes .*cannot be broadcast",
+    ),
+    Case("concatenate-empty", lambda w: al.concatenate([]), ValueError, r"at least one tensor"),
+    Case(
+        "concatenate-shapes",
+        lambda w: al.concatenate([T(np.ones((2, 3))), T(np.ones((2, 4)))]),
+        ValueError,
+        r"concatenate: shapes \(2, 3\), \(2, 4\) do not fit together along axis 0",
+    ),
+    Case(
+        "stack-shapes",
+        lambda w: al.stack([T(np.ones((2, 3))), T(np.ones((2, 4)))]),
+        ValueError,
+        r"stack: shapes .* must all be equal",
+    ),
+    Case(
+        "stack-one-tensor",
+        lambda w: al.stack(T(np.ones((2, 3)))),
+        TypeError,
+        r"sequence of tensors",
+    ),
+    Case("clip-bounds", lambda w: T(np.ones(3)).clip(2, 1), ValueError, r"low \(2\) .*high \(1\)"),
+    Case(
+        "reshape-size",
+        lambda w: T(np.ones((2, 3))).reshape(4, 2),
+        ValueError,
+        r"reshape: cannot reshape shape \(2, 3\) into \(4, 2\)",
+    ),
+    Case(
+        "transpose-axes",
+        lambda w: T(np.ones((2, 3))).transpose(0, 0),
+        ValueError,
+        r"transpose: axes \(0, 0\)",
+    ),
+    Case("index-out-of-range", lambda w: T(np.ones((2, 3)))[5], IndexError, r"out of bounds"),
+    # -- reductions and axes ------------------------------------------------------------------
+    Case(
+        "sum-axis-out-of-range",
+        lambda w: T(np.ones((2, 3))).sum(axis=2),
+        AxisError,
+        r"sum: axis 2 is out of bounds",
+    ),
+    Case(
+        "mean-repeated-axis",
+        lambda w: T(np.ones((2, 3))).mean(axis=(0, -2)),
+        ValueError,
+        r"mean: repeated axis",
+    ),
+    Case(
+        "max-axis-text",
+        lambda w: T(np.ones((2, 3))).max(axis=("a",)),
+        TypeError,
+        r"max: axis must be an int",
+    ),
+    Case(
+        "softmax-axis-out-of-range",
+        lambda w: T(np.ones((2, 3))).softmax(axis=5),
+        AxisError,
+        r"softmax: axis 5",
+    ),
+    Case(
+        "log-softmax-two-axes",
+        lambda w: T(np.ones((2, 3))).log_softmax(axis=(0, 1)),
+        TypeError,
+        r"log_softmax: axis must be a single int",
+    ),
+    # -- losses ---------------------------------------------------------------------------------
+    Case(
+        "cross-entropy-label-too-large",
+        lambda w: al.cross_entropy(w.model(w.x), np.array([0, 1, 2, 0, 1])),
+        ValueError,
+        r"cross_entropy: labels must lie in \[0, 2\); got values from 0 to 2",
+    ),
+    Case(
+        "cross-entropy-negative-label",
+        lambda w: al.cross_entropy(w.model(w.x), np.array([0, -1, 1, 0, 1])),
+        ValueError,
+        r"labels must lie in \[0, 2\); got values from -1",
+    ),
+    Case(
+        "cross-entropy-float-labels",
+        lambda w: al.cross_entropy(w.model(w.x), np.array([0.0, 1.0, 1.0, 0.0, 1.0])),
+        TypeError,
+        r"labels must be integer class indices, got dtype float64",
+    ),
+    Case(
+        "cross-entropy-labels-shape",
+        lambda w: al.cross_entropy(w.model(w.x), np.array([0, 1])),
+        ValueError,
+        r"labels shape \(2,\) does not fit logits shape \(5, 2\)",
+    ),
+    Case(
+        "cross-entropy-3d-logits",
+        lambda w: al.cross_entropy(T(np.ones((2, 3, 4))), np.zeros((2, 3), int)),
+        ValueError,
+        r"logits must be \(N, C\) or \(C,\)",
+    ),
+    Case(
+        "cross-entropy-reduction",
+        lambda w: al.cross_entropy(w.model(w.x), w.labels, reduction="avg"),
+        ValueError,
+        r"reduction must be one of .*'avg'",
+    ),
+    Case(
+        "bce-probability-above-one",
+        lambda w: al.binary_cross_entropy(T(np.array([0.5, 1.5]), requires_grad=True), [0, 1.0]),
+        ValueError,
+        r"probabilities must lie in \[0, 1\]; got values from 0.5 to 1.5",
+    ),
+    Case(
+        "bce-probability-negative",
+        lambda w: al.binary_cross_entropy(w.model(w.x) - 1.0, np.ones((5, 2))),
+        ValueError,
+        r"probabilities must lie in \[0, 1\]",
+    ),
+    Case(
+        "bce-probability-nan",
+        lambda w: al.binary_cross_entropy(T(np.array([NAN, 0.5])), np.array([0.0, 1.0])),
+        ValueError,
+        r"probabilities must lie in \[0, 1\].*NaN",
+    ),
+    Case(
+        "bce-target-outside",
+        lambda w: al.binary_cross_entropy(T(np.array([0.2, 0.5])), np.array([2.0, 1.0])),
+        ValueError,
+        r"target must lie in \[0, 1\]",
+    ),
+    Case(
+        "bce-shapes",
+        lambda w: al.binary_cross_entropy(T(np.array([0.2, 0.5])), np.array([1.0])),
+        ValueError,
+        r"binary_cross_entropy: prediction shape \(2,\) and target shape \(1,\)",
+    ),
+    Case(
+        "mse-shapes",
+        lambda w: al.mse_loss(w.model(w.x), np.ones((5, 3))),
+        ValueError,
+        r"mse_loss: prediction shape \(5, 2\) and target shape \(5, 3\)",
+    ),
+    Case(
+        "squared-error-no-broadcast",
+        lambda w: al.squared_error(T(np.ones(3)), np.ones((3, 1))),
+        ValueError,
+        r"squared_error: prediction shape \(3,\) and target shape \(3, 1\)",
+    ),
+    Case(
+        "squared-error-reduction",
+        lambda w: al.squared_error(T(np.ones(3)), np.ones(3), reduction="max"),
+        ValueError,
+        r"reduction must be one of",
+    ),
+    Case(
+        "squared-error-text-target",
+        lambda w: al.squared_error(T(np.ones(3)), "abc"),
+        TypeError,
+        r"numeric",
+    ),
+    # -- backward -------------------------------------------------------------------------------
+    Case(
+        "backward-non-scalar",
+        lambda w: w.model(w.x).backward(),
+        RuntimeError,
+        r"gradient is needed for a tensor of shape \(5, 2\)",
+    ),
+    Case(
+        "backward-gradient-shape",
+        lambda w: w.model(w.x).backward(np.ones((5, 3))),
+        ValueError,
+        r"gradient shape \(5, 3\) does not match tensor shape \(5, 2\)",
+    ),
+    Case(
+        "backward-gradient-text",
+        lambda w: w.model(w.x).backward(np.full((5, 2), "a")),
+        TypeError,
+        r"gradient must be numeric",
+    ),
+    Case(
+        "backward-without-grad",
+        lambda w: T(np.ones(3)).sum().backward(),
+        RuntimeError,
+        r"does not require grad",
+    ),
+    Case("backward-twice", _twice, RuntimeError, r"retain_graph"),
+    Case(
+        "hook-on-tensor-without-grad",
+        lambda w: T(np.ones(3)).register_hook(print),
+        RuntimeError,
+        r"register_hook: this tensor does not require grad",
+    ),
+    Case("write-into-saved-array", _write_between_forward_and_backward, ValueError, r"read-only"),
+    Case(
+        "subtract-from-saved-array",
+        _subtract_between_forward_and_backward,
+        ValueError,
+        r"read-only",
+    ),
+    Case(
+        "rebind-data-before-create-graph",
+        _rebind_before_second_order,
+        RuntimeError,
+        r"\.data replaced",
+    ),
+    Case(
+        "anomaly-log-of-zero",
+        lambda w: _anomaly(w),
+        al.AnomalyError,
+        r"Log\(\) produced -?inf.*test_bad_input_corpus\.py",
+    ),
+    # -- layers ---------------------------------------------------------------------------------
+    Case("linear-zero-inputs", lambda w: layers.Linear(0, 3), ValueError, r"in_features.*got 0"),
+    Case(
+        "linear-float-outputs",
+        lambda w: layers.Linear(2, 2.5),
+        ValueError,
+        r"out_features must be a positive integer, got 2.5",
+    ),
+    Case("linear-unknown-init", lambda w: layers.Linear(2, 3, init="nope"), ValueError, r"'nope'"),
+    Case(
+        "linear-init-wrong-shape",
+        lambda w: layers.Linear(2, 3, init=lambda shape, rng: np.ones(3)),
+        ValueError,
+        r"init returned shape \(3,\), expected \(3, 2\)",
+    ),
+    Case("dropout-p-one", lambda w: layers.Dropout(1.0), ValueError, r"p .*\[0, 1\), got 1.0"),
+    Case("dropout-p-negative", lambda w: layers.Dropout(-0.1), ValueError, r"\[0, 1\), got -0.1"),
+    Case("dropout-p-nan", lambda w: layers.Dropout(NAN), ValueError, r"\[0, 1\), got nan"),
+    Case("dropout-p-text", lambda w: layers.Dropout("0.5"), ValueError, r"got '0.5'"),
+    Case(
+        "sequential-non-module",
+        lambda w: layers.Sequential(layers.Linear(2, 3), lambda x: x),
+        TypeError,
+        r"Sequential: item 1 is a function, not a Module",
+    ),
+    Case(
+        "replace-parameter-by-array",
+        lambda w: setattr(w.model[0], "weight", np.zeros((4, 3))),
+        TypeError,
+        r"Linear.weight is a Parameter",
+    ),
+    Case(
+        "parameter-of-text",
+        lambda w: layers.Parameter("abc"),
+        TypeError,
+        r"Parameter: data must be real numbers",
+    ),
+    Case("load-state-partial", _partial, KeyError, r"missing \['2\.bias'\]"),
+    Case(
+        "load-state-unexpected",
+        lambda w: w.model.load_state_dict(_state(w, extra=np.zeros(2))),
+        KeyError,
+        r"unexpected \['extra'\]",
+    ),
+    Case(
+        "load-state-last-shape-wrong",  # every earlier entry is fine: none may be written
+        lambda w: w.model.load_state_dict(_state(w, **{"2.bias": np.zeros(3)})),
+        ValueError,
+        r"'2\.bias' has shape \(3,\), the parameter \(2,\)",
+    ),
+    Case(
+        "load-state-text",
+        lambda w: w.model.load_state_dict(_state(w, **{"2.bias": np.array(["a", "b"])})),
+        TypeError,
+        r"'2\.bias' holds non-numeric dtype",
+    ),
+    Case(
+        "load-state-nan",
+        lambda w: w.model.load_state_dict(_state(w, **{"2.weight": np.full((2, 4), NAN)})),
+        ValueError,
+        r"'2\.weight' holds NaN or inf",
+    ),
+    Case(
+        "load-state-not-a-mapping",
+        lambda w: w.model.load_state_dict([np.zeros(2)]),
+        TypeError,
+        r"expected a mapping, got list",
+    ),
+    Case(
+        "load-state-other-architecture",
+        _failing_load("other.npz"),
+        ValueError,
+        r"'0\.weight' has shape",
+    ),
+    # -- optimizers -----------------------------------------------------------------------------
+    Case("sgd-lr-nan", lambda w: optim.SGD(_model_params(w), lr=NAN), ValueError, r"lr: nan"),
+    Case("sgd-lr-negative", lambda w: optim.SGD(_model_params(w), lr=-0.1), ValueError, r"-0.1"),
+    Case("adam-lr-inf", lambda w: optim.Adam(_model_params(w), lr=INF), ValueError, r"lr: inf"),
+    Case("adam-lr-nan", lambda w: optim.Adam(_model_params(w), lr=NAN), ValueError, r"lr: nan"),
+    Case(
+        "sgd-lr-text",
+        lambda w: optim.SGD(_model_params(w), lr="0.1"),
+        TypeError,
+        r"lr must be a real number",
+    ),
+    Case("assign-lr-nan", lambda w: setattr(w.sgd, "lr", NAN), ValueError, r"invalid lr: nan"),
+    Case("assign-lr-negative", lambda w: setattr(w.adam, "lr", -1), ValueError, r"lr: -1"),
+    Case(
+        "sgd-momentum-negative",
+        lambda w: optim.SGD(_model_params(w), lr=0.1, momentum=-0.5),
+        ValueError,
+        r"invalid momentum: -0.5",
+    ),
+    Case(
+        "sgd-nesterov-without-momentum",
+        lambda w: optim.SGD(_model_params(w), lr=0.1, nesterov=True),
+        ValueError,
+        r"nesterov=True needs momentum > 0",
+    ),
+    Case(
+        "sgd-weight-decay-nan",
+        lambda w: optim.SGD(_model_params(w), lr=0.1, weight_decay=NAN),
+        ValueError,
+        r"invalid weight_decay: nan",
+    ),
+    Case("sgd-no-params", lambda w: optim.SGD([], lr=0.1), ValueError, r"empty parameter list"),
+    Case(
+        "sgd-one-tensor",
+        lambda w: optim.SGD(w.model[0].weight, lr=0.1),
+        TypeError,
+        r"not one Tensor",
+    ),
+    Case(
+        "sgd-repeated-param",
+        lambda w: optim.SGD([w.model[0].weight] * 2, lr=0.1),
+        ValueError,
+        r"parameter 1 appears more than once",
+    ),
+    Case(
+        "sgd-param-without-grad",
+        lambda w: optim.SGD([T(np.ones(2))], lr=0.1),
+        ValueError,
+        r"requires_grad=True",
+    ),
+    Case(
+        "sgd-array-param",
+        lambda w: optim.SGD([np.ones(2)], lr=0.1),
+        TypeError,
+        r"parameter 0 is a ndarray, not a Tensor",
+    ),
+    Case(
+        "adam-beta-one",
+        lambda w: optim.Adam(_model_params(w), betas=(0.9, 1.0)),
+        ValueError,
+        r"betas\[1\]: 1.0",
+    ),
+    Case(
+        "adam-three-betas",
+        lambda w: optim.Adam(_model_params(w), betas=(0.9, 0.9, 0.9)),
+        ValueError,
+        r"betas must be a pair",
+    ),
+    Case(
+        "adam-eps-negative",
+        lambda w: optim.Adam(_model_params(w), eps=-1e-8),
+        ValueError,
+        r"invalid eps",
+    ),
+    # -- save and load ------------------------------------------------------------------------
+    Case("load-truncated", _failing_load("truncated.npz"), ValueError, r"truncated"),
+    Case("load-truncated-tail", _failing_load("tail.npz"), ValueError, r"truncated"),
+    Case("load-pickle", _failing_load("state.pkl"), ValueError, r"not an \.npz archive.*pickle"),
+    Case(
+        "load-object-array",
+        _failing_load("objects.npz"),
+        ValueError,
+        r"object array under 'weight'; refused.*pickle",
+    ),
+    Case("load-npy", _failing_load("plain.npy"), ValueError, r"plain\.npy is not an \.npz archive"),
+    Case("load-foreign-zip", _failing_load("foreign.npz"), ValueError, r"\['readme\.txt'\]"),
+    Case(
+        "load-missing",
+        lambda w: al.load(w.folder / "missing.npz"),
+        FileNotFoundError,
+        r"no such file.*missing\.npz",
+    ),
+    Case("load-folder", lambda w: al.load(w.folder), IsADirectoryError, r"is a folder"),
+    Case(
+        "save-not-a-mapping",
+        lambda w: al.save([np.ones(2)], w.good),
+        TypeError,
+        r"expected a mapping",
+    ),
+    Case(
+        "save-object-array",
+        lambda w: al.save({"a": np.ones(2), "b": np.array([object()])}, w.good),
+        TypeError,
+        r"'b' holds dtype object",
+    ),
+    Case(
+        "save-bad-key",
+        lambda w: al.save({"": np.ones(2)}, w.good),
+        TypeError,
+        r"keys must be non-empty strings",
+    ),
+    Case(
+        "save-missing-folder",
+        lambda w: al.save(w.model.state_dict(), w.folder / "nowhere" / "m.npz"),
+        FileNotFoundError,
+        r"folder .*nowhere does not exist",
+    ),
+    # -- data -----------------------------------------------------------------------------------
+    Case(
+        "digits-test-size-zero",
+        lambda w: data.load_digits(test_size=0),
+        ValueError,
+        r"test_size must lie strictly between 0 and 1797, got 0",
+    ),
+    Case(
+        "digits-test-size-too-big",
+        lambda w: data.load_digits(test_size=5000),
+        ValueError,
+        r"got 5000",
+    ),
+    Case(
+        "one-hot-float-labels",
+        lambda w: data.one_hot(np.array([0.5])),
+        TypeError,
+        r"1-D integer array",
+    ),
+    Case(
+        "one-hot-label-out-of-range",
+        lambda w: data.one_hot(np.array([3, 10])),
+        ValueError,
+        r"labels must lie in \[0, 10\)",
+    ),
+    Case(
+        "digits-file-columns",
+        lambda w: data.read_digits(w.folder / "columns.csv.gz"),
+        ValueError,
+        r"expected 65 columns .*got 10",
+    ),
+    Case(
+        "digits-file-pixels",
+        lambda w: data.read_digits(w.folder / "pixels.csv.gz"),
+        ValueError,
+        r"pixel counts must lie in 0\.\.16",
+    ),
+    # -- the tutorial's network -----------------------------------------------------------------
+    Case(
+        "network-zero-inputs",
+        lambda w: tutorial.NeuralNetwork(0, 2, 4, 0.1),
+        ValueError,
+        r"no_of_in_nodes must be a positive integer",
+    ),
+    Case(
+        "network-lr-nan",
+        lambda w: tutorial.NeuralNetwork(3, 2, 4, NAN),
+        ValueError,
+        r"invalid lr: nan",
+    ),
+    Case(
+        "network-bias-inf",
+        lambda w: tutorial.NeuralNetwork(3, 2, 4, 0.1, bias=INF),
+        ValueError,
+        r"bias must be None or a finite number",
+    ),
+    Case(
+        "network-update",
+        lambda w: tutorial.NeuralNetwork(3, 2, 4, 0.1, update="magic"),
+        ValueError,
+        r"update must be one of .*'magic'",
+    ),
+    Case(
+        "network-set-lr-negative",
+        lambda w: setattr(w.net, "learning_rate", -1.0),
+        ValueError,
+        r"invalid lr: -1",
+    ),
+    Case(
+        "network-train-input-size",
+        lambda w: w.net.train(np.ones(5), np.ones(2)),
+        ValueError,
+        r"shapes \(4, 3\) and \(5,\)",
+    ),
+    Case(
+        "network-train-target-size",
+        lambda w: w.net.train(np.ones(3), np.ones(4)),
+        ValueError,
+        r"prediction shape \(2,\) and target shape \(4,\)",
+    ),
+    Case(
+        "network-evaluate-label-count",
+        lambda w: w.net.evaluate(np.ones((4, 3)), np.zeros(3, int)),
+        ValueError,
+        r"4 samples but 3 labels",
+    ),
+    Case(
+        "network-confusion-label-range",
+        lambda w: w.net.confusion_matrix(np.ones((2, 3)), np.array([0, 7])),
+        ValueError,
+        r"labels must lie in \[0, 2\)",
+    ),
+    Case(
+        "network-load-partial",
+        lambda w: w.net.load_state_dict({"wih": np.zeros((4, 3))}),
+        KeyError,
+        r"expected keys wih, who; got \['wih'\]",
+    ),
+    Case(
+        "network-load-text",  # wih is fine and comes first: it must not be written
+        lambda w: w.net.load_state_dict({"wih": np.zeros((4, 3)), "who": np.full((2, 4), "a")}),
+        TypeError,
+        r"who holds non-numeric dtype",
+    ),
+    Case(
+        "network-set-wih-shape",
+        lambda w: setattr(w.net, "wih", np.zeros((3, 4))),
+        ValueError,
+        r"wih must have shape \(4, 3\), got \(3, 4\)",
+    ),
+    # -- custom Functions, functional transforms, viz -------------------------------------------
+    Case(
+        "function-too-many-gradients",
+        lambda w: _TooManyGrads.apply(_grad_x()).sum().backward(),
+        ValueError,
+        r"_TooManyGrads\.backward returned 2 gradient\(s\) for 1 input",
+    ),
+    Case(
+        "function-gradient-shape",
+        lambda w: _WrongShapeGrad.apply(_grad_x()).sum().backward(),
+        ValueError,
+        r"gradient for input 0 has shape \(7,\)",
+    ),
+    Case(
+        "function-forward-text",
+        lambda w: _TextForward.apply(_grad_x()),
+        TypeError,
+        r"_TextForward\.forward must return a numeric",
+    ),
+    Case(
+        "grad-argnums",
+        lambda w: al.grad(lambda a: (a * a).sum(), argnums=3)(np.ones(2)),
+        IndexError,
+        r"argnums 3 is out of range",
+    ),
+    Case(
+        "grad-non-scalar",
+        lambda w: al.grad(lambda a: a * a)(np.ones(2)),
+        ValueError,
+        r"single element, got shape \(2,\)",
+    ),
+    Case(
+        "hvp-shapes",
+        lambda w: al.hvp(lambda a: (a * a).sum(), np.ones(2), np.ones(3)),
+        ValueError,
+        r"v has shape \(3,\), x has shape \(2,\)",
+    ),
+    Case("to-dot-array", lambda w: viz.to_dot(np.ones(2)), TypeError, r"expected a Tensor"),
+    Case(
+        "explain-non-scalar",
+        lambda w: viz.explain_backward(w.model(w.x)),
+        RuntimeError,
+        r"gradient is needed",
+    ),
+    # -- the testing toolkit --------------------------------------------------------------------
+    Case(
+        "gradcheck-eps-zero",
+        lambda w: gradcheck(lambda a: a * 2, [_grad_x()], eps=0),
+        ValueError,
+        r"eps must be positive",
+    ),
+    Case(
+        "gradcheck-atol-nan",
+        lambda w: gradcheck(lambda a: a * 2, [_grad_x()], atol=NAN),
+        ValueError,
+        r"atol must be a finite non-negative number",
+    ),
+    Case(
+        "gradcheck-nothing-to-check",
+        lambda w: gradcheck(lambda a: a * 2, [T(np.ones(2))]),
+        ValueError,
+        r"no input requires grad",
+    ),
+    Case(
+        "gradcheck-not-callable",
+        lambda w: gradcheck(42, [_grad_x()]),
+        TypeError,
+        r"fn must be callable",
+    ),
+    Case(
+        "gradcheck-returns-array",
+        lambda w: gradcheck(lambda a: np.ones(2), [_grad_x()]),
+        TypeError,
+        r"must return a Tensor",
+    ),
+    Case(
+        "gradcheck-non-finite",
+        lambda w: gradcheck(lambda a: a * INF, [_grad_x()]),
+        ValueError,
+        r"non-finite values",
+    ),
+    Case(
+        "gradgradcheck-eps-negative",
+        lambda w: gradgradcheck(lambda a: a**3, [_grad_x()], eps=-1e-6),
+        ValueError,
+        r"gradgradcheck: eps must be",
+    ),
+    Case(
+        "eps-sweep-negative",
+        lambda w: eps_sweep(lambda a: a * 2, [_grad_x()], eps=[-1.0]),
+        ValueError,
+        r"eps must be a finite non-negative number",
+    ),
+    Case(
+        "strategy-graphs-no-ops",
+        lambda w: strat.graphs(max_ops=0),
+        ValueError,
+        r"max_ops must be an int >= 1, got 0",
+    ),
+    Case(
+        "strategy-tensors-range",
+        lambda w: strat.tensors(min_value=3, max_value=1),
+        ValueError,
+        r"min_value 3 is greater than max_value 1",
+    ),
+]
+
+
+def _anomaly(w: World) -> None:
+    with al.detect_anomaly():
+        h = w.model[0](w.x).sigmoid()
+        (h - h).log()  # log of zeros: -inf
+
+
+@dataclass(frozen=True)
+class CliCase:
+    id: str
+    argv: list[str]
+    match: str
+
+
+CLI_CASES = [
+    CliCase("cli-lr-nan", ["train", "--lr", "nan"], r"--lr must be a positive, finite number"),
+    CliCase("cli-lr-negative", ["train", "--lr", "-0.5"], r"--lr must be a positive"),
+    CliCase("cli-lr-text", ["train", "--lr", "fast"], r"argument --lr: invalid float value"),
+    CliCase("cli-epochs-zero", ["train", "--epochs", "0"], r"--epochs must be a positive"),
+    CliCase("cli-hidden-text", ["train", "--hidden", "abc"], r"invalid int value: 'abc'"),
+    CliCase("cli-batch-size-zero", ["train", "--batch-size", "0"], r"--batch-size must be"),
+    CliCase("cli-bias-inf", ["train", "--bias", "inf"], r"--bias must be a finite number"),
+    CliCase("cli-update-choice", ["train", "--update", "magic"], r"invalid choice: 'magic'"),
+    CliCase("cli-unknown-command", ["frobnicate"], r"invalid choice: 'frobnicate'"),
+    CliCase("cli-unknown-option", ["train", "--turbo"], r"unrecognized arguments: --turbo"),
+    CliCase(
+        "cli-save-missing-folder",
+        ["train", "--save", "/no/such/folder/w.npz"],
+        r"--save: folder /no/such/folder does not exist",
+    ),
+    CliCase("cli-gradcheck-unknown-option", ["gradcheck", "--bogus"], r"unrecognized.*--bogus"),
+]
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> World:
+    return World(tmp_path)
+
+
+def test_the_corpus_is_large_and_its_names_are_unique():
+    ids = [c.id for c in CASES] + [c.id for c in CLI_CASES]
+    assert len(ids) == len(set(ids))
+    assert len(ids) >= 25
+    kinds = {c.exc for c in CASES}
+    assert {TypeError, ValueError, KeyError, RuntimeError, FileNotFoundError} <= kinds
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_bad_input_is_refused_clearly_and_changes_nothing(case: Case, world: World):
+    before = world.snapshot()
+    with pytest.raises(case.exc) as info:
+        case.call(world)
+    assert type(info.value) is case.exc, f"{type(info.value).__name__}, not {case.exc.__name__}"
+    message = str(info.value)
+    assert re.search(case.match, message), f"message does not name the problem: {message!r}"
+    _assert_same(before, world.snapshot(), case.id)
+
+
+@pytest.mark.parametrize("case", CLI_CASES, ids=[c.id for c in CLI_CASES])
+def test_bad_command_line_exits_2_with_a_message(case: CliCase, world: World, capsys, monkeypatch):
+    monkeypatch.chdir(world.folder)
+    before = world.snapshot()
+    try:
+        status = cli_main(case.argv)
+    except SystemExit as exc:  # argparse inside a delegated command exits instead of returning
+        status = exc.code
+    out, err = capsys.readouterr()
+    assert status == 2
+    assert re.search(case.match, err), f"stderr does not name the problem: {err!r}"
+    assert "accuracy" not in out  # nothing was trained
+    _assert_same(before, world.snapshot(), case.id)
