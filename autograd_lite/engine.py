@@ -128,7 +128,7 @@ class Guard:
         wanted = list(xs) if keeps is None else [xs[i] for i in keeps]
         if op.keeps_out:
             wanted.append(out)
-        locked = []
+        locked: list[np.ndarray] = []
         with _locked_mutex:
             for a in wanted:
                 while type(a) is np.ndarray:
@@ -136,12 +136,10 @@ class Guard:
                     if entry is not None:
                         entry[1] += 1
                         locked.append(a)
-                    else:
-                        flags = a.flags
-                        if flags.writeable:
-                            flags.writeable = False
-                            _locked[id(a)] = [a, 1]
-                            locked.append(a)
+                    elif a.flags.writeable:
+                        a.setflags(write=False)
+                        _locked[id(a)] = [a, 1]
+                        locked.append(a)
                     a = a.base
         return Guard(locked) if locked else None
 
@@ -150,13 +148,14 @@ class Guard:
         with _locked_mutex:
             for a in reversed(arrays):  # bases before their views
                 entry = _locked[id(a)]
-                entry[1] -= 1
-                if entry[1] == 0:
-                    del _locked[id(a)]
-                    try:
-                        a.flags.writeable = True
-                    except ValueError:  # pragma: no cover - its base was made read-only by others
-                        pass
+                if entry[1] > 1:
+                    entry[1] -= 1
+                    continue
+                del _locked[id(a)]
+                try:
+                    a.setflags(write=True)
+                except ValueError:  # pragma: no cover - its base was made read-only by others
+                    pass
 
     def __del__(self) -> None:
         if self.arrays:
@@ -344,8 +343,9 @@ def walk_backward(
                 if not need or gx is None:
                     continue
                 xdata = x.data
-                gx = sum_to_shape(gx, xdata.shape)
-                if not create_graph and gx.dtype != xdata.dtype:
+                if gx.shape != xdata.shape:
+                    gx = sum_to_shape(gx, xdata.shape)
+                if not create_graph and gx.dtype is not xdata.dtype and gx.dtype != xdata.dtype:
                     gx = gx.astype(xdata.dtype)
                 child = x._node
                 if child is not None:

@@ -8,13 +8,20 @@ Run from the repository root::
 Each workload's steps run interleaved in one process (same arrays, same BLAS), so the ratios
 are fair even on a noisy machine; the table reports median times per step and the ratio to the
 hand-written step. PyTorch's column appears when PyTorch is installed (never a dependency).
+All three run their BLAS on one thread (set before NumPy loads; override with the usual
+``OPENBLAS_NUM_THREADS``/``OMP_NUM_THREADS`` variables), so a busy 2-core machine does not make
+multi-threaded GEMMs stall at random.
 """
 
 from __future__ import annotations
 
+import os
+
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
 import argparse
 import gc
-import os
 import platform
 import sys
 import time
@@ -85,7 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     reps = args.reps or (300 if args.quick else 2000)
 
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}, NumPy {np.__version__}")  # fmt: skip
+          f"Python {platform.python_version()}, NumPy {np.__version__}, BLAS threads "
+          f"{os.environ['OPENBLAS_NUM_THREADS']}")  # fmt: skip
     print()
     print("| workload | hand-written | autograd_lite | ratio | PyTorch (ratio) | notes |")
     print("| --- | --- | --- | --- | --- | --- |")

@@ -16,10 +16,15 @@ from .elementwise import exp
 
 
 def stable_sigmoid(x: np.ndarray) -> np.ndarray:
-    """σ(x) = 1 / (1 + e⁻ˣ) without overflow: e^{−|x|} never exceeds 1, and σ(±1000) is 1 or 0."""
-    e = np.exp(-np.abs(x))
-    r = 1 / (1 + e)
-    return np.where(x >= 0, r, e * r)
+    """σ(x) = 1 / (1 + e⁻ˣ), exact at the extremes: for x ≪ 0, e⁻ˣ overflows to inf and σ is 0
+    (the overflow is expected and silenced); for x ≫ 0, e⁻ˣ is 0 and σ is 1. Elsewhere the
+    division of 1 by an accurate 1 + e⁻ˣ keeps full relative precision."""
+    with np.errstate(over="ignore"):
+        e = np.exp(-x)
+    if type(e) is not np.ndarray:  # 0-d input: NumPy hands back a scalar
+        return np.asarray(1 / (1 + e))
+    e += 1
+    return np.reciprocal(e, out=e)
 
 
 class Sigmoid(Op):
