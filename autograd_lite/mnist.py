@@ -180,13 +180,13 @@ def find_mnist_files(data_dir: StrPath) -> dict[str, Path]:
         names = [stem + ext for stem in stems for ext in (".gz", "")]
         path = next((folder / n for n in names if (folder / n).is_file()), None)
         if path is None:
-            missing.append(" or ".join(names))
+            missing.append(f"{stems[0]}[.gz] (or {stems[1]}[.gz])")
         else:
             found[part] = path
     if missing:
         raise FileNotFoundError(
-            f"MNIST folder {folder} lacks " + "; ".join(missing) + " (download the four IDX "
-            "files of the MNIST database into it)"
+            f"MNIST folder {folder} lacks " + ", ".join(missing) + "; it needs the four IDX "
+            "files of the MNIST database"
         )
     return found
 
@@ -259,6 +259,8 @@ def load_mnist_csv(path: StrPath, n: int | None = None, n_pixels: int = 784) -> 
     """
     n = _limit(n, "n")
     text = _read_bytes(path).decode("ascii", errors="replace")
+    if not text.strip():
+        raise ValueError(f"{path}: no data (empty file)")
     try:
         table = np.loadtxt(io.StringIO(text), delimiter=",", dtype=np.float64, ndmin=2, max_rows=n)
     except ValueError as exc:
