@@ -74,7 +74,8 @@ class Reference:
 
 
 def loss_of(lin: layers.Linear) -> al.Tensor:
-    return al.squared_error(lin(al.Tensor(X)).sigmoid(), TARGET)
+    # X requires grad, so the rule for ∂E/∂X reads W: the graph holds W's array read-only
+    return al.squared_error(lin(al.Tensor(X, requires_grad=True)).sigmoid(), TARGET)
 
 
 KINDS = ["sgd", "momentum", "nesterov", "adam"]
@@ -179,7 +180,8 @@ def test_load_state_dict_while_a_retained_graph_reads_the_parameters():
 
 def test_load_state_dict_is_whole_when_only_a_later_layer_is_read_only():
     net = layers.Sequential(layers.Linear(3, 3, rng=0), layers.Linear(3, 2, rng=1))
-    pending = net[1](al.Tensor(X)).sum()  # only the second layer's weight is held by a graph
+    # only the second layer's weight is held by a graph (the rule for ∂/∂X reads it)
+    pending = net[1](al.Tensor(X, requires_grad=True)).sum()
     assert net[0].weight.data.flags.writeable and not net[1].weight.data.flags.writeable
     state = {k: v + 1.0 for k, v in net.state_dict().items()}
     net.load_state_dict(state)
