@@ -13,14 +13,15 @@ import autograd_lite as al
 
 def test_writing_into_saved_data_is_refused_until_backward():
     w = al.Tensor(np.ones(3), requires_grad=True)
-    x = al.Tensor(np.arange(3.0))
+    x = al.Tensor(np.arange(3.0), requires_grad=True)
     loss = (w * x).sum()
     with pytest.raises(ValueError, match="read-only"):
         x.data[0] = 100.0  # the rule for w reads x
     with pytest.raises(ValueError, match="read-only"):
-        w.data -= 1.0  # the rule for x reads w (x needs no grad here, but the rule is shared)
+        w.data -= 1.0  # the rule for x reads w
     loss.backward()
     np.testing.assert_array_equal(w.grad.data, [0.0, 1.0, 2.0])
+    np.testing.assert_array_equal(x.grad.data, [1.0, 1.0, 1.0])
     w.data -= 1.0  # released: writes are fine again
     x.data[0] = 5.0
     assert w.data[0] == 0.0 and x.data[0] == 5.0
@@ -29,7 +30,8 @@ def test_writing_into_saved_data_is_refused_until_backward():
 def test_views_are_protected_through_their_base():
     base = np.ones((2, 3))
     w = al.Tensor(base, requires_grad=True)
-    loss = (al.Tensor(np.ones((4, 3))) @ w.T).sigmoid().sum()
+    x = al.Tensor(np.ones((4, 3)), requires_grad=True)
+    loss = (x @ w.T).sigmoid().sum()
     with pytest.raises(ValueError, match="read-only"):
         base[0, 0] = 3.0  # w.T is a view of base; writing through the base is refused too
     loss.backward()

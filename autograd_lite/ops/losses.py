@@ -33,7 +33,7 @@ def _reduce(terms: np.ndarray, reduction: str) -> np.ndarray:
 
 
 def _check_same_shape(op: str, prediction: Any, target: Any) -> None:
-    if shape_of(prediction) != shape_of(target):
+    if np.shape(prediction) != np.shape(target):
         raise ValueError(
             f"{op}: prediction shape {shape_of(prediction)} and target shape "
             f"{shape_of(target)} differ (losses do not broadcast)"
