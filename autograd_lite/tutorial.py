@@ -49,11 +49,10 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
 
 
 def _outer_sum(d: np.ndarray, a: np.ndarray) -> np.ndarray:
-    """Σ over rows of the outer products d_r a_rᵀ (= dᵀ @ a); one row by a broadcast multiply,
-    which is several times faster than a rank-1 matrix product."""
-    if d.shape[0] == 1:
-        return d.reshape(-1, 1) * a
-    return d.T @ a
+    """Σ over rows of the outer products d_r a_rᵀ = dᵀ a. ``np.dot``, not ``@``: for a single row
+    (an outer product) NumPy's matmul takes a slow loop, several times slower than ``np.dot``'s
+    BLAS call or even a broadcast multiply."""
+    return np.dot(d.T, a)
 
 
 def _with_bias(a: np.ndarray, bias: float | None) -> np.ndarray:

@@ -319,11 +319,11 @@ def test_the_chapter_experiment_runs_quickly(tmp_path, capsys):
                              "2", "--out", str(out)])  # fmt: skip
     assert set(seeds) == {0, 1}
     runs = seeds[1]
-    assert set(runs) == {"chapter", "tuned", "gradient", "tutorial"}
+    assert set(runs) == {"chapter", "outer", "gradient", "tutorial"}
     for run in runs.values():
         assert len(run.seconds) == 2 and len(run.accuracy) == 2
     # backward() took the same steps as the hand-written loop from the same weights
-    assert runs["gradient"].accuracy == runs["chapter"].accuracy == runs["tuned"].accuracy
+    assert runs["gradient"].accuracy == runs["chapter"].accuracy == runs["outer"].accuracy
     text = out.read_text()
     assert "| update rule | epochs | test accuracy" in text
     assert "| loop | seconds per epoch | steps per second | ratio to the chapter's code" in text
