@@ -306,13 +306,13 @@ def walk_backward(
             grad = _run_hooks(root._hooks, grad, cls, create_graph)
         return [(root, grad)]
     order = topological_order(node)
-    grads: dict[int, Any] = {id(node): grad}
+    grads: dict[Op, Any] = {node: grad}
     previous = _grad_mode._state.enabled
     anomaly = _grad_mode._state.anomaly
     _grad_mode._state.enabled = create_graph
     try:
         for node in reversed(order):
-            g = grads.pop(id(node), None)
+            g = grads.pop(node, None)
             if g is None:
                 if not retain_graph:
                     node.release()
@@ -349,9 +349,8 @@ def walk_backward(
                     gx = gx.astype(xdata.dtype)
                 child = x._node
                 if child is not None:
-                    key = id(child)
-                    seen = grads.get(key)
-                    grads[key] = gx if seen is None else seen + gx
+                    seen = grads.get(child)
+                    grads[child] = gx if seen is None else seen + gx
                 else:
                     entry = leaves.get(id(x))
                     if entry is None:

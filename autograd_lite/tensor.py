@@ -24,14 +24,18 @@ _SCALARS = (int, float, bool)
 def _apply(op: Op, *args: Any) -> Tensor:
     """Run ``op`` forward on the plain values of ``args``; record it if an input needs grad."""
     xs = []
+    needs = []
     record = False
     for a in args:
         if isinstance(a, Tensor):
             xs.append(a.data)
-            if a._requires_grad:
+            r = a._requires_grad
+            needs.append(r)
+            if r:
                 record = True
         else:
             xs.append(a)
+            needs.append(False)
     state = _state
     if state.anomaly:
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
@@ -49,7 +53,7 @@ def _apply(op: Op, *args: Any) -> Tensor:
         op.inputs = args
         op.xs = xs
         op.out = out
-        op.needs = [isinstance(a, Tensor) and a._requires_grad for a in args]
+        op.needs = needs
         op.hooks = None
         op.guard = Guard.lock(op, xs, out) if op.guarded else None
         if state.sites:
@@ -329,10 +333,11 @@ class Tensor:
     # -- operators -------------------------------------------------------------------------------
 
     def _binary(self, op: Op, other: Any, reflected: bool = False) -> Any:
-        o = _operand(other)
-        if o is NotImplemented:
-            return NotImplemented
-        return _apply(op, o, self) if reflected else _apply(op, self, o)
+        if not isinstance(other, (Tensor, float, int)):
+            other = _operand(other)
+            if other is NotImplemented:
+                return NotImplemented
+        return _apply(op, other, self) if reflected else _apply(op, self, other)
 
     def __add__(self, other: Any) -> Tensor:
         return self._binary(ew.Add(), other)
