@@ -111,10 +111,13 @@ _locked_mutex = threading.Lock()
 class Guard:
     """Keeps the arrays a node's rule reads read-only until the node is released or dies.
 
-    Writing into such an array between forward and backward (``t.data[0] = 1``,
-    ``t.data -= 1``) raises NumPy's "read-only" ``ValueError`` instead of silently changing the
-    gradient. Views are protected together with their base arrays. Arrays that were read-only
-    before are left alone; a count per array lets several nodes share one.
+    The rule: an array that backward will read cannot change. Results of recorded operations
+    are read-only from birth (``Tensor._apply`` marks them); arrays from outside (leaf data,
+    inputs, constants) are locked here while a live node needs them, and unlocked when the
+    last such node is released by backward or dies. Writing into a locked array
+    (``t.data[0] = 1``, ``t.data -= 1``) raises NumPy's "read-only" ``ValueError`` instead of
+    silently changing a gradient. Views are locked together with their base arrays. Arrays that
+    were read-only before are left alone; a count per array lets several nodes share one.
     """
 
     __slots__ = ("arrays",)

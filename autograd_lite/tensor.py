@@ -55,6 +55,7 @@ def _apply(op: Op, *args: Any) -> Tensor:
         op.out = out
         op.needs = needs
         op.hooks = None
+        out.setflags(write=False)  # a recorded result stays as backward will see it
         op.guard = Guard.lock(op, xs, out) if op.guarded else None
         if state.sites:
             op.trace = traceback.extract_stack()[:-1]

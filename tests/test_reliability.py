@@ -38,6 +38,18 @@ def test_views_are_protected_through_their_base():
     base[0, 0] = 3.0
 
 
+def test_recorded_results_are_read_only_and_unrecorded_ones_are_not():
+    x = al.Tensor(np.ones(2), requires_grad=True)
+    y = x * 2
+    y.sum().backward()
+    with pytest.raises(ValueError, match="read-only"):
+        y.data[0] = 5.0  # what an op produced while recording is what backward saw
+    with al.no_grad():
+        z = x * 2
+    z.data[0] = 5.0  # nothing recorded: an ordinary array
+    assert z.data[0] == 5.0
+
+
 def test_unused_graph_unlocks_when_it_dies():
     x = al.Tensor(np.ones(2), requires_grad=True)
     y = x * x
