@@ -5,8 +5,7 @@ For o = a @ b with a of shape (…, m, k) and b of shape (…, k, n):
     ∂E/∂a = ḡ @ bᵀ,    ∂E/∂b = aᵀ @ ḡ,
 
 with batch axes summed back by the engine. A 1-D ``a`` is treated as a row (1, k) and a 1-D
-``b`` as a column (k, 1), as NumPy does. When the product aᵀ @ ḡ is an outer product (one row
-in a and ḡ), it is computed as a broadcast multiply, which is faster than a matrix product.
+``b`` as a column (k, 1), as NumPy does.
 """
 
 from __future__ import annotations
@@ -24,20 +23,24 @@ def _swap_last(v: Any) -> Any:
     return v.transpose(tuple(range(nd - 2)) + (nd - 1, nd - 2))
 
 
+def _mm(x: Any, y: Any) -> Any:
+    """x @ y; for plain 1-D/2-D arrays through ``np.dot``, whose BLAS call is also fast for the
+    rank-1 (outer) products of batch-1 training, where ``np.matmul`` takes a loop several times
+    slower."""
+    if is_plain(x) and is_plain(y) and 0 < x.ndim <= 2 and 0 < y.ndim <= 2:
+        return np.dot(x, y)
+    return x @ y
+
+
 def _weight_gradient(a: Any, g: Any, b: Any) -> Any:
-    """aᵀ @ g, in the memory layout of ``b`` and without a GEMM for a one-row outer product.
+    """aᵀ @ g, in the memory layout of ``b``.
 
     When ``b`` is a transposed view (``x @ w.T``, as in every linear layer), the gradient is
     computed as (gᵀ @ a)ᵀ so that undoing the transpose gives ``w`` a C-contiguous gradient.
     """
-    if not is_plain(g) or g.ndim != 2 or a.ndim != 2:
-        return _swap_last(a) @ g
-    transposed = b.ndim == 2 and b.flags.f_contiguous and not b.flags.c_contiguous
-    if a.shape[0] == 1:  # outer product of two vectors: a broadcast multiply beats GEMM
-        if transposed:
-            return (g.reshape(g.shape[1], 1) * a).T
-        return a.reshape(a.shape[1], 1) * g
-    return (g.T @ a).T if transposed else a.T @ g
+    if is_plain(b) and b.ndim == 2 and b.flags.f_contiguous and not b.flags.c_contiguous:
+        return _mm(_swap_last(g), a).T
+    return _mm(_swap_last(a), g)
 
 
 class MatMul(Op):
@@ -49,7 +52,7 @@ class MatMul(Op):
 
     def forward(self, a, b):
         try:
-            return np.matmul(a, b)
+            return _mm(a, b)
         except ValueError:
             raise ValueError(
                 f"matmul: shapes {shape_of(a)} and {shape_of(b)} are not aligned"
@@ -68,7 +71,7 @@ class MatMul(Op):
             g2 = g2.reshape(g2.shape + (1,))
         ga = gb = None
         if needs[0]:
-            ga = g2 @ _swap_last(b2)
+            ga = _mm(g2, _swap_last(b2))
         if needs[1]:
             gb = _weight_gradient(a2, g2, b2)
             if b.ndim == 1:
