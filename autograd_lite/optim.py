@@ -22,13 +22,28 @@ from .tensor import Tensor
 __all__ = ["SGD", "Adam", "Optimizer"]
 
 
-def _descend(p: Tensor, step: np.ndarray) -> None:
-    """p ← p − step: in place, unless a retained graph still reads p's array."""
+_CHUNK = 1 << 14  # elements of the scratch array for lr·direction (128 KiB of float64)
+
+
+def _descend(p: Tensor, lr: float, direction: np.ndarray) -> None:
+    """p ← p − lr · direction, in place; a large parameter is updated in chunks through a small
+    reused scratch array, so no second parameter-sized array is ever allocated. If a retained
+    graph still reads p's array (it is read-only then), p gets a new array instead."""
     data = p.data
-    if data.flags.writeable:
-        np.subtract(data, step, out=data)
-    else:
-        p.data = data - step
+    if not data.flags.writeable:
+        p.data = data - lr * direction
+        return
+    if data.size <= _CHUNK or not (data.flags.c_contiguous and direction.flags.c_contiguous):
+        data -= lr * direction
+        return
+    flat, dflat = data.reshape(-1), direction.reshape(-1)
+    scratch = np.empty(_CHUNK, dtype=np.result_type(dflat.dtype, lr))
+    multiply, subtract = np.multiply, np.subtract
+    for start in range(0, flat.size, _CHUNK):
+        part = flat[start : start + _CHUNK]
+        step = scratch[: part.size]
+        multiply(dflat[start : start + _CHUNK], lr, out=step)
+        subtract(part, step, out=part)
 
 
 def _check_number(name: str, value: Any, low: float = 0.0, below: float | None = None) -> float:
@@ -128,7 +143,7 @@ class SGD(Optimizer):
                 g = g.data
                 if wd:
                     g = g + wd * p.data
-                _descend(p, lr * g)
+                _descend(p, lr, g)
             return
         velocity = self._velocity
         for i, p in enumerate(self.params):
@@ -145,7 +160,7 @@ class SGD(Optimizer):
                 v *= mu
                 v += g
             direction = g + mu * v if self.nesterov else v
-            _descend(p, lr * direction)
+            _descend(p, lr, direction)
 
 
 class Adam(Optimizer):
@@ -206,5 +221,4 @@ class Adam(Optimizer):
             step /= math.sqrt(1 - b2**t)
             step += eps
             np.divide(m, step, out=step)
-            step *= lr / (1 - b1**t)
-            _descend(p, step)
+            _descend(p, lr / (1 - b1**t), step)
