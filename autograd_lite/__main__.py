@@ -338,7 +338,10 @@ def gradcheck_command(argv: Sequence[str]) -> int:
     except ImportError as exc:
         print(f"error: the gradcheck command is not available ({exc})", file=sys.stderr)
         return 2
-    result: Any = cli.main(list(argv))
+    try:
+        result: Any = cli.main(list(argv))
+    except SystemExit as exc:  # argparse's --help and its errors (printed, status 2)
+        return exc.code if isinstance(exc.code, int) else 2
     return int(result or 0)
 
 

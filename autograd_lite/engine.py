@@ -106,6 +106,44 @@ class Op:
 
 _locked: dict[int, list[Any]] = {}  # id(array) -> [array, number of live nodes that need it]
 _locked_mutex = threading.Lock()
+# The cycle collector may free a Guard while this thread is inside the bookkeeping below (any
+# allocation can trigger it). Such a Guard hands its arrays to ``_deferred`` instead of taking
+# the lock again; they are unlocked before the bookkeeping ends.
+_inside = threading.local()
+_deferred: list[list[np.ndarray]] = []
+
+
+def _unlock(arrays: list[np.ndarray]) -> None:
+    """Count down each array's users (mutex held); unlock it when none is left."""
+    for a in reversed(arrays):  # bases before their views
+        entry = _locked[id(a)]
+        if entry[1] > 1:
+            entry[1] -= 1
+            continue
+        del _locked[id(a)]
+        try:
+            a.setflags(write=True)
+        except ValueError:  # pragma: no cover - its base was made read-only by others
+            pass
+
+
+class _Bookkeeping:
+    """The mutex, plus the deferred unlocks of Guards that died while it was held."""
+
+    def __enter__(self) -> None:
+        _locked_mutex.acquire()
+        _inside.busy = True
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            while _deferred:
+                _unlock(_deferred.pop())
+        finally:
+            _inside.busy = False
+            _locked_mutex.release()
+
+
+_bookkeeping = _Bookkeeping()
 
 
 class Guard:
@@ -132,7 +170,7 @@ class Guard:
         if op.keeps_out:
             wanted.append(out)
         locked: list[np.ndarray] = []
-        with _locked_mutex:
+        with _bookkeeping:
             for a in wanted:
                 while type(a) is np.ndarray:
                     entry = _locked.get(id(a))
@@ -148,24 +186,21 @@ class Guard:
 
     def release(self) -> None:
         arrays, self.arrays = self.arrays, []
-        with _locked_mutex:
-            for a in reversed(arrays):  # bases before their views
-                entry = _locked[id(a)]
-                if entry[1] > 1:
-                    entry[1] -= 1
-                    continue
-                del _locked[id(a)]
-                try:
-                    a.setflags(write=True)
-                except ValueError:  # pragma: no cover - its base was made read-only by others
-                    pass
+        if arrays:
+            with _bookkeeping:
+                _unlock(arrays)
 
     def __del__(self) -> None:
-        if self.arrays:
-            try:
-                self.release()
-            except Exception:  # pragma: no cover - interpreter shutdown
-                pass
+        if not self.arrays:
+            return
+        if getattr(_inside, "busy", False):  # freed by the collector inside the bookkeeping
+            _deferred.append(self.arrays)
+            self.arrays = []
+            return
+        try:
+            self.release()
+        except Exception:  # pragma: no cover - interpreter shutdown
+            pass
 
 
 # -- anomaly mode ------------------------------------------------------------------------------

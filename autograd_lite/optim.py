@@ -103,6 +103,24 @@ class Optimizer:
     def step(self) -> None:
         raise NotImplementedError
 
+    def _gradients(self) -> list[tuple[int, Tensor, np.ndarray]]:
+        """``(index, parameter, gradient + weight decay)`` for every parameter with a gradient;
+        all are checked before any is changed, so a bad ``.grad`` changes nothing."""
+        found = []
+        wd = getattr(self, "weight_decay", 0.0)
+        for i, p in enumerate(self.params):
+            g = p.grad
+            if g is None:
+                continue
+            g = g.data
+            if g.shape != p.data.shape:
+                raise ValueError(
+                    f"{type(self).__name__}.step: parameter {i} has shape {p.data.shape} but "
+                    f"its .grad has shape {g.shape}"
+                )
+            found.append((i, p, g + wd * p.data if wd else g))
+        return found
+
 
 class SGD(Optimizer):
     r"""Stochastic gradient descent, optionally with momentum, Nesterov and weight decay.
@@ -134,25 +152,13 @@ class SGD(Optimizer):
 
     def step(self) -> None:
         """One update of every parameter that has a gradient."""
-        lr, mu, wd = self._lr, self.momentum, self.weight_decay
+        lr, mu = self._lr, self.momentum
         if mu == 0.0:
-            for p in self.params:
-                g = p.grad
-                if g is None:
-                    continue
-                g = g.data
-                if wd:
-                    g = g + wd * p.data
+            for _, p, g in self._gradients():
                 _descend(p, lr, g)
             return
         velocity = self._velocity
-        for i, p in enumerate(self.params):
-            g = p.grad
-            if g is None:
-                continue
-            g = g.data
-            if wd:
-                g = g + wd * p.data
+        for i, p, g in self._gradients():
             v = velocity[i]
             if v is None:
                 v = velocity[i] = np.array(g, dtype=p.data.dtype)
@@ -199,15 +205,9 @@ class Adam(Optimizer):
 
     def step(self) -> None:
         """One update of every parameter that has a gradient."""
-        lr, eps, wd = self._lr, self.eps, self.weight_decay
+        lr, eps = self._lr, self.eps
         b1, b2 = self.betas
-        for i, p in enumerate(self.params):
-            g = p.grad
-            if g is None:
-                continue
-            g = g.data
-            if wd:
-                g = g + wd * p.data
+        for i, p, g in self._gradients():
             m, v = self._m[i], self._v[i]
             if m is None or v is None:
                 m = self._m[i] = np.zeros_like(p.data)

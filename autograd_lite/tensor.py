@@ -247,6 +247,8 @@ class Tensor:
 
     def astype(self, dtype: Any) -> Tensor:
         """This tensor converted to ``dtype`` (gradients flow back converted to the old dtype)."""
+        if np.dtype(dtype).kind not in "biufc":
+            raise TypeError(f"astype: {np.dtype(dtype)} is not a numeric dtype")
         if np.dtype(dtype) == self.dtype:
             return self
         return _apply(ew.Cast(dtype), self)

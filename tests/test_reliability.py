@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gc
+import subprocess
+import sys
 import weakref
 
 import numpy as np
@@ -139,3 +141,21 @@ def test_detect_anomaly_passes_finite_computations_and_restores_state():
         x.log().sum().backward()
     np.testing.assert_allclose(x.grad.data, [1.0, 0.5])
     assert not al._grad_mode._state.anomaly and not al._grad_mode._state.sites
+
+
+def test_a_guard_freed_by_the_collector_inside_the_bookkeeping_does_not_deadlock():
+    # x.backward(create_graph=True) makes a cycle x -> x.grad -> graph -> x; the collector may
+    # free it while another op holds the guard's lock. Run in a subprocess so a hang can't block.
+    code = (
+        "import gc, numpy as np, autograd_lite as al\n"
+        "from autograd_lite import engine\n"
+        "gc.disable()\n"
+        "x = al.Tensor(np.ones(3), requires_grad=True)\n"
+        "(x * x * x).sum().backward(create_graph=True)\n"
+        "data = x.data\n"
+        "del x\n"
+        "with engine._bookkeeping:\n"
+        "    gc.collect()\n"
+        "assert data.flags.writeable and not engine._locked and not engine._deferred\n"
+    )
+    assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0

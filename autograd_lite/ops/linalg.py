@@ -38,8 +38,15 @@ def _weight_gradient(a: Any, g: Any, b: Any) -> Any:
     When ``b`` is a transposed view (``x @ w.T``, as in every linear layer), the gradient is
     computed as (gᵀ @ a)ᵀ so that undoing the transpose gives ``w`` a C-contiguous gradient.
     """
-    if is_plain(b) and b.ndim == 2 and b.flags.f_contiguous and not b.flags.c_contiguous:
-        return _mm(_swap_last(g), a).T
+    if (
+        a.ndim == 2
+        and g.ndim == 2
+        and is_plain(b)
+        and b.ndim == 2
+        and b.flags.f_contiguous
+        and not b.flags.c_contiguous
+    ):
+        return _mm(g.T, a).T
     return _mm(_swap_last(a), g)
 
 

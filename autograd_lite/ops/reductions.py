@@ -22,7 +22,7 @@ def normalize_axis(axis: Any, ndim: int, op: str) -> tuple[int, ...] | None:
     """Axis as a sorted tuple of non-negative ints (``None`` for all), or a clear error."""
     if axis is None:
         return None
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    axes = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
     out = []
     for ax in axes:
         if not isinstance(ax, (int, np.integer)) or isinstance(ax, bool):

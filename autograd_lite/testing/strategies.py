@@ -323,7 +323,7 @@ def _loss(draw: Any, a: np.ndarray, b: np.ndarray) -> tuple[Callable[..., Tensor
         if float(np.abs(a).max()) > 4:
             return None
         target = np.asarray(draw(hnp.arrays(np.float64, a.shape, elements=st.floats(0, 1))))
-        return (lambda x, y: fx.binary_cross_entropy(x.sigmoid(), target)), (
+        return (lambda x: fx.binary_cross_entropy(x.sigmoid(), target)), (
             f"binary_cross_entropy(sigmoid({{0}}), {np.round(target, 3).tolist()})"
         )
     if a.ndim not in (1, 2):
@@ -331,7 +331,7 @@ def _loss(draw: Any, a: np.ndarray, b: np.ndarray) -> tuple[Callable[..., Tensor
     labels = np.asarray(
         draw(hnp.arrays(np.int64, a.shape[:-1], elements=st.integers(0, a.shape[-1] - 1)))
     )
-    return (lambda x, y: fx.cross_entropy(x, labels)), f"cross_entropy({{0}}, {labels.tolist()})"
+    return (lambda x: fx.cross_entropy(x, labels)), f"cross_entropy({{0}}, {labels.tolist()})"
 
 
 _KINDS = [
@@ -404,6 +404,8 @@ def _draw_graph(
                 made = _join(draw, a, values[j])
             else:
                 made = _loss(draw, a, values[j])
+                if made is not None and "{1}" not in made[1]:
+                    args = (i,)  # the loss takes its target from the program text, not values[j]
         if made is None:
             continue
         fn, text = made
