@@ -23,8 +23,9 @@ Run::
 
 DIR holds the four MNIST IDX files (see :func:`autograd_lite.mnist.load_mnist`). The full run
 (3 epochs, both rules and the hand-written loop, for each of 5 initial weights) takes several
-minutes; it writes a markdown table to ``--out`` (default ``docs/mnist_results.md``). ``--quick``
-uses the first 3,000 training and 1,000 test images and one seed.
+minutes; it writes a markdown table to ``--out`` (default ``benchmarks/results/mnist.md``,
+which the docs' training page includes). ``--quick`` uses the first 3,000 training and 1,000
+test images and one seed.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ from autograd_lite.tutorial import NeuralNetwork
 HIDDEN, LEARNING_RATE = 100, 0.1
 QUICK_TRAIN, QUICK_TEST = 3000, 1000
 ENV_DIR = "AUTOGRAD_LITE_MNIST"
-DEFAULT_OUT = Path(__file__).resolve().parent.parent / "docs" / "mnist_results.md"
+DEFAULT_OUT = Path(__file__).resolve().parent.parent / "benchmarks" / "results" / "mnist.md"
 
 #: The issue's targets for the full data: (rule, epochs) → least test accuracy; and the most
 #: time per epoch relative to the hand-written loop.
@@ -191,7 +192,7 @@ def table(
         "`." if full else " --quick` (a subset: the figures are not the chapter's)."
     )
     lines = [
-        "# The tutorial's MNIST chapter, reproduced",
+        "### The tutorial's MNIST chapter, reproduced",
         "",
         f"784-{HIDDEN}-10 sigmoid network, no bias nodes, learning rate {LEARNING_RATE}, online "
         f"SGD over the {n_train:,} training images in file order (as the chapter: no "
