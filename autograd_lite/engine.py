@@ -127,23 +127,10 @@ def _unlock(arrays: list[np.ndarray]) -> None:
             pass
 
 
-class _Bookkeeping:
-    """The mutex, plus the deferred unlocks of Guards that died while it was held."""
-
-    def __enter__(self) -> None:
-        _locked_mutex.acquire()
-        _inside.busy = True
-
-    def __exit__(self, *exc: object) -> None:
-        try:
-            while _deferred:
-                _unlock(_deferred.pop())
-        finally:
-            _inside.busy = False
-            _locked_mutex.release()
-
-
-_bookkeeping = _Bookkeeping()
+def _drain_deferred() -> None:
+    """Unlock what Guards freed inside the bookkeeping handed over (mutex held)."""
+    while _deferred:
+        _unlock(_deferred.pop())
 
 
 class Guard:
@@ -170,7 +157,9 @@ class Guard:
         if op.keeps_out:
             wanted.append(out)
         locked: list[np.ndarray] = []
-        with _bookkeeping:
+        _locked_mutex.acquire()
+        _inside.busy = True
+        try:
             for a in wanted:
                 while type(a) is np.ndarray:
                     entry = _locked.get(id(a))
@@ -182,13 +171,26 @@ class Guard:
                         _locked[id(a)] = [a, 1]
                         locked.append(a)
                     a = a.base
+        finally:
+            if _deferred:
+                _drain_deferred()
+            _inside.busy = False
+            _locked_mutex.release()
         return Guard(locked) if locked else None
 
     def release(self) -> None:
         arrays, self.arrays = self.arrays, []
-        if arrays:
-            with _bookkeeping:
-                _unlock(arrays)
+        if not arrays:
+            return
+        _locked_mutex.acquire()
+        _inside.busy = True
+        try:
+            _unlock(arrays)
+        finally:
+            if _deferred:
+                _drain_deferred()
+            _inside.busy = False
+            _locked_mutex.release()
 
     def __del__(self) -> None:
         if not self.arrays:
