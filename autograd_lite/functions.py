@@ -122,7 +122,11 @@ def stack(tensors: Sequence[ArrayLike], axis: int = 0) -> Tensor:
 
 
 def _target(t: ArrayLike) -> Any:
-    return t if isinstance(t, Tensor) else Tensor(t)
+    """A loss's target: Tensors as they are, numeric arrays as plain constants, else a Tensor
+    (which checks that the data is numeric)."""
+    if isinstance(t, Tensor) or (type(t) is np.ndarray and t.dtype.kind in "biuf"):
+        return t
+    return Tensor(t)
 
 
 def squared_error(prediction: ArrayLike, target: ArrayLike, reduction: str = "sum") -> Tensor:
