@@ -63,7 +63,7 @@ class Op:
     inputs: tuple[Any, ...] | None
     xs: list[Any] | None
     out: Any
-    needs: tuple[bool, ...]
+    needs: list[bool]
     hooks: list[Callable[[Any], Any]] | None
     trace: Any
 
@@ -379,11 +379,10 @@ def walk_backward(
                 input_grads = node.backward(g, node.out, *node.xs)  # type: ignore[misc]
             if on_step is not None:
                 on_step(node, g, input_grads)
-            for x, need, gx in zip(inputs, node.needs, input_grads):
+            for x, xdata, need, gx in zip(inputs, node.xs, node.needs, input_grads):  # type: ignore[arg-type]
                 if not need or gx is None:
                     continue
-                xdata = x.data
-                if gx.shape != xdata.shape:
+                if gx.shape != xdata.shape:  # xdata: the input's array as forward saw it
                     gx = sum_to_shape(gx, xdata.shape)
                 if not create_graph and gx.dtype is not xdata.dtype and gx.dtype != xdata.dtype:
                     gx = gx.astype(xdata.dtype)
