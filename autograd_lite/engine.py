@@ -114,17 +114,21 @@ _deferred: list[list[np.ndarray]] = []
 
 
 def _unlock(arrays: list[np.ndarray]) -> None:
-    """Count down each array's users (mutex held); unlock it when none is left."""
+    """Count down each array's users (mutex held); unlock it when none is left.
+
+    An array is made writable *before* its entry goes, so that the lock-free look in
+    :meth:`Guard.lock` never sees a locked array as "read-only, not ours".
+    """
     for a in reversed(arrays):  # bases before their views
         entry = _locked[id(a)]
         if entry[1] > 1:
             entry[1] -= 1
             continue
-        del _locked[id(a)]
         try:
             a.setflags(write=True)
         except ValueError:  # pragma: no cover - its base was made read-only by others
             pass
+        del _locked[id(a)]
 
 
 def _drain_deferred() -> None:
@@ -154,23 +158,32 @@ class Guard:
     def lock(op: Op, xs: Sequence[Any], out: np.ndarray) -> Guard | None:
         keeps = op.keeps
         wanted = list(xs) if keeps is None else [xs[i] for i in keeps]
-        if op.keeps_out:
-            wanted.append(out)
+        if op.keeps_out and out.base is not None:  # out itself is read-only from birth
+            wanted.append(out.base)
+        # Without the lock: only writable arrays and arrays locked by other nodes need work
+        # (an entry is made before its array goes read-only, and an array goes writable before
+        # its entry is removed, so no array is ever "read-only and not ours" in between).
+        todo = []
+        for a in wanted:
+            while type(a) is np.ndarray:
+                if a.flags.writeable or id(a) in _locked:
+                    todo.append(a)
+                a = a.base
+        if not todo:
+            return None
         locked: list[np.ndarray] = []
         _locked_mutex.acquire()
         _inside.busy = True
         try:
-            for a in wanted:
-                while type(a) is np.ndarray:
-                    entry = _locked.get(id(a))
-                    if entry is not None:
-                        entry[1] += 1
-                        locked.append(a)
-                    elif a.flags.writeable:
-                        a.setflags(write=False)
-                        _locked[id(a)] = [a, 1]
-                        locked.append(a)
-                    a = a.base
+            for a in todo:
+                entry = _locked.get(id(a))
+                if entry is not None:
+                    entry[1] += 1
+                    locked.append(a)
+                elif a.flags.writeable:
+                    _locked[id(a)] = [a, 1]
+                    a.setflags(write=False)
+                    locked.append(a)
         finally:
             if _deferred:
                 _drain_deferred()
