@@ -163,3 +163,24 @@ def test_a_guard_freed_by_the_collector_inside_the_bookkeeping_does_not_deadlock
         "assert data.flags.writeable and not engine._locked and not engine._deferred\n"
     )
     assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0
+
+
+def test_an_op_returning_its_input_does_not_freeze_the_callers_array():
+    class Identity(al.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad
+
+    arr = np.ones(3)
+    x = al.Tensor(arr, requires_grad=True)
+    y = Identity.apply(x)
+    with pytest.raises(ValueError, match="read-only"):
+        y.data[0] = 2.0  # the result is read-only ...
+    (y * 2).sum().backward()
+    del y
+    arr[0] = 2.0  # ... but the caller's own array is theirs again
+    np.testing.assert_array_equal(x.grad.data, [2.0, 2.0, 2.0])
