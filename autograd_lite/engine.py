@@ -305,16 +305,16 @@ def topological_order(root: Op) -> list[Op]:
     Raises ``RuntimeError`` mentioning ``retain_graph`` if any node was already released.
     """
     order: list[Op] = []
-    visited: set[int] = set()
+    visited: set[Op] = set()  # nodes hash by identity
     stack: list[tuple[Op, bool]] = [(root, False)]
     while stack:
         node, expanded = stack.pop()
         if expanded:
             order.append(node)
             continue
-        if id(node) in visited:
+        if node in visited:
             continue
-        visited.add(id(node))
+        visited.add(node)
         inputs = node.inputs
         if inputs is None:
             raise RuntimeError(RELEASED_MESSAGE)
@@ -322,7 +322,7 @@ def topological_order(root: Op) -> list[Op]:
         for x, need in zip(inputs, node.needs):
             if need:
                 child = x._node
-                if child is not None and id(child) not in visited:
+                if child is not None and child not in visited:
                     stack.append((child, False))
     return order
 
@@ -373,7 +373,6 @@ def walk_backward(
             if node.hooks:
                 g = _run_hooks(node.hooks, g, cls, create_graph)
             inputs = node.inputs
-            assert inputs is not None
             if create_graph:
                 for x, kept in zip(inputs, node.xs):  # type: ignore[arg-type]
                     if hasattr(x, "_node") and x.data is not kept:

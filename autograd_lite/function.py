@@ -62,6 +62,8 @@ class _FunctionOp(Op):
         out = result.data if isinstance(result, Tensor) else np.asarray(result)
         if out.dtype.kind not in "biufc":
             raise TypeError(f"{self.name}.forward must return a numeric Tensor or array")
+        if any(out is x for x in xs):  # handed back an input: the result (read-only) is a view
+            out = out.view()
         return out
 
     def backward(self, g: Any, out: Any, *xs: Any) -> list[Any]:

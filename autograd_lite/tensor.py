@@ -55,8 +55,6 @@ def _apply(op: Op, *args: Any) -> Tensor:
         op.out = out
         op.needs = needs
         op.hooks = None
-        if any(out is x for x in xs):  # an op (say a custom identity) handed back its input
-            out = t.data = op.out = out.view()
         out.setflags(write=False)  # a recorded result stays as backward will see it
         op.guard = Guard.lock(op, xs, out) if op.guarded else None
         if state.sites:
@@ -281,7 +279,7 @@ class Tensor:
                     "backward(gradient) with an array of that shape (only single-element "
                     "tensors get the implicit gradient 1)"
                 )
-            grad: Any = np.ones(self.shape, dtype=self.dtype)
+            grad: Any = np.array(1, dtype=self.dtype).reshape(self.shape)
         else:
             garr = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
             if garr.shape != self.shape:

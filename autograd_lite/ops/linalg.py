@@ -27,7 +27,7 @@ def _mm(x: Any, y: Any) -> Any:
     """x @ y; for plain 1-D/2-D arrays through ``np.dot``, whose BLAS call is also fast for the
     rank-1 (outer) products of batch-1 training, where ``np.matmul`` takes a loop several times
     slower."""
-    if is_plain(x) and is_plain(y) and 0 < x.ndim <= 2 and 0 < y.ndim <= 2:
+    if type(x) is np.ndarray and type(y) is np.ndarray and 0 < x.ndim <= 2 and 0 < y.ndim <= 2:
         return np.dot(x, y)
     return x @ y
 
