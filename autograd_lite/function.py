@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from ._grad_mode import no_grad
 from .engine import Op
 from .tensor import Tensor, _apply
 
@@ -54,8 +55,6 @@ class _FunctionOp(Op):
 
     def forward(self, *xs: Any) -> np.ndarray:
         self.views = [Tensor._wrap(x) if isinstance(x, np.ndarray) else x for x in xs]
-        from ._grad_mode import no_grad
-
         with no_grad():
             result = self.fn.forward(self.ctx, *self.views)
         self.result = result

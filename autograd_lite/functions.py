@@ -10,6 +10,7 @@ import numpy as np
 from .ops import elementwise as ew
 from .ops import losses
 from .ops import shape as sh
+from .ops.linalg import MatMul
 from .tensor import Tensor, _apply, _operand
 
 ArrayLike = Any
@@ -67,8 +68,6 @@ def log_softmax(x: ArrayLike, axis: int = -1) -> Tensor:
 
 def matmul(a: ArrayLike, b: ArrayLike) -> Tensor:
     """Matrix product ``a @ b`` with NumPy's rules for 1-D and batched operands."""
-    from .ops.linalg import MatMul
-
     return _apply(MatMul(), *_binary_args("matmul", a, b))
 
 
