@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from numeric import numeric_gradient
 
 import autograd_lite as al
 from autograd_lite.testing import gradgradcheck
@@ -51,6 +52,19 @@ def _first_order(fn, leaves: list[al.Tensor], w: np.ndarray) -> list[np.ndarray]
     ]
 
 
+def _setup(graph, seed: int):
+    """The program, its inputs, fresh leaves, a random output weight w, and the leaves that
+    require grad."""
+    fn, inputs = graph
+    rng = np.random.default_rng(seed)
+    leaves = _leaves(inputs)
+    with al.no_grad():
+        out_shape = fn(*leaves).shape
+    w = rng.standard_normal(out_shape)
+    checked = [x for x in leaves if x.requires_grad]
+    return fn, inputs, rng, leaves, w, checked
+
+
 def _agree(analytic: np.ndarray, numeric: np.ndarray, atol: float, rtol: float) -> bool:
     return bool(np.all(np.abs(analytic - numeric) <= atol + rtol * np.abs(numeric)))
 
@@ -58,40 +72,25 @@ def _agree(analytic: np.ndarray, numeric: np.ndarray, atol: float, rtol: float) 
 @settings(max_examples=EXAMPLES)
 @given(graphs(), SEEDS)
 def test_first_order_matches_central_differences(graph, seed):
-    fn, inputs = graph
-    rng = np.random.default_rng(seed)
-    leaves = _leaves(inputs)
-    with al.no_grad():
-        out_shape = fn(*leaves).shape
-    w = rng.standard_normal(out_shape)
+    fn, _, _, leaves, w, checked = _setup(graph, seed)
     analytic = _first_order(fn, leaves, w)
-    checked = [x for x in leaves if x.requires_grad]
     assert checked, "graphs() always draws an input that requires grad"
-    for x, a in zip(checked, analytic):
-        base = x.data.copy()
-        numeric = np.empty(x.shape)
-        for idx in np.ndindex(*x.shape):
-            x.data = base.copy()
-            x.data[idx] += EPS
-            up = _weighted(fn, leaves, w)
-            x.data = base.copy()
-            x.data[idx] -= EPS
-            down = _weighted(fn, leaves, w)
-            numeric[idx] = (up - down) / (2 * EPS)
-        x.data = base
+
+    def weighted(arrays: list[np.ndarray]) -> float:
+        for x, a in zip(checked, arrays):
+            x.data = a
+        return _weighted(fn, leaves, w)
+
+    base = [x.data.copy() for x in checked]
+    for i, a in enumerate(analytic):
+        numeric = numeric_gradient(weighted, base, i, EPS)
         assert _agree(a, numeric, 1e-5, 1e-4), f"{fn!r}\nanalytic {a}\nnumeric {numeric}"
 
 
 @settings(max_examples=EXAMPLES)
 @given(graphs(), SEEDS)
 def test_second_order_hessian_vector_products_match_differences_of_gradients(graph, seed):
-    fn, inputs = graph
-    rng = np.random.default_rng(seed)
-    leaves = _leaves(inputs)
-    with al.no_grad():
-        out_shape = fn(*leaves).shape
-    w = rng.standard_normal(out_shape)
-    checked = [x for x in leaves if x.requires_grad]
+    fn, inputs, rng, leaves, w, checked = _setup(graph, seed)
     u = [rng.standard_normal(x.shape) for x in checked]
     norm = np.sqrt(sum(float(np.sum(d * d)) for d in u))
     u = [d / norm for d in u]
