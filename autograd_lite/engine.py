@@ -54,6 +54,9 @@ class Op:
     #: output. Those arrays are made read-only until the node is released (see :class:`Guard`).
     keeps: ClassVar[tuple[int, ...] | None] = None
     keeps_out: ClassVar[bool] = True
+    #: For a product of two inputs (a · b, a @ b): each input's value is read only for the
+    #: *other* input's gradient, so an input is kept only while the other one needs a gradient.
+    crossed: ClassVar[bool] = False
     guarded: ClassVar[bool] = True  # derived: whether there is anything to keep read-only
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -137,13 +140,29 @@ def _drain_deferred() -> None:
         _unlock(_deferred.pop())
 
 
+#: Plain arrays (not Tensors) of at most this many elements that a rule reads are copied when
+#: the op is recorded instead of locked: copying a few kilobytes costs less than the locking.
+COPY_LIMIT = 4096
+
+
+def _keep_copy(op: Op, i: int) -> None:
+    """Give node ``op`` its own copy of its plain-array input ``i`` (in ``xs`` and ``inputs``)."""
+    copy = op.xs[i].copy()  # type: ignore[index]
+    op.xs[i] = copy  # type: ignore[index]
+    inputs = list(op.inputs)  # type: ignore[arg-type]
+    inputs[i] = copy
+    op.inputs = tuple(inputs)
+
+
 class Guard:
     """Keeps the arrays a node's rule reads read-only until the node is released or dies.
 
     The rule: an array that backward will read cannot change. Results of recorded operations
     are read-only from birth (``Tensor._apply`` marks them); arrays from outside (leaf data,
     inputs, constants) are locked here while a live node needs them, and unlocked when the
-    last such node is released by backward or dies. Writing into a locked array
+    last such node is released by backward or dies. A small plain array (not a Tensor's data,
+    at most :data:`COPY_LIMIT` elements) is copied into the node instead, so the caller's array
+    stays writable and the node keeps the values it saw. Writing into a locked array
     (``t.data[0] = 1``, ``t.data -= 1``) raises NumPy's "read-only" ``ValueError`` instead of
     silently changing a gradient. Views are locked together with their base arrays. Arrays that
     were read-only before are left alone; a count per array lets several nodes share one.
@@ -155,9 +174,20 @@ class Guard:
         self.arrays = arrays
 
     @staticmethod
-    def lock(op: Op, xs: Sequence[Any], out: np.ndarray) -> Guard | None:
-        keeps = op.keeps
-        wanted = list(xs) if keeps is None else [xs[i] for i in keeps]
+    def lock(op: Op, xs: list[Any], out: np.ndarray) -> Guard | None:
+        if op.crossed:
+            needs = op.needs
+            keeps: Sequence[int] = [i for i in (0, 1) if needs[1 - i]]
+        else:
+            keeps = range(len(xs)) if op.keeps is None else op.keeps
+        wanted = []
+        for i in keeps:
+            a = xs[i]
+            if type(a) is np.ndarray:
+                if a.size <= COPY_LIMIT and op.inputs[i] is a:  # type: ignore[index]
+                    _keep_copy(op, i)  # a small plain array: a private copy is cheaper
+                else:
+                    wanted.append(a)
         if op.keeps_out and out.base is not None:  # out itself is read-only from birth
             wanted.append(out.base)
         # Without the lock: only writable arrays and arrays locked by other nodes need work

@@ -29,6 +29,45 @@ def test_writing_into_saved_data_is_refused_until_backward():
     assert w.data[0] == 0.0 and x.data[0] == 5.0
 
 
+def test_an_input_whose_partner_needs_no_gradient_is_not_locked():
+    # y = W x with a constant x: ∂E/∂W = ḡ xᵀ reads x only, so W may change after the forward
+    w = al.Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    x = al.Tensor(np.array([1.0, -2.0, 0.5]))
+    y = w @ x
+    assert w.data.flags.writeable and not x.data.flags.writeable
+    w.data[...] = 100.0
+    y.backward(np.array([1.0, 3.0]))
+    np.testing.assert_array_equal(w.grad.data, np.outer([1.0, 3.0], [1.0, -2.0, 0.5]))
+    assert x.data.flags.writeable
+
+
+def test_small_plain_arrays_are_copied_and_large_ones_locked():
+    from autograd_lite.engine import COPY_LIMIT
+
+    w = al.Tensor(np.ones(3), requires_grad=True)
+    small = np.array([1.0, 2.0, 3.0])
+    loss = (w * small).sum()
+    small[0] = 50.0  # the node kept its own copy: the caller's array stays writable
+    loss.backward()
+    np.testing.assert_array_equal(w.grad.data, [1.0, 2.0, 3.0])  # the values forward saw
+    big = np.ones(COPY_LIMIT + 1)
+    v = al.Tensor(np.ones(COPY_LIMIT + 1), requires_grad=True)
+    loss = (v * big).sum()
+    with pytest.raises(ValueError, match="read-only"):
+        big[0] = 2.0
+    loss.backward()
+    big[0] = 2.0
+
+
+def test_a_small_plain_target_is_copied_by_the_loss():
+    o = al.Tensor(np.array([0.2, 0.9]), requires_grad=True)
+    t = np.array([0.0, 1.0])
+    loss = al.squared_error(o, t)
+    t[:] = 7.0
+    loss.backward()
+    np.testing.assert_allclose(o.grad.data, [0.2, -0.1])  # o − t with the recorded t
+
+
 def test_views_are_protected_through_their_base():
     base = np.ones((2, 3))
     w = al.Tensor(base, requires_grad=True)

@@ -65,6 +65,7 @@ class Mul(Binary):
     __slots__ = ()
     keeps = (0, 1)
     keeps_out = False
+    crossed = True
     ufunc, label = np.multiply, "mul"
 
     def backward(self, g, out, a, b):

@@ -56,6 +56,7 @@ class MatMul(Op):
     __slots__ = ()
     keeps = (0, 1)
     keeps_out = False
+    crossed = True
 
     def forward(self, a, b):
         try:
