@@ -376,7 +376,8 @@ class Linear(Module):
     def forward(self, x: Any) -> Tensor:
         w = self.weight
         # a single sample needs no transpose: x Wᵀ = W x for 1-D x
-        y = w @ x if np.ndim(x) == 1 else x @ w.T
+        nd = x.ndim if isinstance(x, (np.ndarray, Tensor)) else np.ndim(x)
+        y = w @ x if nd == 1 else x @ w.T
         return y if self.bias is None else y + self.bias
 
     def extra_repr(self) -> str:

@@ -20,7 +20,7 @@ from ._record import is_plain, shape_of
 
 def _swap_last(v: Any) -> Any:
     nd = v.ndim
-    return v.transpose(tuple(range(nd - 2)) + (nd - 1, nd - 2))
+    return v.T if nd == 2 else v.transpose((*range(nd - 2), nd - 1, nd - 2))
 
 
 def _mm(x: Any, y: Any) -> Any:
