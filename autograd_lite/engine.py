@@ -145,6 +145,11 @@ def _drain_deferred() -> None:
 COPY_LIMIT = 4096
 
 
+#: A crossed op's kept positions, indexed by needs[0] + 2 · needs[1]: input 0 is kept when input 1
+#: needs a gradient, and input 1 when input 0 does.
+_CROSSED_KEEPS: tuple[tuple[int, ...], ...] = ((), (1,), (0,), (0, 1))
+
+
 def _keep_copy(op: Op, i: int) -> None:
     """Give node ``op`` its own copy of its plain-array input ``i`` (in ``xs`` and ``inputs``)."""
     copy = op.xs[i].copy()  # type: ignore[index]
@@ -177,7 +182,7 @@ class Guard:
     def lock(op: Op, xs: list[Any], out: np.ndarray) -> Guard | None:
         if op.crossed:
             needs = op.needs
-            keeps: Sequence[int] = [i for i in (0, 1) if needs[1 - i]]
+            keeps: Sequence[int] = _CROSSED_KEEPS[needs[0] + 2 * needs[1]]
         else:
             keeps = range(len(xs)) if op.keeps is None else op.keeps
         wanted = []

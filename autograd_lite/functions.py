@@ -71,6 +71,12 @@ def matmul(a: ArrayLike, b: ArrayLike) -> Tensor:
     return _apply(MatMul(), *_binary_args("matmul", a, b))
 
 
+def _matmul_transposed(a: ArrayLike, b: ArrayLike) -> Tensor:
+    """``a @ b.T`` as one node (a linear layer's x Wᵀ): no transpose node, and the gradient of
+    ``b`` comes back in ``b``'s own layout."""
+    return _apply(MatMul(transpose_b=True), *_binary_args("matmul", a, b))
+
+
 def sum(x: ArrayLike, axis: Any = None, keepdims: bool = False) -> Tensor:
     r"""Σ over ``axis`` (all axes by default)."""
     return as_tensor(x).sum(axis, keepdims)

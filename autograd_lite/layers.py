@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from .functions import _matmul_transposed
 from .tensor import Tensor
 
 __all__ = [
@@ -375,9 +376,9 @@ class Linear(Module):
 
     def forward(self, x: Any) -> Tensor:
         w = self.weight
-        # a single sample needs no transpose: x Wᵀ = W x for 1-D x
+        # one node either way: W x for a single sample, x Wᵀ (without a transpose node) for rows
         nd = x.ndim if isinstance(x, (np.ndarray, Tensor)) else np.ndim(x)
-        y = w @ x if nd == 1 else x @ w.T
+        y = w @ x if nd == 1 else _matmul_transposed(x, w)
         return y if self.bias is None else y + self.bias
 
     def extra_repr(self) -> str:

@@ -336,7 +336,10 @@ class Tensor:
     # -- operators -------------------------------------------------------------------------------
 
     def _binary(self, op: Op, other: Any, reflected: bool = False) -> Any:
-        if not isinstance(other, (Tensor, float, int)):
+        if type(other) is np.ndarray:  # the common operand, checked without _operand's detour
+            if other.dtype.kind not in "biufc":
+                return NotImplemented
+        elif not isinstance(other, (Tensor, float, int)):
             other = _operand(other)
             if other is NotImplemented:
                 return NotImplemented

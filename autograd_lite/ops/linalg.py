@@ -51,14 +51,25 @@ def _weight_gradient(a: Any, g: Any, b: Any) -> Any:
 
 
 class MatMul(Op):
-    r"""o = a @ b;  ∂E/∂a = ḡ @ bᵀ,  ∂E/∂b = aᵀ @ ḡ."""
+    r"""o = a @ b;  ∂E/∂a = ḡ @ bᵀ,  ∂E/∂b = aᵀ @ ḡ.
 
-    __slots__ = ()
+    With ``transpose_b=True`` it is o = a @ bᵀ in one node (a linear layer's x Wᵀ): the rule
+    runs on the transposed view and hands back ∂E/∂b = (aᵀ @ ḡ)ᵀ = ḡᵀ @ a, in b's own layout.
+    """
+
+    __slots__ = ("transpose_b",)
     keeps = (0, 1)
     keeps_out = False
     crossed = True
 
+    def __init__(self, transpose_b: bool = False) -> None:
+        self.transpose_b = transpose_b
+
     def forward(self, a, b):
+        if self.transpose_b:
+            if b.ndim < 2:
+                raise ValueError(f"matmul: transpose_b needs a matrix, got shape {b.shape}")
+            b = _swap_last(b)
         try:
             return _mm(a, b)
         except ValueError:
@@ -67,6 +78,12 @@ class MatMul(Op):
             ) from None
 
     def backward(self, g, out, a, b):
+        if self.transpose_b:
+            ga, gb = self._rule(g, a, _swap_last(b))
+            return ga, (None if gb is None else _swap_last(gb))
+        return self._rule(g, a, b)
+
+    def _rule(self, g, a, b):
         needs = self.needs
         if a.ndim == 1 and b.ndim == 1:
             return (g * b if needs[0] else None), (g * a if needs[1] else None)

@@ -56,7 +56,7 @@ class SquaredError(Op):
         self.scale, self.label = scale, label
 
     def forward(self, o, t):
-        if o.shape != np.shape(t):
+        if o.shape != t.shape:  # both plain arrays here (a loss's target is made an array)
             _check_same_shape(self.label, o, t)
         d = o - t
         if self.reduction == "none":

@@ -157,6 +157,11 @@ CASES: list[OpCase] = [
         lambda r: (lambda a, b: a @ b, [_normal(r, 3), _normal(r, 3, 2)]),
     ),
     _case("MatMul (dot)", "MatMul", lambda r: (lambda a, b: a @ b, [_normal(r, 4), _normal(r, 4)])),
+    _case(
+        "MatMul (b transposed, as in Linear)",
+        "MatMul",
+        lambda r: (fx._matmul_transposed, [_normal(r, 2, 3, 4), _normal(r, 5, 4)]),
+    ),
     _case("Max", "Max", lambda r: (lambda a: a.max(axis=1), [_distinct(r, 3, 4)])),
     _case(
         "Maximum",
