@@ -24,7 +24,7 @@ def stable_sigmoid(x: np.ndarray) -> np.ndarray:
     if type(e) is not np.ndarray:  # 0-d input: NumPy hands back a scalar
         return np.asarray(1 / (1 + e))
     e += 1
-    return np.divide(1, e, out=e)  # SIMD division: faster than np.reciprocal on large arrays
+    return np.divide(1.0, e, out=e)  # SIMD division: faster than np.reciprocal on large arrays
 
 
 class Sigmoid(Op):
