@@ -19,10 +19,12 @@ def stable_sigmoid(x: np.ndarray) -> np.ndarray:
     """σ(x) = 1 / (1 + e⁻ˣ), exact at the extremes: for x ≪ 0, e⁻ˣ overflows to inf and σ is 0
     (the overflow is expected and silenced); for x ≫ 0, e⁻ˣ is 0 and σ is 1. Elsewhere the
     division of 1 by an accurate 1 + e⁻ˣ keeps full relative precision."""
+    if x.ndim == 0 or x.dtype.kind != "f":  # NumPy hands back scalars; integers become floats
+        with np.errstate(over="ignore"):
+            return np.asarray(1 / (1 + np.exp(-x)))
+    e = np.negative(x)
     with np.errstate(over="ignore"):
-        e = np.exp(-x)
-    if type(e) is not np.ndarray:  # 0-d input: NumPy hands back a scalar
-        return np.asarray(1 / (1 + e))
+        np.exp(e, out=e)  # one new array for the whole computation
     e += 1
     return np.divide(1.0, e, out=e)  # SIMD division: faster than np.reciprocal on large arrays
 
@@ -38,7 +40,7 @@ class Sigmoid(Op):
         return stable_sigmoid(x)
 
     def backward(self, g, out, x):
-        return (g * out * (1 - out),)
+        return (g * (out * (1 - out)),)  # NumPy reuses the temporaries of large arrays
 
 
 class Tanh(Op):
