@@ -59,6 +59,20 @@ def test_small_plain_arrays_are_copied_and_large_ones_locked():
     big[0] = 2.0
 
 
+def test_second_order_uses_the_copied_constant():
+    # d/dw Σ w² c = 2 w c and d²/dw² = 2 c, with the c that forward saw
+    w = al.Tensor(np.array([1.0, -2.0]), requires_grad=True)
+    c = np.array([3.0, 0.5])
+    loss = (w * w * c).sum()
+    c[:] = 100.0
+    loss.backward(create_graph=True)
+    np.testing.assert_allclose(w.grad.data, [6.0, -2.0])  # 2 w c with c = [3, 0.5]
+    g = w.grad
+    w.grad = None
+    g.sum().backward()
+    np.testing.assert_allclose(w.grad.data, [6.0, 1.0])  # 2 c
+
+
 def test_a_small_plain_target_is_copied_by_the_loss():
     o = al.Tensor(np.array([0.2, 0.9]), requires_grad=True)
     t = np.array([0.0, 1.0])
