@@ -21,8 +21,10 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 import argparse
+import cProfile
 import gc
 import platform
+import pstats
 import sys
 import time
 import tracemalloc
@@ -85,10 +87,28 @@ def row(label: str, medians: dict[str, float], extra: str = "") -> str:
     return "| " + " | ".join(cells) + " |"
 
 
-def _net_row(key: int, label: str, shape: tuple[int, int, int, int], n: int) -> str:
+#: The training-step workloads: label, (n_in, n_hidden, n_out, batch), and how their number of
+#: timed steps follows from --reps: max(reps // divisor, floor).
+NETS = {
+    1: ("1. tutorial step 784-100-10, batch 1", (784, 100, 10, 1), 1, 1),
+    2: ("2. tutorial step 784-100-10, batch 64", (784, 100, 10, 64), 4, 50),
+    3: ("3. 784-1024-10, batch 256", (784, 1024, 10, 256), 40, 20),
+    # the same step at toy size: NumPy's calls cost almost nothing, so what is left is the
+    # framework's bookkeeping (and NumPy's own per-call overhead)
+    6: ("6. the same step at toy size 4-3-2, batch 1", (4, 3, 2, 1), 1, 1),
+}
+
+
+def _steps(key: int, reps: int) -> int:
+    _, _, divisor, floor = NETS[key]
+    return max(reps // divisor, floor)
+
+
+def _net_row(key: int, reps: int) -> str:
     """The table row of a training-step workload (1, 2, 3 or 6)."""
+    label, shape, _, _ = NETS[key]
     steps = workloads.sigmoid_net(*shape)
-    medians = interleaved_medians(steps, n)
+    medians = interleaved_medians(steps, _steps(key, reps))
     extra = ""
     if key == 2:
         hand = peak_bytes(steps["hand-written"])
@@ -100,6 +120,22 @@ def _net_row(key: int, label: str, shape: tuple[int, int, int, int], n: int) -> 
     return row(label, medians, extra)
 
 
+def profile(key: int, reps: int) -> int:
+    """Run workload ``key``'s autograd_lite step under cProfile; print the top functions."""
+    step = workloads.sigmoid_net(*NETS[key][1])["autograd_lite"]
+    n = _steps(key, reps)
+    for _ in range(5):
+        step()
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(n):
+        step()
+    profiler.disable()
+    print(f"{NETS[key][0]}: {n} steps under cProfile (which inflates every call's cost)")
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(15)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions; chain to 100k")
@@ -107,8 +143,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only", type=int, nargs="*", choices=range(1, 7), help="run only these workloads"
     )
+    parser.add_argument(
+        "--profile",
+        type=int,
+        choices=(1, 2, 3, 6),
+        help="instead of timing, run this workload's autograd_lite step under cProfile and print "
+        "where the time goes",
+    )
     args = parser.parse_args(argv)
     np.seterr(over="ignore")  # the hand-written sigmoid overflows harmlessly for very negative z
+    if args.profile:
+        return profile(args.profile, args.reps or 2000)
     chosen = set(args.only or range(1, 7))
     reps = args.reps or (300 if args.quick else 2000)
 
@@ -118,17 +163,9 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print("| workload | hand-written | autograd_lite | ratio | PyTorch (ratio) | notes |")
     print("| --- | --- | --- | --- | --- | --- |")
-    nets = {
-        1: ("1. tutorial step 784-100-10, batch 1", (784, 100, 10, 1), reps),
-        2: ("2. tutorial step 784-100-10, batch 64", (784, 100, 10, 64), max(reps // 4, 50)),
-        3: ("3. 784-1024-10, batch 256", (784, 1024, 10, 256), max(reps // 40, 20)),
-        # the same step at toy size: NumPy's calls cost almost nothing, so what is left is
-        # the framework's bookkeeping (and NumPy's own per-call overhead)
-        6: ("6. the same step at toy size 4-3-2, batch 1", (4, 3, 2, 1), reps),
-    }
     for key in (1, 2, 3):
         if key in chosen:
-            print(_net_row(key, *nets[key]), flush=True)
+            print(_net_row(key, reps), flush=True)
     if 4 in chosen:
         per_op = {}
         sizes = (10_000, 100_000) if args.quick else (10_000, 100_000, 1_000_000)
@@ -158,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             print(row(f"5. forward only, batch {batch}", medians, note), flush=True)
     if 6 in chosen:
-        print(_net_row(6, *nets[6]), flush=True)
+        print(_net_row(6, reps), flush=True)
     return 0
 
 
