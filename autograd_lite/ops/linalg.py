@@ -32,6 +32,11 @@ def _mm(x: Any, y: Any) -> Any:
     return x @ y
 
 
+def _outer(u: Any, v: Any) -> Any:
+    """u vᵀ for vectors u and v, through ``_mm`` (one BLAS call for plain arrays)."""
+    return _mm(u.reshape((u.shape[0], 1)), v.reshape((1, v.shape[0])))
+
+
 def _weight_gradient(a: Any, g: Any, b: Any) -> Any:
     """aᵀ @ g, in the memory layout of ``b``.
 
@@ -87,6 +92,10 @@ class MatMul(Op):
         needs = self.needs
         if a.ndim == 1 and b.ndim == 1:
             return (g * b if needs[0] else None), (g * a if needs[1] else None)
+        if a.ndim == 2 and b.ndim == 1:  # o = A b:  ∂E/∂A = ḡ bᵀ,  ∂E/∂b = Aᵀ ḡ
+            return (_outer(g, b) if needs[0] else None), (_mm(g, a) if needs[1] else None)
+        if a.ndim == 1 and b.ndim == 2:  # o = a B:  ∂E/∂a = B ḡ,  ∂E/∂B = a ḡᵀ
+            return (_mm(b, g) if needs[0] else None), (_outer(a, g) if needs[1] else None)
         a2 = a.reshape((1, a.shape[0])) if a.ndim == 1 else a
         b2 = b.reshape((b.shape[0], 1)) if b.ndim == 1 else b
         g2 = g
