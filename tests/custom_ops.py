@@ -6,7 +6,7 @@ import autograd_lite as al
 
 
 class Cube(al.Function):
-    r"""o = x³;  ∂E/∂x = 3 x² ḡ, saving its input."""
+    r"""o = x³;  ∂E/∂x = 3 x² ḡ."""  # its input is saved; test_viz reads this rule
 
     @staticmethod
     def forward(ctx, x):

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
+from custom_ops import Cube
 
 import autograd_lite as al
 from autograd_lite import viz
@@ -294,19 +295,6 @@ def test_large_values_are_summarised():
 
 
 def test_custom_function_rule_comes_from_its_docstring():
-    class Cube(al.Function):
-        """o = x³;  ∂E/∂x = 3 x² ḡ."""
-
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return x**3
-
-        @staticmethod
-        def backward(ctx, grad):
-            (x,) = ctx.saved_tensors
-            return 3 * x**2 * grad
-
     x = al.Tensor([2.0], requires_grad=True)
     y = Cube.apply(x).sum()
     trace = viz.explain_backward(y)
