@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
+
 import numpy as np
 import pytest
 from custom_ops import Cube
@@ -86,3 +89,35 @@ def test_wrong_gradient_shape_is_reported():
     x = al.Tensor([1.0, 2.0], requires_grad=True)
     with pytest.raises(ValueError, match=r"BadShape.backward.*\(5,\).*\(2,\)"):
         BadShape.apply(x).sum().backward()
+
+
+def test_backward_releases_what_a_custom_op_saved():
+    """The node of a Function drops its context (the saved tensors) once its rule has run,
+    even while its output, and so the node, stays alive."""
+    saved = []
+
+    class SavesAnArray(al.Function):
+        @staticmethod
+        def forward(ctx, x):
+            twice = x * 2.0
+            saved.append(weakref.ref(twice))
+            ctx.save_for_backward(twice)
+            return x * 3.0
+
+        @staticmethod
+        def backward(ctx, grad):
+            (twice,) = ctx.saved_tensors
+            return grad * (twice / twice) * 3.0
+
+    x = al.Tensor([1.0, 2.0], requires_grad=True)
+    gc.disable()
+    try:
+        y = SavesAnArray.apply(x)
+        loss = y.sum()
+        assert saved[0]() is not None  # kept for the rule
+        loss.backward()
+        assert saved[0]() is None  # released by backward although y (and its node) lives on
+        np.testing.assert_array_equal(x.grad.data, [3.0, 3.0])
+        assert y.shape == (2,)
+    finally:
+        gc.enable()
