@@ -9,10 +9,13 @@ from dataclasses import dataclass
 import numpy as np
 
 import autograd_lite as al
+from autograd_lite.engine import COPY_LIMIT
 from autograd_lite.layers import Linear, Sequential, Sigmoid
-from autograd_lite.optim import SGD
+from autograd_lite.ops.activations import stable_sigmoid
+from autograd_lite.optim import SGD, _descend
 
 Step = Callable[[], object]
+Weights = tuple[np.ndarray, np.ndarray]  # what a training step returns: its weights after it
 
 
 @dataclass
@@ -26,7 +29,9 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
 
 
 def sigmoid_net(n_in: int, n_hidden: int, n_out: int, batch: int, lr: float = 0.1, seed: int = 0):
-    """The tutorial's network (sigmoid, squared error ½ Σ (t − o)², SGD) three ways."""
+    """The tutorial's network (sigmoid, squared error ½ Σ (t − o)², SGD) trained three ways —
+    hand-written, autograd_lite, and autograd_lite's kernels alone — and a fourth with PyTorch
+    when it is installed. Each step returns its weights after the step."""
     rng = np.random.default_rng(seed)
     wih = rng.uniform(-1, 1, (n_hidden, n_in)) / np.sqrt(n_in)
     who = rng.uniform(-1, 1, (n_out, n_hidden)) / np.sqrt(n_hidden)
@@ -36,13 +41,14 @@ def sigmoid_net(n_in: int, n_hidden: int, n_out: int, batch: int, lr: float = 0.
 
     w1, w2 = wih.copy(), who.copy()
 
-    def hand() -> None:
+    def hand() -> Weights:
         h = _sigmoid(x @ w1.T)
         o = _sigmoid(h @ w2.T)
         delta_o = (o - t) * o * (1 - o)
         delta_h = (delta_o @ w2) * h * (1 - h)
         w2[...] -= lr * (delta_o.T @ h)
         w1[...] -= lr * (delta_h.T @ x)
+        return w1, w2
 
     model = Sequential(
         Linear(n_in, n_hidden, bias=False),
@@ -54,17 +60,47 @@ def sigmoid_net(n_in: int, n_hidden: int, n_out: int, batch: int, lr: float = 0.
     model[2].weight.data[...] = who
     opt = SGD(model.parameters(), lr=lr)
 
-    def ours() -> None:
+    def ours() -> Weights:
         loss = al.squared_error(model(x), t)
         opt.zero_grad()
         loss.backward()
         opt.step()
+        return model[0].weight.data, model[2].weight.data
 
-    steps: dict[str, Step] = {"hand-written": hand, "autograd_lite": ours}
+    k1, k2 = wih.copy(), who.copy()
+    one = np.array(1.0)  # backward's seed ∂E/∂E
+    small = x.size <= COPY_LIMIT  # the engine copies a small constant input into its node
+
+    def kernels() -> Weights:
+        # The NumPy calls that autograd_lite's ops make in this step (forward, the rules that
+        # backward runs, the optimizer's chunked update), written out with no framework: the
+        # floor for any engine that uses these kernels. tests/test_benchmarks.py checks that
+        # it takes bit for bit the steps that ours() takes.
+        xk = x.copy() if small else x
+        tk = t.copy()
+        h = stable_sigmoid(np.dot(xk, k1.T))
+        o = stable_sigmoid(np.dot(h, k2.T))
+        d = (o - tk).reshape(-1)
+        np.dot(d, d) * 0.5  # the loss (its value, unused here as in ours())
+        g_o = (o - tk) * (one * 1.0)
+        g_b = g_o * (o * (1 - o))
+        g_w2 = np.dot(g_b.T, h)
+        g_a = np.dot(g_b, k2) * (h * (1 - h))
+        g_w1 = np.dot(g_a.T, xk)
+        _descend_array(k1, lr, g_w1)
+        _descend_array(k2, lr, g_w2)
+        return k1, k2
+
+    steps: dict[str, Step] = {"hand-written": hand, "autograd_lite": ours, "kernels only": kernels}
     torch_step = _torch_sigmoid_net(wih, who, x, t, lr)
     if torch_step is not None:
         steps["pytorch"] = torch_step
     return steps
+
+
+def _descend_array(w: np.ndarray, lr: float, g: np.ndarray) -> None:
+    """The optimizer's update w ← w − lr · g (chunked for large w) on a plain array."""
+    _descend(al.Tensor(w), lr, g)
 
 
 def _torch_sigmoid_net(wih, who, x, t, lr) -> Step | None:
@@ -85,11 +121,12 @@ def _torch_sigmoid_net(wih, who, x, t, lr) -> Step | None:
     opt = torch.optim.SGD(net.parameters(), lr=lr)
     tx, tt = torch.from_numpy(x), torch.from_numpy(t)
 
-    def step() -> None:
+    def step() -> Weights:
         loss = 0.5 * ((tt - net(tx)) ** 2).sum()
         opt.zero_grad()
         loss.backward()
         opt.step()
+        return net[0].weight.detach().numpy(), net[2].weight.detach().numpy()
 
     return step
 

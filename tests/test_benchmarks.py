@@ -1,0 +1,39 @@
+"""The benchmarks' steps compute what they claim: the hand-written step, autograd_lite's step and
+the transcription of autograd_lite's NumPy calls ("kernels only", the floor the benchmark reports)
+take the same SGD steps from the same weights."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+
+import workloads
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [
+        (4, 3, 2, 1),  # workload 6's toy step
+        (7, 5, 3, 4),  # a batch
+        (300, 60, 10, 2),  # W_ih has 18,000 elements: the optimizer updates it in chunks
+        (70, 80, 4, 60),  # the input has 4,200 elements: locked, not copied, by the engine
+    ],
+)
+def test_benchmark_steps_agree(shape):
+    steps = workloads.sigmoid_net(*shape)
+    results = {}
+    for name in ("hand-written", "autograd_lite", "kernels only"):
+        first = [w.copy() for w in steps[name]()]
+        for _ in range(2):
+            weights = steps[name]()
+        results[name] = [w.copy() for w in weights]
+        assert all(np.any(w != w1) for w, w1 in zip(weights, first))  # the steps move
+    for ours, kernels in zip(results["autograd_lite"], results["kernels only"]):
+        np.testing.assert_array_equal(ours, kernels)  # the very same NumPy calls
+    for ours, hand in zip(results["autograd_lite"], results["hand-written"]):
+        np.testing.assert_allclose(ours, hand, rtol=1e-12, atol=1e-15)
