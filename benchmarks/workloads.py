@@ -4,7 +4,6 @@ arrays (and a PyTorch step when PyTorch happens to be installed; it is never a d
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -16,12 +15,6 @@ from autograd_lite.optim import SGD, _descend
 
 Step = Callable[[], object]
 Weights = tuple[np.ndarray, np.ndarray]  # what a training step returns: its weights after it
-
-
-@dataclass
-class Workload:
-    name: str
-    steps: dict[str, Step]  # "hand-written", "autograd_lite", optionally "pytorch"
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
@@ -96,6 +89,32 @@ def sigmoid_net(n_in: int, n_hidden: int, n_out: int, batch: int, lr: float = 0.
     if torch_step is not None:
         steps["pytorch"] = torch_step
     return steps
+
+
+def tutorial_train_kernels(wih: np.ndarray, who: np.ndarray, lr: float) -> Callable[..., Weights]:
+    """``NeuralNetwork.train(x, t)`` for one sample (1-D ``x`` and ``t``, update="gradient") as
+    the NumPy calls autograd_lite makes for it, with no framework; updates ``wih`` and ``who``
+    in place. tests/test_benchmarks.py checks that it takes bit for bit the network's steps."""
+    one = np.array(1.0)  # backward's seed ∂E/∂E
+    n_hidden, n_out = wih.shape[0], who.shape[0]
+
+    def train(x: np.ndarray, t: np.ndarray) -> Weights:
+        x, t = np.asarray(x, dtype=np.float64), np.asarray(t, dtype=np.float64)
+        xk, tk = x.copy(), t.copy()  # the engine copies small constant inputs into the nodes
+        h = stable_sigmoid(np.dot(wih, xk))
+        o = stable_sigmoid(np.dot(who, h))
+        d = (o - tk).reshape(-1)
+        loss = np.asarray(0.5 * np.dot(d, d))
+        g_b = ((o - tk) * (one * 1.0)) * (o * (1 - o))
+        g_who = np.dot(g_b.reshape((n_out, 1)), h.reshape((1, n_hidden)))
+        g_a = np.dot(g_b, who) * (h * (1 - h))
+        g_wih = np.dot(g_a.reshape((n_hidden, 1)), xk.reshape((1, xk.shape[0])))
+        _descend_array(wih, lr, g_wih)
+        _descend_array(who, lr, g_who)
+        float(loss)
+        return wih, who
+
+    return train
 
 
 def _descend_array(w: np.ndarray, lr: float, g: np.ndarray) -> None:

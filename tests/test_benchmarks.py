@@ -14,6 +14,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 
 import workloads
 
+from autograd_lite.tutorial import NeuralNetwork
+
 
 @pytest.mark.parametrize(
     "shape",
@@ -37,3 +39,18 @@ def test_benchmark_steps_agree(shape):
         np.testing.assert_array_equal(ours, kernels)  # the very same NumPy calls
     for ours, hand in zip(results["autograd_lite"], results["hand-written"]):
         np.testing.assert_allclose(ours, hand, rtol=1e-12, atol=1e-15)
+
+
+def test_tutorial_train_kernels_take_the_networks_steps():
+    rng = np.random.default_rng(1)
+    net = NeuralNetwork(300, 10, 60, 0.1, rng=0)  # W_ih has 18,000 elements: chunked update
+    train = workloads.tutorial_train_kernels(net.wih.copy(), net.who.copy(), 0.1)
+    start = net.wih.copy()
+    for _ in range(3):
+        x, t = rng.uniform(0.01, 0.99, 300), np.full(10, 0.01)
+        t[rng.integers(10)] = 0.99
+        net.train(x, t)
+        wih, who = train(x, t)
+    np.testing.assert_array_equal(wih, net.wih)
+    np.testing.assert_array_equal(who, net.who)
+    assert np.any(wih != start)
