@@ -100,7 +100,8 @@ def tutorial_train_kernels(wih: np.ndarray, who: np.ndarray, lr: float) -> Calla
 
     def train(x: np.ndarray, t: np.ndarray) -> Weights:
         x, t = np.asarray(x, dtype=np.float64), np.asarray(t, dtype=np.float64)
-        xk, tk = x.copy(), t.copy()  # the engine copies small constant inputs into the nodes
+        xk = x.copy() if x.size <= COPY_LIMIT else x  # what the engine keeps in the nodes
+        tk = t.copy()
         h = stable_sigmoid(np.dot(wih, xk))
         o = stable_sigmoid(np.dot(who, h))
         d = (o - tk).reshape(-1)
