@@ -84,6 +84,11 @@ class MatMul(Op):
 
     def backward(self, g, out, a, b):
         if self.transpose_b:
+            if a.ndim == 2 and b.ndim == 2:  # o = a bᵀ:  ∂E/∂a = ḡ b,  ∂E/∂b = ḡᵀ a (b's layout)
+                needs = self.needs
+                return (_mm(g, b) if needs[0] else None), (
+                    _mm(_swap_last(g), a) if needs[1] else None
+                )
             ga, gb = self._rule(g, a, _swap_last(b))
             return ga, (None if gb is None else _swap_last(gb))
         return self._rule(g, a, b)

@@ -160,6 +160,11 @@ CASES: list[OpCase] = [
     _case(
         "MatMul (b transposed, as in Linear)",
         "MatMul",
+        lambda r: (fx._matmul_transposed, [_normal(r, 3, 4), _normal(r, 5, 4)]),
+    ),
+    _case(
+        "MatMul (batched a, b transposed)",
+        "MatMul",
         lambda r: (fx._matmul_transposed, [_normal(r, 2, 3, 4), _normal(r, 5, 4)]),
     ),
     _case("Max", "Max", lambda r: (lambda a: a.max(axis=1), [_distinct(r, 3, 4)])),
