@@ -37,7 +37,9 @@ def _descend(p: Tensor, lr: float, direction: np.ndarray) -> None:
         data -= lr * direction
         return
     flat, dflat = data.reshape(-1), direction.reshape(-1)
-    scratch = np.empty(_CHUNK, dtype=np.result_type(dflat.dtype, lr))
+    # lr is a Python float, so lr · direction keeps a floating direction's dtype
+    dtype = dflat.dtype if dflat.dtype.kind == "f" else np.result_type(dflat.dtype, lr)
+    scratch = np.empty(_CHUNK, dtype=dtype)
     multiply, subtract = np.multiply, np.subtract
     for start in range(0, flat.size, _CHUNK):
         part = flat[start : start + _CHUNK]
