@@ -40,8 +40,10 @@ import workloads
 def interleaved_medians(
     steps: dict[str, Callable[[], object]], reps: int, block: int = 25
 ) -> dict[str, float]:
-    """Median seconds per call of each step; the steps take turns in blocks of ``block`` calls,
-    so slow drifts of a busy machine hit all of them alike while each runs in steady state."""
+    """Median seconds per call of each step; the steps take turns in blocks of ``block`` calls
+    (at least ten turns each), so slow drifts of a busy machine hit all of them alike while
+    each runs in steady state."""
+    block = max(1, min(block, reps // 10))
     for step in steps.values():  # warm up
         for _ in range(5):
             step()
