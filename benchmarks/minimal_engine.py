@@ -10,8 +10,9 @@ its inputs, the values its rule reads and its output; a slotted tensor; an itera
 topological sort; gradients in a dict. None of what autograd_lite adds for its users — the
 in-place guard, hooks, anomaly mode, broadcasting and dtype checks, modules, the chunked update,
 error messages — so the difference between its step and the hand-written one is a floor for the
-bookkeeping of the architecture in DESIGN.md. Not part of the package; it checks that it takes
-the hand-written step's weights and prints the toy step (4-3-2) beside autograd_lite's.
+bookkeeping of the architecture in DESIGN.md. Not part of the package; on workload 6's arrays
+(``workloads.tutorial_arrays``) it checks that it takes the hand-written step's weights, then
+times the toy step (4-3-2) beside workload 6's hand-written and autograd_lite steps.
 """
 
 from __future__ import annotations
@@ -125,10 +126,10 @@ def backward(loss: Tensor) -> None:
 
 
 def main() -> int:
-    rng = np.random.default_rng(0)
-    w1, w2 = rng.uniform(-1, 1, (3, 4)) / 2, rng.uniform(-1, 1, (2, 3)) / 2
-    x, t, lr = rng.uniform(0.01, 0.99, 4), np.array([0.01, 0.99]), 0.1
-    p1, p2 = Tensor(w1.copy(), True), Tensor(w2.copy(), True)
+    shape, lr = (4, 3, 2, 1), 0.1  # workload 6's toy step, on its arrays
+    w1, w2, xs, ts = workloads.tutorial_arrays(*shape)
+    x, t = xs[0], ts[0]  # its single sample, as the 1-D vectors this engine takes
+    p1, p2 = Tensor(w1, True), Tensor(w2, True)
 
     def bare() -> None:
         loss = half_squared_error(sigmoid(matvec(p2, sigmoid(matvec(p1, x)))), t)
@@ -137,24 +138,18 @@ def main() -> int:
         for p in (p1, p2):
             p.data -= lr * p.grad
 
-    h1, h2 = w1.copy(), w2.copy()
-
-    def hand() -> None:
-        h = 1.0 / (1.0 + np.exp(-np.dot(h1, x)))
-        o = 1.0 / (1.0 + np.exp(-np.dot(h2, h)))
-        d_o = (o - t) * o * (1 - o)
-        d_h = np.dot(d_o, h2) * h * (1 - h)
-        h2[...] -= lr * np.dot(d_o.reshape(-1, 1), h.reshape(1, -1))
-        h1[...] -= lr * np.dot(d_h.reshape(-1, 1), x.reshape(1, -1))
-
+    steps = workloads.sigmoid_net(*shape, lr=lr)
     for _ in range(3):
         bare()
-        hand()
-    assert np.allclose(p1.data, h1, rtol=1e-13) and np.allclose(p2.data, h2, rtol=1e-13)
-    ours = workloads.sigmoid_net(4, 3, 2, 1)["autograd_lite"]
-    steps = {"hand-written": hand, "bare engine": bare, "autograd_lite": ours}
+        hand_w1, hand_w2 = steps["hand-written"]()
+    assert np.allclose(p1.data, hand_w1, rtol=1e-13) and np.allclose(p2.data, hand_w2, rtol=1e-13)
+    timed = {
+        "hand-written": steps["hand-written"],
+        "bare engine": bare,
+        "autograd_lite": steps["autograd_lite"],
+    }
     n = 20_000
-    best = {k: min(timeit.repeat(f, number=n, repeat=7)) / n * 1e6 for k, f in steps.items()}
+    best = {k: min(timeit.repeat(f, number=n, repeat=7)) / n * 1e6 for k, f in timed.items()}
     for name, us in best.items():
         print(f"{name:14s} {us:6.1f} µs per toy step, {us - best['hand-written']:5.1f} µs over "
               "the hand-written step")  # fmt: skip

@@ -21,17 +21,23 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-z))
 
 
-def sigmoid_net(n_in: int, n_hidden: int, n_out: int, batch: int, lr: float = 0.1, seed: int = 0):
-    """The tutorial's network (sigmoid, squared error ½ Σ (t − o)², SGD) trained three ways —
-    hand-written, autograd_lite, and autograd_lite's kernels alone — and a fourth with PyTorch
-    when it is installed. Each step returns its weights after the step."""
+def tutorial_arrays(n_in: int, n_hidden: int, n_out: int, batch: int, seed: int = 0):
+    """``(wih, who, x, t)``: the workloads' initial weights, rows of inputs and one-hot targets."""
     rng = np.random.default_rng(seed)
     wih = rng.uniform(-1, 1, (n_hidden, n_in)) / np.sqrt(n_in)
     who = rng.uniform(-1, 1, (n_out, n_hidden)) / np.sqrt(n_hidden)
     x = rng.uniform(0.01, 0.99, (batch, n_in))
     t = np.full((batch, n_out), 0.01)
     t[np.arange(batch), rng.integers(0, n_out, batch)] = 0.99
+    return wih, who, x, t
 
+
+def sigmoid_net(n_in: int, n_hidden: int, n_out: int, batch: int, lr: float = 0.1, seed: int = 0):
+    """The tutorial's network (sigmoid, squared error ½ Σ (t − o)², SGD) trained three ways —
+    hand-written, autograd_lite, and autograd_lite's kernels alone — and a fourth with PyTorch
+    when it is installed, all from :func:`tutorial_arrays`. Each step returns its weights after
+    the step."""
+    wih, who, x, t = tutorial_arrays(n_in, n_hidden, n_out, batch, seed)
     w1, w2 = wih.copy(), who.copy()
 
     def hand() -> Weights:
@@ -61,6 +67,7 @@ def sigmoid_net(n_in: int, n_hidden: int, n_out: int, batch: int, lr: float = 0.
         return model[0].weight.data, model[2].weight.data
 
     k1, k2 = wih.copy(), who.copy()
+    p1, p2 = al.Tensor(k1), al.Tensor(k2)  # the optimizer's update reads .data: shares k1, k2
     one = np.array(1.0)  # backward's seed ∂E/∂E
     small = x.size <= COPY_LIMIT  # the engine copies a small constant input into its node
 
@@ -80,8 +87,8 @@ def sigmoid_net(n_in: int, n_hidden: int, n_out: int, batch: int, lr: float = 0.
         g_w2 = np.dot(g_b.T, h)
         g_a = np.dot(g_b, k2) * (h * (1 - h))
         g_w1 = np.dot(g_a.T, xk)
-        _descend_array(k1, lr, g_w1)
-        _descend_array(k2, lr, g_w2)
+        _descend(p1, lr, g_w1)
+        _descend(p2, lr, g_w2)
         return k1, k2
 
     steps: dict[str, Step] = {"hand-written": hand, "autograd_lite": ours, "kernels only": kernels}
@@ -97,6 +104,7 @@ def tutorial_train_kernels(wih: np.ndarray, who: np.ndarray, lr: float) -> Calla
     in place. tests/test_benchmarks.py checks that it takes bit for bit the network's steps."""
     one = np.array(1.0)  # backward's seed ∂E/∂E
     n_hidden, n_out = wih.shape[0], who.shape[0]
+    p_ih, p_ho = al.Tensor(wih), al.Tensor(who)  # the optimizer's update reads .data: shares them
 
     def train(x: np.ndarray, t: np.ndarray) -> Weights:
         x, t = np.asarray(x, dtype=np.float64), np.asarray(t, dtype=np.float64)
@@ -110,17 +118,12 @@ def tutorial_train_kernels(wih: np.ndarray, who: np.ndarray, lr: float) -> Calla
         g_who = np.dot(g_b.reshape((n_out, 1)), h.reshape((1, n_hidden)))
         g_a = np.dot(g_b, who) * (h * (1 - h))
         g_wih = np.dot(g_a.reshape((n_hidden, 1)), xk.reshape((1, xk.shape[0])))
-        _descend_array(wih, lr, g_wih)
-        _descend_array(who, lr, g_who)
+        _descend(p_ih, lr, g_wih)
+        _descend(p_ho, lr, g_who)
         float(loss)
         return wih, who
 
     return train
-
-
-def _descend_array(w: np.ndarray, lr: float, g: np.ndarray) -> None:
-    """The optimizer's update w ← w − lr · g (chunked for large w) on a plain array."""
-    _descend(al.Tensor(w), lr, g)
 
 
 def _torch_sigmoid_net(wih, who, x, t, lr) -> Step | None:
