@@ -1,4 +1,4 @@
-"""The MNIST chapter's online step, three ways, on the real data: where the time goes.
+"""The MNIST chapter's online step, five ways, on the real data: where the time goes.
 
 Run from the repository root::
 
@@ -10,8 +10,10 @@ version, as in ``examples/mnist_tutorial.py``), ``NeuralNetwork.train`` (the tru
 ``backward()``), and the NumPy calls that autograd_lite makes for that step written out with no
 framework (``workloads.tutorial_train_kernels``). The third is the floor for any engine that
 uses autograd_lite's kernels: what lies between it and the network is the framework's
-bookkeeping, what lies between it and the chapter's loop is the choice of kernels. Writes a
-markdown table to ``--out`` (default ``benchmarks/results/mnist_step.md``).
+bookkeeping, what lies between it and the chapter's loop is the choice of kernels. The last two
+run the step through ``minimal_engine.py``'s bare engine, with the chapter's ``w -= lr·g`` and
+with autograd_lite's chunked update: the floor of per-op Python bookkeeping. Writes a markdown
+table to ``--out`` (default ``benchmarks/results/mnist_step.md``).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "examples"))
 
+import minimal_engine
 import workloads
 from mnist_tutorial import ENV_DIR, HIDDEN, LEARNING_RATE, HandWritten
 
@@ -42,6 +45,8 @@ from autograd_lite.tutorial import NeuralNetwork
 LOOPS = {
     "chapter": "hand-written NumPy, the chapter's code (true gradient)",
     "kernels": "autograd_lite's NumPy calls alone, no framework",
+    "bare": "a bare engine (`minimal_engine.py`), the chapter's `w -= lr·g`",
+    "bare chunked": "a bare engine, autograd_lite's chunked update",
     "network": "`NeuralNetwork.train` (true gradient, by `backward()`)",
 }
 
@@ -51,16 +56,25 @@ def measure(inputs: np.ndarray, targets: np.ndarray, turn: int) -> dict[str, lis
     net = NeuralNetwork(784, 10, HIDDEN, LEARNING_RATE, rng=0)
     chapter = HandWritten(net.wih, net.who, LEARNING_RATE, "chapter")
     kernels = workloads.tutorial_train_kernels(net.wih.copy(), net.who.copy(), LEARNING_RATE)
+    bare = {
+        chunked: minimal_engine.bare_train(net.wih.copy(), net.who.copy(), LEARNING_RATE, chunked)
+        for chunked in (False, True)
+    }
 
-    def run_kernels(xs: np.ndarray, ts: np.ndarray) -> None:
-        for x, t in zip(xs, ts):
-            kernels(x, t)
+    def per_sample(train):
+        def loop(xs: np.ndarray, ts: np.ndarray) -> None:
+            for x, t in zip(xs, ts):
+                train(x, t)
 
-    def run_network(xs: np.ndarray, ts: np.ndarray) -> None:
-        for x, t in zip(xs, ts):
-            net.train(x, t)
+        return loop
 
-    loops = {"chapter": chapter.epoch, "kernels": run_kernels, "network": run_network}
+    loops = {
+        "chapter": chapter.epoch,
+        "kernels": per_sample(kernels),
+        "bare": per_sample(bare[False]),
+        "bare chunked": per_sample(bare[True]),
+        "network": per_sample(net.train),
+    }
     seconds: dict[str, list[float]] = {name: [] for name in loops}
     for start in range(0, len(inputs) - turn + 1, turn):
         xs, ts = inputs[start : start + turn], targets[start : start + turn]

@@ -12,6 +12,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 
+import minimal_engine
 import workloads
 
 from autograd_lite.tutorial import NeuralNetwork
@@ -54,3 +55,18 @@ def test_tutorial_train_kernels_take_the_networks_steps():
     np.testing.assert_array_equal(wih, net.wih)
     np.testing.assert_array_equal(who, net.who)
     assert np.any(wih != start)
+
+
+@pytest.mark.parametrize("shape", [(4, 3, 2, 1), (300, 60, 10, 2), (70, 80, 4, 60)])
+def test_bare_engine_takes_the_hand_written_steps(shape):
+    steps = minimal_engine.steps(shape)  # a batch of 1 runs as the tutorial's 1-D sample
+    results = {}
+    for name in ("hand-written", "bare, w -= lr·g", "bare, chunked update"):
+        first = [w.copy() for w in steps[name]()]
+        for _ in range(2):
+            weights = steps[name]()
+        assert all(np.any(w != w1) for w, w1 in zip(weights, first))  # the steps move
+        results[name] = [w.copy() for w in weights]
+    for name in ("bare, w -= lr·g", "bare, chunked update"):
+        for bare, hand in zip(results[name], results["hand-written"]):
+            np.testing.assert_allclose(bare, hand, rtol=1e-12, atol=1e-15)
