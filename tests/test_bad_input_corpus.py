@@ -342,6 +342,18 @@ CASES = [
         r"max: axis must be an int",
     ),
     Case(
+        "mean-of-zero-elements",
+        lambda w: T(np.zeros((0, 3))).mean(axis=0),
+        ValueError,
+        r"mean: cannot reduce over zero elements \(input shape \(0, 3\), reducing axis \(0,\)\)",
+    ),
+    Case(
+        "max-of-an-empty-array",
+        lambda w: T(np.zeros(0)).max(),
+        ValueError,
+        r"max: cannot reduce over zero elements \(input shape \(0,\), reducing all axes\)",
+    ),
+    Case(
         "softmax-axis-out-of-range",
         lambda w: T(np.ones((2, 3))).softmax(axis=5),
         AxisError,
@@ -437,6 +449,24 @@ CASES = [
         lambda w: al.squared_error(T(np.ones(3)), np.ones(3), reduction="max"),
         ValueError,
         r"reduction must be one of",
+    ),
+    Case(
+        "mse-mean-of-an-empty-batch",
+        lambda w: al.mse_loss(w.model(w.x[:0]), np.zeros((0, 2))),
+        ValueError,
+        r"mse_loss: reduction='mean' over zero terms",
+    ),
+    Case(
+        "cross-entropy-mean-of-an-empty-batch",
+        lambda w: al.cross_entropy(w.model(w.x[:0]), w.labels[:0]),
+        ValueError,
+        r"cross_entropy: reduction='mean' over zero terms",
+    ),
+    Case(
+        "binary-cross-entropy-mean-of-an-empty-batch",
+        lambda w: al.binary_cross_entropy(w.model(w.x[:0]).sigmoid(), np.zeros((0, 2))),
+        ValueError,
+        r"binary_cross_entropy: reduction='mean' over zero terms",
     ),
     Case(
         "squared-error-text-target",

@@ -133,6 +133,37 @@ def test_log_softmax_never_overflows():
     np.testing.assert_allclose(x.grad.data, [[0.0, 0.0, 0.0]], atol=1e-300)
 
 
+@pytest.mark.parametrize("shape, axis", [((0, 3), 0), ((3, 0), -1), ((0,), 0), ((2, 0, 4), 1)])
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_over_an_empty_axis_is_empty(name, shape, axis):
+    x = al.Tensor(np.zeros(shape), requires_grad=True)
+    y = getattr(x, name)(axis=axis)
+    assert y.shape == shape and y.dtype == np.float64
+    y.backward(np.ones(shape))
+    assert x.grad.shape == shape
+
+
+@pytest.mark.parametrize("name", ["sum", "mean", "max", "min"])
+def test_reducing_the_full_axes_of_an_empty_array_is_empty(name):
+    x = al.Tensor(np.zeros((0, 3)), requires_grad=True)
+    y = getattr(x, name)(axis=1)  # zero rows of three: nothing to reduce, nothing empty reduced
+    assert y.shape == (0,)
+    y.backward(np.ones(0))
+    assert x.grad.shape == (0, 3)
+
+
+@pytest.mark.parametrize("reduction, value", [("sum", 0.0), ("none", None)])
+@pytest.mark.parametrize("loss", ["squared_error", "mse_loss", "binary_cross_entropy"])
+def test_losses_of_an_empty_batch_without_a_mean(loss, reduction, value):
+    p = al.Tensor(np.full((0, 2), 0.5), requires_grad=True)
+    e = getattr(al, loss)(p, np.zeros((0, 2)), reduction=reduction)
+    assert e.shape == (() if value is not None else (0, 2))
+    if value is not None:
+        assert e.item() == value
+    e.backward(np.ones(e.shape))
+    assert p.grad.shape == (0, 2)
+
+
 def test_where_needs_boolean_condition():
     with pytest.raises(TypeError, match="boolean"):
         al.where(np.array([1, 0]), al.Tensor([1.0, 2.0]), 0.0)

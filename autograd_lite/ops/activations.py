@@ -82,6 +82,8 @@ class Softmax(Op):
         self.axis = axis
 
     def forward(self, x):
+        if x.size == 0:  # nothing to normalise (and NumPy's max has no identity to start from)
+            return np.exp(x)
         e = np.exp(x - np.max(x, axis=self.axis, keepdims=True))
         return e / e.sum(axis=self.axis, keepdims=True)
 
@@ -108,6 +110,8 @@ class LogSoftmax(Op):
 
 def log_softmax_array(x: np.ndarray, axis: int) -> np.ndarray:
     """x − logsumexp(x): the shift by the maximum keeps every exponent ≤ 0."""
+    if x.size == 0:  # nothing to normalise (and NumPy's max has no identity to start from)
+        return np.exp(x)
     shifted = x - np.max(x, axis=axis, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 

@@ -24,10 +24,20 @@ def check_reduction(reduction: str, op: str) -> str:
     return reduction
 
 
-def _reduce(terms: np.ndarray, reduction: str) -> np.ndarray:
+def _check_terms(n: int, reduction: str, op: str) -> None:
+    """A mean of zero terms has no value: say so instead of returning NaN."""
+    if n == 0 and reduction == "mean":
+        raise ValueError(
+            f"{op}: reduction='mean' over zero terms (an empty batch) has no value; "
+            "use reduction='sum' (which gives 0) or skip the empty batch"
+        )
+
+
+def _reduce(terms: np.ndarray, reduction: str, op: str) -> np.ndarray:
     if reduction == "sum":
         return np.asarray(terms.sum())
     if reduction == "mean":
+        _check_terms(terms.size, reduction, op)
         return np.asarray(terms.mean())
     return terms
 
@@ -63,12 +73,15 @@ class SquaredError(Op):
             return self.scale * (d * d)
         d = d.reshape(-1)
         total = self.scale * np.dot(d, d)  # Σ d² in one BLAS call
-        return np.asarray(total / max(d.size, 1) if self.reduction == "mean" else total)
+        if self.reduction == "mean":
+            _check_terms(d.size, "mean", self.label)
+            return np.asarray(total / d.size)
+        return np.asarray(total)
 
     def backward(self, g, out, o, t):
         k = 2 * self.scale
         if self.reduction == "mean":
-            k = k / max(int(np.size(data(o))), 1)
+            k = k / int(np.size(data(o)))
         go = (o - t) * (g * k)
         return go, (-go if self.needs[1] else None)
 
@@ -101,11 +114,11 @@ class BinaryCrossEntropy(Op):
         with np.errstate(divide="ignore"):
             logp = np.maximum(np.log(p), -100)
             log1mp = np.maximum(np.log1p(-p), -100)
-        return _reduce(-(t * logp + (1 - t) * log1mp), self.reduction)
+        return _reduce(-(t * logp + (1 - t) * log1mp), self.reduction, "binary_cross_entropy")
 
     def backward(self, g, out, p, t):
         if self.reduction == "mean":
-            g = g / max(int(np.size(data(p))), 1)
+            g = g / int(np.size(data(p)))
         gp = g * (p - t) / clip(p * (1 - p), 1e-12, None)
         gt = None
         if self.needs[1]:
@@ -145,14 +158,14 @@ class CrossEntropy(Op):
                 f"{labels.min()} to {labels.max()}"
             )
         picked = np.take_along_axis(log_softmax_array(x, -1), labels[..., None], axis=-1)
-        return _reduce(-picked[..., 0], self.reduction)
+        return _reduce(-picked[..., 0], self.reduction, "cross_entropy")
 
     def backward(self, g, out, x):
         xd = data(x)
         onehot = np.zeros(xd.shape, dtype=xd.dtype)
         np.put_along_axis(onehot, self.labels[..., None], 1, axis=-1)
         if self.reduction == "mean":
-            g = g / max(self.labels.size, 1)
+            g = g / self.labels.size
         elif self.reduction == "none":
             g = g.reshape(g.shape + (1,))
         return ((softmax(x, -1) - onehot) * g,)

@@ -48,6 +48,17 @@ class Reduction(Op):
     def __init__(self, axis: tuple[int, ...] | None = None, keepdims: bool = False) -> None:
         self.axis, self.keepdims = axis, keepdims
 
+    def check_not_empty(self, shape: tuple[int, ...]) -> None:
+        """Raise if a reduced axis of an (empty) input has length 0: mean, max and min have no
+        value over zero elements (NumPy gives NaN or raises without naming the op)."""
+        axes = range(len(shape)) if self.axis is None else self.axis
+        if any(shape[i] == 0 for i in axes):
+            over = "all axes" if self.axis is None else f"axis {self.axis}"
+            raise ValueError(
+                f"{type(self).__name__.lower()}: cannot reduce over zero elements (input shape "
+                f"{shape}, reducing {over})"
+            )
+
     def expand(self, g: Any, shape: tuple[int, ...]) -> Any:
         """The incoming gradient with the reduced axes restored as size 1."""
         return g if self.keepdims else g.reshape(kept_shape(shape, self.axis))
@@ -75,6 +86,8 @@ class Mean(Reduction):
     keeps_out = False
 
     def forward(self, a):
+        if a.size == 0:
+            self.check_not_empty(a.shape)
         return a.mean(axis=self.axis, keepdims=self.keepdims)
 
     def backward(self, g, out, a):
@@ -96,8 +109,8 @@ class Max(Reduction):
     reducer = "max"
 
     def forward(self, a):
-        if np.size(a) == 0:
-            raise ValueError(f"{type(self).__name__.lower()}: cannot reduce an empty array")
+        if a.size == 0:
+            self.check_not_empty(a.shape)
         return getattr(a, self.reducer)(axis=self.axis, keepdims=self.keepdims)
 
     def backward(self, g, out, a):
