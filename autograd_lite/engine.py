@@ -363,10 +363,22 @@ def topological_order(root: Op) -> list[Op]:
 
 
 def _run_hooks(hooks: list[Callable[[Any], Any]], grad: Any, cls: Any, create_graph: bool) -> Any:
+    """Call each hook on the gradient; a hook's return value (if not None) replaces it, and must
+    be a numeric array of the same shape (it is converted to the gradient's dtype)."""
     for hook in hooks:
         replaced = hook(grad if create_graph else cls._wrap(grad))
-        if replaced is not None:
-            grad = cls._as_tensor(replaced) if create_graph else cls._as_array(replaced)
+        if replaced is None:
+            continue
+        new = cls._as_tensor(replaced) if create_graph else cls._as_array(replaced)
+        name = getattr(hook, "__name__", type(hook).__name__)
+        if new.dtype.kind not in "biuf":
+            raise TypeError(f"register_hook: the hook {name} returned a {new.dtype} gradient")
+        if new.shape != grad.shape:
+            raise ValueError(
+                f"register_hook: the hook {name} returned a gradient of shape {new.shape} for a "
+                f"gradient of shape {grad.shape}"
+            )
+        grad = new if create_graph or new.dtype == grad.dtype else new.astype(grad.dtype)
     return grad
 
 

@@ -309,7 +309,9 @@ class Tensor:
     def register_hook(self, fn: Callable[[Tensor], Tensor | None]) -> _HookHandle:
         """Call ``fn(grad)`` with the gradient flowing into this tensor during backward.
 
-        ``fn`` may return a replacement gradient. Returns a handle with ``remove()``.
+        ``fn`` may return a replacement gradient: a numeric array or Tensor of the same shape
+        (converted to the gradient's dtype); any other shape or a non-numeric value is an error
+        during backward. Returns a handle with ``remove()``.
         """
         if not self._requires_grad:
             raise RuntimeError("register_hook: this tensor does not require grad")

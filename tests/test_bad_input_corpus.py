@@ -144,6 +144,17 @@ def _rebind_before_second_order(w: World) -> None:
     y.backward(create_graph=True)
 
 
+def _backward_with_hook(w: World, hook: Callable[[Any], Any], on_leaf: bool) -> None:
+    if on_leaf:
+        x = _grad_x()
+        x.register_hook(hook)
+        (x * 2).sum().backward()
+    else:  # on the model's output: the parameters' .grad must stay as they were
+        out = w.model(w.x)
+        out.register_hook(hook)
+        al.cross_entropy(out, w.labels).backward()
+
+
 def _state(w: World, **changes: Any) -> dict[str, Any]:
     state = w.model.state_dict()
     state.update(changes)
@@ -500,6 +511,25 @@ CASES = [
         r"does not require grad",
     ),
     Case("backward-twice", _twice, RuntimeError, r"retain_graph"),
+    Case(
+        "hook-returns-another-shape",
+        lambda w: _backward_with_hook(w, lambda g: np.ones((2, 3)), on_leaf=False),
+        ValueError,
+        r"register_hook: the hook <lambda> returned a gradient of shape \(2, 3\) for a "
+        r"gradient of shape \(5, 2\)",
+    ),
+    Case(
+        "leaf-hook-returns-another-shape",
+        lambda w: _backward_with_hook(w, lambda g: np.ones(7), on_leaf=True),
+        ValueError,
+        r"returned a gradient of shape \(7,\) for a gradient of shape \(3,\)",
+    ),
+    Case(
+        "hook-returns-text",
+        lambda w: _backward_with_hook(w, lambda g: np.array(["a", "b", "c"]), on_leaf=True),
+        TypeError,
+        r"register_hook: the hook <lambda> returned a <U1 gradient",
+    ),
     Case(
         "hook-on-tensor-without-grad",
         lambda w: T(np.ones(3)).register_hook(print),
