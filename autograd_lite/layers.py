@@ -378,7 +378,14 @@ class Linear(Module):
         w = self.weight
         # one node either way: W x for a single sample, x Wᵀ (without a transpose node) for rows
         nd = x.ndim if isinstance(x, (np.ndarray, Tensor)) else np.ndim(x)
-        y = w @ x if nd == 1 else _matmul_transposed(x, w)
+        try:
+            y = w @ x if nd == 1 else _matmul_transposed(x, w)
+        except ValueError:  # shapes that don't fit: say so in the layer's terms
+            shape = x.shape if isinstance(x, (np.ndarray, Tensor)) else np.shape(x)
+            raise ValueError(
+                f"Linear: input of shape {shape} does not end in in_features={w.shape[1]} "
+                f"(weight shape {w.shape})"
+            ) from None
         return y if self.bias is None else y + self.bias
 
     def extra_repr(self) -> str:
@@ -461,7 +468,12 @@ class Sequential(Module):
     def __getitem__(self, index: int | slice) -> Any:
         if isinstance(index, slice):
             return Sequential(*self._items[index])
-        return self._items[index]
+        try:
+            return self._items[index]
+        except IndexError:
+            raise IndexError(
+                f"Sequential: index {index} is out of range for {len(self._items)} modules"
+            ) from None
 
     def __len__(self) -> int:
         return len(self._items)

@@ -239,6 +239,11 @@ class Tensor:
 
     def item(self) -> Any:
         """The single element as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(
+                f"item: a tensor of shape {self.shape} has {self.data.size} elements; item() "
+                "needs exactly one"
+            )
         return self.data.item()
 
     def detach(self) -> Tensor:
