@@ -160,12 +160,15 @@ class _Labels:
         return self.tensor_names.get(id(t)) or self.of_input(t)
 
     def of_input(self, x: Any) -> str:
-        """The label of an input: its op's label, its leaf name, or ``const (shape)``."""
+        """The label of an input: its op's label, its leaf name, or ``const (shape)`` (a tensor
+        that requires grad but is not in the graph: ``tensor (shape)``)."""
         if isinstance(x, Tensor):
             if x._node is not None:
                 return self.node.get(id(x._node), x._node.name)
             if id(x) in self.leaf:
                 return self.leaf[id(x)]
+            if x.requires_grad:
+                return f"tensor {_shape(x)}"
         return f"const {_shape(x)}"
 
 
