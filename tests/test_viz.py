@@ -164,7 +164,7 @@ def test_paths_refuses_a_tensor_outside_the_graph():
     trace = viz.explain_backward((x * const).sum())
     with pytest.raises(ValueError, match=r"paths: tensor \(2,\) is not reached"):
         trace.paths(other)
-    with pytest.raises(ValueError, match=r"paths: const \(2,\) is not reached"):
+    with pytest.raises(ValueError, match=r"paths: leaf#1 \(2,\) is not reached"):
         trace.paths(const)
     with pytest.raises(ValueError, match="no tensor named 'w'"):
         trace.paths("w")
