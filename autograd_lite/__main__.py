@@ -154,6 +154,8 @@ def _check_train_args(parser: argparse.ArgumentParser, args: argparse.Namespace)
         folder = os.path.dirname(os.path.abspath(args.save))
         if not os.path.isdir(folder):
             parser.error(f"--save: folder {folder} does not exist")
+        if os.path.isdir(args.save):
+            parser.error(f"--save: {args.save} is a folder; give a file path such as weights.npz")
 
 
 class _Progress:

@@ -99,6 +99,11 @@ def test_bad_arguments_exit_non_zero_with_a_message(argv, message, capsys):
     assert message in capsys.readouterr().err
 
 
+def test_saving_onto_a_folder_is_refused_before_training(tmp_path, capsys):
+    assert main(["train", "--save", str(tmp_path)]) == 2  # at once: no training run first
+    assert "is a folder; give a file path" in capsys.readouterr().err
+
+
 def test_plot_into_a_file_is_refused(tmp_path, capsys):
     f = tmp_path / "file"
     f.write_text("")
