@@ -395,8 +395,8 @@ def walk_backward(
     Nothing is written to ``.grad`` here; :meth:`Tensor.backward` and :func:`grad` decide what
     to do with the leaves' totals. With ``create_graph`` the gradients are Tensors and every
     rule is recorded; otherwise they are arrays. Unless ``retain_graph``, each node's saved
-    values are released as soon as its rule has run. ``on_step(node, grad_in, grads_out)``, if
-    given, sees every step (the explainer uses it).
+    values are released as soon as its rule has run (and all of them if the walk fails).
+    ``on_step(node, grad_in, grads_out)``, if given, sees every step (the explainer uses it).
     """
     cls = type(root)
     leaves: dict[int, list[Any]] = {}
@@ -457,6 +457,11 @@ def walk_backward(
                         entry[1] = entry[1] + gx
             if not retain_graph:
                 node.release()
+    except BaseException:
+        if not retain_graph:  # a failed walk releases the rest too: nothing it keeps (nor the
+            for node in order:  # arrays it holds read-only) outlives the error behind the loss
+                node.release()
+        raise
     finally:
         _grad_mode._state.enabled = previous
     result = []

@@ -85,6 +85,42 @@ def test_second_backward_through_released_graph_mentions_retain_graph():
     np.testing.assert_array_equal(x.grad.data, before)  # nothing changed
 
 
+@pytest.mark.parametrize("retain", [False, True])
+def test_a_failed_backward_leaves_no_array_locked_unless_the_graph_is_retained(retain):
+    w = al.Tensor(np.ones((2, 3)), requires_grad=True)
+    h = (al.Tensor(np.ones((4, 2))) @ w).sigmoid()
+    out = h @ w.T  # its rule reads w: w's array is read-only until the node is released
+    handle = out.register_hook(lambda g: np.ones(5))  # a hook that fails the walk at once
+    with pytest.raises(ValueError, match="register_hook"):
+        out.sum().backward(retain_graph=retain)
+    assert w.grad is None
+    if retain:  # the graph is kept whole: drop the bad hook and go again
+        assert not w.data.flags.writeable
+        handle.remove()
+        out.sum().backward()
+        np.testing.assert_allclose(w.grad.data, _finite_difference_grad(w.data), atol=1e-7)
+    else:
+        w.data[0, 0] = 2.0  # writable again: nothing of the failed graph holds it
+        with pytest.raises(RuntimeError, match="retain_graph"):
+            out.sum().backward()
+
+
+def _finite_difference_grad(w0: np.ndarray, eps: float = 1e-6) -> np.ndarray:
+    """∂/∂w of Σ (σ(1 w) wᵀ) for the test above, by central differences (float64)."""
+
+    def f(w: np.ndarray) -> float:
+        h = 1 / (1 + np.exp(-(np.ones((4, 2)) @ w)))
+        return float((h @ w.T).sum())
+
+    g = np.zeros_like(w0)
+    for i in np.ndindex(w0.shape):
+        up, down = w0.copy(), w0.copy()
+        up[i] += eps
+        down[i] -= eps
+        g[i] = (f(up) - f(down)) / (2 * eps)
+    return g
+
+
 def test_retain_graph_allows_accumulation():
     x = al.Tensor([1.0, 2.0], requires_grad=True)
     loss = (x * x).sum()
