@@ -473,6 +473,8 @@ class Tensor:
     def abs(self) -> Tensor:
         return _apply(ew.Abs(), self)
 
+    __abs__ = abs  # abs(t), as for NumPy arrays
+
     def clip(self, low: float | None = None, high: float | None = None) -> Tensor:
         return _apply(ew.Clip(low, high), self)
 

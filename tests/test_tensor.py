@@ -164,6 +164,14 @@ def test_losses_of_an_empty_batch_without_a_mean(loss, reduction, value):
     assert p.grad.shape == (0, 2)
 
 
+def test_builtin_abs_records_the_gradient_sign_x():
+    x = al.Tensor([-2.0, 0.5, 3.0], requires_grad=True)
+    y = abs(x)
+    np.testing.assert_array_equal(y.data, [2.0, 0.5, 3.0])
+    y.backward(np.ones(3))
+    np.testing.assert_array_equal(x.grad.data, [-1.0, 1.0, 1.0])  # d|x|/dx = sign x
+
+
 def test_where_needs_boolean_condition():
     with pytest.raises(TypeError, match="boolean"):
         al.where(np.array([1, 0]), al.Tensor([1.0, 2.0]), 0.0)
