@@ -24,9 +24,9 @@ def check_reduction(reduction: str, op: str) -> str:
     return reduction
 
 
-def _check_terms(n: int, reduction: str, op: str) -> None:
+def _check_mean_terms(n: int, op: str) -> None:
     """A mean of zero terms has no value: say so instead of returning NaN."""
-    if n == 0 and reduction == "mean":
+    if n == 0:
         raise ValueError(
             f"{op}: reduction='mean' over zero terms (an empty batch) has no value; "
             "use reduction='sum' (which gives 0) or skip the empty batch"
@@ -37,7 +37,7 @@ def _reduce(terms: np.ndarray, reduction: str, op: str) -> np.ndarray:
     if reduction == "sum":
         return np.asarray(terms.sum())
     if reduction == "mean":
-        _check_terms(terms.size, reduction, op)
+        _check_mean_terms(terms.size, op)
         return np.asarray(terms.mean())
     return terms
 
@@ -74,7 +74,7 @@ class SquaredError(Op):
         d = d.reshape(-1)
         total = self.scale * np.dot(d, d)  # Σ d² in one BLAS call
         if self.reduction == "mean":
-            _check_terms(d.size, "mean", self.label)
+            _check_mean_terms(d.size, self.label)
             return np.asarray(total / d.size)
         return np.asarray(total)
 
