@@ -12,7 +12,7 @@ in-place guard, hooks, anomaly mode, broadcasting and dtype checks, modules, err
 so the difference between its step and the hand-written one is a floor for the bookkeeping of
 the architecture in DESIGN.md (every op recorded and walked in Python). Its SGD update comes
 two ways: NumPy's ``w -= lr * g`` (a temporary as large as w) and autograd_lite's chunked update
-(no such temporary). Not part of the package. On workloads 6 and 2's arrays
+(no such temporary). Not part of the package. On workloads 6, 1 and 2's arrays
 (``workloads.tutorial_arrays``) it times the bare engine beside the hand-written and
 autograd_lite steps, in one process, and writes a markdown table to ``--out`` (default
 ``benchmarks/results/minimal_engine.md``); ``benchmarks/mnist_step.py`` runs it on MNIST.
