@@ -9,7 +9,9 @@ from typing import Any
 import numpy as np
 
 from . import _grad_mode
-from .engine import Guard, Op, check_forward, walk_backward
+from ._anomaly import check_forward
+from ._guard import Guard
+from .engine import Op, walk_backward
 from .ops import activations as act
 from .ops import elementwise as ew
 from .ops import reductions as red

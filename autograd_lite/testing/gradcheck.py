@@ -26,8 +26,9 @@ from typing import Any
 
 import numpy as np
 
+from .._anomaly import creation_site
 from .._grad_mode import enable_grad, no_grad, recording_sites
-from ..engine import Op, creation_site, topological_order, walk_backward
+from ..engine import Op, topological_order, walk_backward
 from ..function import _FunctionOp
 from ..tensor import Tensor
 from . import kinks
