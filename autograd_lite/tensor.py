@@ -83,14 +83,11 @@ def _operand(x: Any) -> Any:
 
 
 def _index(idx: Any) -> Any:
-    """An index with Tensors replaced by their arrays and lists by integer or bool arrays."""
-    if isinstance(idx, tuple):
-        return tuple(_index(i) for i in idx)
-    if isinstance(idx, Tensor):
-        return idx.data
-    if isinstance(idx, list):
-        return np.asarray(idx)
-    return idx
+    """An index with Tensors replaced by their arrays (the op normalises the rest, see
+    :func:`autograd_lite.ops.shape.normalize_index`)."""
+    if type(idx) is tuple:
+        return tuple(i.data if isinstance(i, Tensor) else i for i in idx)
+    return idx.data if isinstance(idx, Tensor) else idx
 
 
 def _shape_args(shape: tuple[Any, ...]) -> tuple[int, ...]:
@@ -426,8 +423,7 @@ class Tensor:
     # -- reductions and shape --------------------------------------------------------------------
 
     def _reduce(self, cls: type[red.Reduction], axis: Any, keepdims: bool) -> Tensor:
-        axes = red.normalize_axis(axis, self.ndim, cls.__name__.lower())
-        return _apply(cls(axes, bool(keepdims)), self)
+        return _apply(cls(axis, bool(keepdims)), self)  # the op normalises the axes
 
     def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         r"""Σ over ``axis`` (all axes by default)."""
@@ -453,9 +449,11 @@ class Tensor:
         """Axes permuted (``transpose()`` reverses them, like NumPy)."""
         if not axes or (len(axes) == 1 and axes[0] is None):
             perm = None
+        elif len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+            perm = tuple(axes[0])
         else:
-            perm = _shape_args(axes)
-        return _apply(sh.Transpose(perm), self)
+            perm = axes
+        return _apply(sh.Transpose(perm), self)  # the op normalises negative axes
 
     def flatten(self) -> Tensor:
         """A 1-D copy of the values."""
@@ -490,17 +488,10 @@ class Tensor:
         return _apply(act.ReLU(), self)
 
     def softmax(self, axis: int = -1) -> Tensor:
-        return _apply(act.Softmax(_axis(axis, self.ndim, "softmax")), self)
+        return _apply(act.Softmax(axis), self)
 
     def log_softmax(self, axis: int = -1) -> Tensor:
-        return _apply(act.LogSoftmax(_axis(axis, self.ndim, "log_softmax")), self)
-
-
-def _axis(axis: int, ndim: int, op: str) -> int:
-    axes = red.normalize_axis(axis, ndim, op)
-    if axes is None or len(axes) != 1:
-        raise TypeError(f"{op}: axis must be a single int, got {axis!r}")
-    return axes[0]
+        return _apply(act.LogSoftmax(axis), self)
 
 
 def _check_differentiable(dtype: np.dtype[Any]) -> None:
