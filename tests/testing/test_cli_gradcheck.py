@@ -11,7 +11,7 @@ import pytest
 import autograd_lite as al
 from autograd_lite import ops
 from autograd_lite.testing import catalogue, cli, gradcheck, gradgradcheck
-from autograd_lite.testing.gradcheck import forward_nodes
+from autograd_lite.testing.blame import forward_nodes
 
 
 def test_catalogue_covers_every_builtin_op():
