@@ -5,7 +5,9 @@ recorded, and every node of its graph, in forward order, is checked on its own: 
 ``backward(ḡ, o, *xs)`` against central differences of its ``forward`` on exactly the values
 ``xs`` it saw (to second order for :func:`gradgradcheck`). The first node that disagrees is
 named, with the place in the user's code that created it. For a second-order failure the
-node's first-order rule is checked too, so that the message can say which of the two is wrong.
+blamed node's first-order rule is checked too, so that the message can say which of the two
+is wrong; if no node fails to second order, the first node whose first-order rule is wrong is
+named (a wrong rule can be differentiable, so that its own derivative agrees with it).
 
 The local checks themselves are the caller's (``checks``: the first- and second-order check
 functions), so this module depends on nothing but the engine and the report.
@@ -51,15 +53,25 @@ def find_blame(
         result = fn(*args)
     outs = list(result) if isinstance(result, (tuple, list)) else [result]
     tolerances = {"eps": eps, "atol": atol, "rtol": rtol}
-    for node in forward_nodes(outs):
+    nodes = forward_nodes(outs)
+    for node in nodes:
         report = local_check(node, checks[order - 1], **tolerances)
-        if report is not None and any(e.rule_failure for r in report.inputs for e in r.worst):
+        if report is not None and _fails(report):
             first_ok = None
             if order == 2:
                 first = local_check(node, checks[0], **tolerances)
-                first_ok = first is None or first.passed
+                first_ok = first is None or not _fails(first)
             return blame_node(node, report, order, first_ok)
+    if order == 2:  # a wrong first-order rule can be differentiable and still fail order 2
+        for node in nodes:
+            report = local_check(node, checks[0], **tolerances)
+            if report is not None and _fails(report):
+                return blame_node(node, report, 1)
     return None
+
+
+def _fails(report: GradcheckReport) -> bool:
+    return any(e.rule_failure for r in report.inputs for e in r.worst)
 
 
 def fresh_op(node: Op) -> Op:

@@ -432,7 +432,7 @@ def _add_full_reports(
         ]
         max_abs = float(np.max(c.abs_err[counted], initial=0.0))
         max_rel = float(np.max(c.rel[counted], initial=0.0))
-        size = problem.offsets[k + 1] - problem.offsets[k]
+        size = int(problem.offsets[k + 1] - problem.offsets[k])
         report.inputs.append(
             InputReport(
                 p,

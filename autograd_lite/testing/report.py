@@ -115,11 +115,11 @@ class BlameResult:
                 f"Its first-order rule is wrong too: gradcheck of {self.name} names the element."
             )
         return text + (
-            "Its first-order values agree with its forward, so the rule is right but not "
-            "differentiable through recorded operations: write backward in Tensor operations "
-            "on what forward saved (e.g. recompute a sigmoid from the saved input inside "
-            "backward instead of saving its value as a constant or reading .data), so that "
-            "create_graph=True can differentiate it."
+            "Its first-order values agree with its forward (gradcheck of it passes), so it is "
+            "the rule's own derivative that is wrong: backward must be written in recorded "
+            "Tensor operations on what forward saved, each differentiable itself, so that "
+            "create_graph=True can differentiate it (e.g. recompute a sigmoid from the saved "
+            "input inside backward instead of saving its value as a constant or reading .data)."
         )
 
 

@@ -49,6 +49,16 @@ def test_cli_exits_nonzero_when_a_rule_is_wrong(monkeypatch, capsys):
     assert "Tanh" in out and "FAIL" in out
 
 
+def test_cli_fails_a_rule_that_returns_nan(monkeypatch, capsys):
+    def nan_rule(self, g, out, x):
+        return (g * np.nan,)
+
+    monkeypatch.setattr(ops.Tanh, "backward", nan_rule)
+    assert cli.main(["--op", "Tanh"]) == 1
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("Tanh")]
+    assert rows and all(row.endswith("FAIL") and "nan" in row for row in rows)
+
+
 def test_cli_rejects_an_unknown_op(capsys):
     with pytest.raises(SystemExit) as info:
         cli.main(["--op", "Nope"])
