@@ -91,6 +91,35 @@ class Op:
         args = ", ".join(f"{k}={v!r}" for k, v in self.params().items())
         return f"{self.name}({args})"
 
+    def rule(self) -> str:
+        """This node's gradient rule in one line, ``o = …;  ∂E/∂x = …, …``, with one ``∂E/∂x``
+        per input (named as in ``backward``) and the node's parameters filled in.
+
+        The default is the first paragraph of the class docstring, each parameter named there
+        in double backquotes shown with its value and each ``∂E/∂x`` followed by that input's shape
+        while the node holds its inputs. Ops whose parameters change the formulas themselves (a
+        transpose, a reduction, an index) override this.
+        """
+        import inspect  # only the explainer asks: keep it off the engine's import path
+
+        text = " ".join(inspect.cleandoc(type(self).__doc__ or "").split("\n\n")[0].split())
+        for key, value in self.params().items():
+            text = text.replace(f"``{key}``", f"{key}={value}")
+        inputs = getattr(self, "inputs", None)
+        if not text or inputs is None:
+            return text or f"{self.name}: no rule documented"
+        names = list(inspect.signature(type(self).backward).parameters)[3:]
+        out, summed = np.shape(self.out), []
+        for name, x in zip(names, inputs):
+            shape = np.shape(x if isinstance(x, (np.ndarray, np.generic, int, float)) else x.data)
+            text = text.replace(f"∂E/∂{name} =", f"∂E/∂{name} {shape} =", 1)
+            if f"∂E/∂{name} {shape}" in text and shape != out and len(shape) <= len(out):
+                if all(n in (1, m) for n, m in zip(shape[::-1], out[::-1])):
+                    summed.append(f"{name} {shape}")
+        if summed:  # broadcasting, undone by the engine
+            text += f" ḡ {out} is summed back to {' and '.join(summed)}."
+        return text
+
     def release(self) -> None:
         """Drop what the backward walk needed, so arrays are freed by reference counting."""
         self.inputs = None
