@@ -54,11 +54,16 @@ class Op:
     #: For a product of two inputs (a · b, a @ b): each input's value is read only for the
     #: *other* input's gradient, so an input is kept only while the other one needs a gradient.
     crossed: ClassVar[bool] = False
+    #: Fields that may hold arrays the rule reads (an index, a condition, labels): kept like
+    #: inputs, a small one copied and a large one locked.
+    array_fields: ClassVar[tuple[str, ...]] = ()
     guarded: ClassVar[bool] = True  # derived: whether there is anything to keep read-only
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls.guarded = cls.keeps is None or bool(cls.keeps) or cls.keeps_out
+        cls.guarded = (
+            cls.keeps is None or bool(cls.keeps) or cls.keeps_out or bool(cls.array_fields)
+        )
 
     inputs: tuple[Any, ...] | None
     xs: list[Any] | None
@@ -204,6 +209,9 @@ def walk_backward(
                 continue
             if node.hooks:
                 g = _run_hooks(node.hooks, g, cls, create_graph)
+            guard = node.guard
+            if guard is not None and guard.seen is not None:
+                guard.verify(node)  # nothing the rule reads changed behind the lock's back
             inputs = node.inputs
             if create_graph:
                 for x, kept in zip(inputs, node.xs):  # type: ignore[arg-type]

@@ -87,6 +87,7 @@ class GetItem(Op):
     __slots__ = ("index",)
     keeps = ()
     keeps_out = False
+    array_fields = ("index",)
 
     def __init__(self, index: Any) -> None:
         self.index = index
@@ -104,6 +105,7 @@ class ScatterAdd(Op):
     __slots__ = ("index", "shape")
     keeps = ()
     keeps_out = False
+    array_fields = ("index",)
 
     def __init__(self, index: Any, shape: tuple[int, ...]) -> None:
         self.index, self.shape = index, shape
