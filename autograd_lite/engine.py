@@ -197,9 +197,10 @@ def walk_backward(
         return [(root, grad)]
     order = topological_order(node)
     grads: dict[Op, Any] = {node: grad}
-    previous = _grad_mode._state.enabled
-    anomaly = _grad_mode._state.anomaly
-    _grad_mode._state.enabled = create_graph
+    state = _grad_mode._state
+    previous, previous_rule = state.enabled, state.rule
+    anomaly = state.anomaly
+    state.enabled = create_graph
     try:
         for node in reversed(order):
             g = grads.pop(node, None)
@@ -207,6 +208,8 @@ def walk_backward(
                 if not retain_graph:
                     node.release()
                 continue
+            if create_graph:
+                state.rule = node  # anomaly mode names it for a NaN made by the recorded rule
             if node.hooks:
                 g = _run_hooks(node.hooks, g, cls, create_graph)
             guard = node.guard
@@ -236,7 +239,7 @@ def walk_backward(
                     continue
                 if gx.shape != xdata.shape:  # xdata: the input's array as forward saw it
                     gx = sum_to_shape(gx, xdata.shape)
-                if not create_graph and gx.dtype is not xdata.dtype and gx.dtype != xdata.dtype:
+                if gx.dtype is not xdata.dtype and gx.dtype != xdata.dtype:  # Tensors: recorded
                     gx = gx.astype(xdata.dtype)
                 child = x._node
                 if child is not None:
@@ -256,7 +259,7 @@ def walk_backward(
                 node.release()
         raise
     finally:
-        _grad_mode._state.enabled = previous
+        state.enabled, state.rule = previous, previous_rule
     result = []
     for x, g in leaves.values():
         if x._hooks:

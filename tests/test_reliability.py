@@ -357,3 +357,15 @@ def test_a_view_of_a_large_constant_made_before_the_forward_is_checked():
     with pytest.raises(RuntimeError, match="input 1 of Mul"):
         loss.backward()
     assert w.grad is None
+
+
+def test_detect_anomaly_says_backward_for_a_nan_made_by_a_create_graph_rule():
+    # d√x/dx = 1 / (2√x) is inf at 0; with create_graph the rule's Div is itself recorded
+    x = al.Tensor(np.array([0.0, 1.0]), requires_grad=True)
+    with al.detect_anomaly():
+        y = x.sqrt().sum()
+        with pytest.raises(al.AnomalyError, match=r"in backward .*gradient rule of Sqrt\(\)"):
+            y.backward(create_graph=True)
+    assert x.grad is None and al._grad_mode._state.rule is None
+    with al.detect_anomaly(), pytest.raises(al.AnomalyError, match=r"Log\(\) .* in forward"):
+        (x * 0).log()
