@@ -54,11 +54,16 @@ class Op:
     #: For a product of two inputs (a · b, a @ b): each input's value is read only for the
     #: *other* input's gradient, so an input is kept only while the other one needs a gradient.
     crossed: ClassVar[bool] = False
+    #: Fields that may hold arrays the rule reads (an index, a condition, labels): kept like
+    #: inputs, a small one copied and a large one locked.
+    array_fields: ClassVar[tuple[str, ...]] = ()
     guarded: ClassVar[bool] = True  # derived: whether there is anything to keep read-only
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls.guarded = cls.keeps is None or bool(cls.keeps) or cls.keeps_out
+        cls.guarded = (
+            cls.keeps is None or bool(cls.keeps) or cls.keeps_out or bool(cls.array_fields)
+        )
 
     inputs: tuple[Any, ...] | None
     xs: list[Any] | None
@@ -221,9 +226,10 @@ def walk_backward(
         return [(root, grad)]
     order = topological_order(node)
     grads: dict[Op, Any] = {node: grad}
-    previous = _grad_mode._state.enabled
-    anomaly = _grad_mode._state.anomaly
-    _grad_mode._state.enabled = create_graph
+    state = _grad_mode._state
+    previous, previous_rule = state.enabled, state.rule
+    anomaly = state.anomaly
+    state.enabled = create_graph
     try:
         for node in reversed(order):
             g = grads.pop(node, None)
@@ -231,8 +237,13 @@ def walk_backward(
                 if not retain_graph:
                     node.release()
                 continue
+            if create_graph:
+                state.rule = node  # anomaly mode names it for a NaN made by the recorded rule
             if node.hooks:
                 g = _run_hooks(node.hooks, g, cls, create_graph)
+            guard = node.guard
+            if guard is not None and guard.seen is not None:
+                guard.verify(node)  # nothing the rule reads changed behind the lock's back
             inputs = node.inputs
             if create_graph:
                 for x, kept in zip(inputs, node.xs):  # type: ignore[arg-type]
@@ -257,7 +268,7 @@ def walk_backward(
                     continue
                 if gx.shape != xdata.shape:  # xdata: the input's array as forward saw it
                     gx = sum_to_shape(gx, xdata.shape)
-                if not create_graph and gx.dtype is not xdata.dtype and gx.dtype != xdata.dtype:
+                if gx.dtype is not xdata.dtype and gx.dtype != xdata.dtype:  # Tensors: recorded
                     gx = gx.astype(xdata.dtype)
                 child = x._node
                 if child is not None:
@@ -277,7 +288,7 @@ def walk_backward(
                 node.release()
         raise
     finally:
-        _grad_mode._state.enabled = previous
+        state.enabled, state.rule = previous, previous_rule
     result = []
     for x, g in leaves.values():
         if x._hooks:

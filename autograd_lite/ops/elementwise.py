@@ -169,6 +169,7 @@ class Where(Op):
     __slots__ = ("cond",)
     keeps = ()
     keeps_out = False
+    array_fields = ("cond",)
 
     def __init__(self, cond: np.ndarray) -> None:
         self.cond = cond
@@ -262,6 +263,7 @@ class Clip(Op):
     __slots__ = ("high", "low")
     keeps = (0,)
     keeps_out = False
+    array_fields = ("high", "low")
 
     def __init__(self, low: float | None, high: float | None) -> None:
         if low is None and high is None:

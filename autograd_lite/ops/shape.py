@@ -130,6 +130,7 @@ class GetItem(Op):
     __slots__ = ("index",)
     keeps = ()
     keeps_out = False
+    array_fields = ("index",)
 
     def __init__(self, index: Any) -> None:
         self.index = normalize_index(index)
@@ -154,6 +155,7 @@ class ScatterAdd(Op):
     __slots__ = ("index", "shape")
     keeps = ()
     keeps_out = False
+    array_fields = ("index",)
 
     def __init__(self, index: Any, shape: tuple[int, ...]) -> None:
         self.index, self.shape = normalize_index(index), shape
