@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import autograd_lite as al
+from autograd_lite.testing import strategies as als
 
 
 def values(shape, low=-2.0, high=2.0):
@@ -50,14 +51,22 @@ def one(draw, elements=values, shape=small_shape):
 
 @st.composite
 def with_axis(draw, elements=values):
+    """An input and an axis argument: None, an int or a tuple, with mixed signs (``(-1, 0)``)."""
     shape = draw(small_shape)
     x = draw(elements(shape))
-    axis = draw(
-        st.none()
-        | st.integers(-len(shape), len(shape) - 1)
-        | st.lists(st.integers(0, len(shape) - 1), min_size=1, unique=True).map(tuple)
-    )
-    return (x,), {"axis": axis, "keepdims": draw(st.booleans())}
+    return (x,), {"axis": draw(als.axes(len(shape))), "keepdims": draw(st.booleans())}
+
+
+@st.composite
+def with_single_axis(draw, elements=values):
+    shape = draw(small_shape)
+    return (draw(elements(shape)),), {"axis": draw(als.axes(len(shape), single=True))}
+
+
+@st.composite
+def with_permutation(draw):
+    shape = draw(small_shape)
+    return (draw(values(shape)),), {"axes": draw(als.axis_permutations(len(shape)))}
 
 
 @st.composite
@@ -76,25 +85,17 @@ def matmul_pair(draw):
 
 @st.composite
 def index_case(draw):
-    shape = draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4))
-    x = draw(values(shape))
-    kind = draw(st.sampled_from(["basic", "int-array", "mask", "newaxis"]))
-    if kind == "basic":
-        idx = draw(hnp.basic_indices(shape, allow_newaxis=True, allow_ellipsis=True))
-    elif kind == "int-array":  # repeated indices must accumulate
-        idx = np.array(draw(st.lists(st.integers(0, shape[0] - 1), min_size=1, max_size=6)))
-    elif kind == "mask":
-        idx = draw(hnp.arrays(bool, shape))
-    else:
-        idx = (None, Ellipsis, 0)
-    return (x,), {"index": idx}
+    """Every index form NumPy accepts (see ``autograd_lite.testing.strategies.indices``)."""
+    shape = draw(hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=4))
+    return (draw(values(shape)),), {"index": draw(als.indices(shape))}
 
 
 @st.composite
-def sequence_case(draw):
+def sequence_case(draw, stacked=0):
+    """Inputs for concatenate (``stacked=0``) or stack (``stacked=1``: one more axis to pick)."""
     shape = draw(hnp.array_shapes(min_dims=1, max_dims=2, min_side=1, max_side=3))
     n = draw(st.integers(1, 3))
-    axis = draw(st.integers(-len(shape), len(shape) - 1))
+    axis = draw(als.axes(len(shape) + stacked, single=True))
     return tuple(draw(values(shape)) for _ in range(n)), {"axis": axis}
 
 
@@ -168,7 +169,9 @@ CASES = [
     OpCase("relu", al.relu, _args(one(away_from_zero))),
     OpCase("softmax", lambda a: al.softmax(a, -1), _args(one())),
     OpCase("softmax-axis0", lambda a: _softmax(a, 0), _args(one())),
+    OpCase("softmax-any-axis", lambda a, axis: a.softmax(axis), with_single_axis()),
     OpCase("log_softmax", lambda a: al.log_softmax(a, -1), _args(one())),
+    OpCase("log_softmax-any-axis", lambda a, axis: a.log_softmax(axis), with_single_axis()),
     OpCase("sum", lambda a, axis, keepdims: a.sum(axis, keepdims), with_axis()),
     OpCase("mean", lambda a, axis, keepdims: a.mean(axis, keepdims), with_axis()),
     OpCase("max", lambda a, axis, keepdims: a.max(axis, keepdims), with_axis(distinct)),
@@ -176,10 +179,11 @@ CASES = [
     OpCase("reshape", lambda a: a.reshape(-1), _args(one())),
     OpCase("flatten-T", lambda a: a.T.flatten(), _args(one())),
     OpCase("transpose", lambda a: a.transpose(), _args(one())),
+    OpCase("transpose-axes", lambda a, axes: a.transpose(*axes), with_permutation()),
     OpCase("getitem", lambda a, index: a[index], index_case()),
     OpCase("matmul", lambda a, b: a @ b, _args(matmul_pair())),
     OpCase("concatenate", lambda *xs, axis: al.concatenate(xs, axis), sequence_case()),
-    OpCase("stack", lambda *xs, axis: al.stack(xs, axis), sequence_case()),
+    OpCase("stack", lambda *xs, axis: al.stack(xs, axis), sequence_case(stacked=1)),
     OpCase("where", lambda a, b: al.where(a.data > 0, a, b), _args(broadcast_pair(away_from_zero))),
     OpCase("squared_error", al.squared_error, loss_case()),
     OpCase("mse_loss", al.mse_loss, loss_case()),
