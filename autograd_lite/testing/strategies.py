@@ -558,7 +558,7 @@ def _draw_graph(
         fn, text = made
         with np.errstate(all="ignore"):
             out = fn(*(Tensor._wrap(values[k]) for k in args)).data
-        if out.size == 0 or out.size > 64 or not np.all(np.isfinite(out)) or np.abs(out).max() > LIMIT:
+        if not 0 < out.size <= 64 or not np.all(np.isfinite(out)) or np.abs(out).max() > LIMIT:
             continue
         program._add_step(_Step(args, fn, text))
         values.append(np.asarray(out, dtype=np.float64))
