@@ -198,7 +198,7 @@ def indices(draw: Any, shape: Shape, *, allow_empty: bool = True) -> Any:
         elif kind == "array" and n > 0:
             sub = tuple(  # broadcasts against adv_shape: trailing sides kept or set to 1
                 m if draw(st.booleans()) else 1
-                for m in adv_shape[draw(st.integers(0, len(adv_shape))):]
+                for m in adv_shape[draw(st.integers(0, len(adv_shape))) :]
             )
             parts.append(draw(_int_part(n, sub, nested=True)))
         elif kind == "mask" and not used_mask:
