@@ -274,13 +274,18 @@ def _pow_grads(w, a, b):
 
 
 def _int_power(k):
+    """x**k at 0 for a Python scalar k: its rule, its second derivative and the function."""
+
+    def f(a):
+        return a**k
+
     def grad(w, a):
         return [np.zeros_like(a) if k == 0 else k * a ** (k - 1) * w]
 
     def hessian(w, u, a):
         return [np.zeros_like(a) if k < 2 else k * (k - 1) * a ** (k - 2) * w * u]
 
-    return grad, hessian
+    return f, grad, hessian
 
 
 base_or_zero = on_boundaries([0.0], 0.5, 2.0)
@@ -312,8 +317,8 @@ BOUNDARY_CASES = [
     BoundaryCase("pow-base-0", lambda a, b: a**b, _args(_same_shape_pair(base_or_zero, exponents)),
                  _pow_grads, second=False),
     *[
-        BoundaryCase(f"pow-x**{k!r}-at-0", (lambda k: lambda a: a**k)(k),
-                     _args(one(on_boundaries([0.0]))), *_int_power(k))
+        BoundaryCase(f"pow-x**{k!r}-at-0", _int_power(k)[0], _args(one(on_boundaries([0.0]))),
+                     *_int_power(k)[1:])
         for k in (0, 1, 2, 3, 0.0, 1.0, 2.0)
     ],
     BoundaryCase(  # PyTorch: ∂(0ˣ)/∂x = 0 for x ≥ 0
