@@ -218,12 +218,25 @@ def walk_backward(
     ``on_step(node, grad_in, grads_out)``, if given, sees every step (the explainer uses it).
     """
     cls = type(root)
-    leaves: dict[int, list[Any]] = {}
+    # Each leaf's total is returned in memory of its own: shared with no other leaf's total, nor
+    # with the seed, a gradient a hook saw, or an array a node holds. Rules may hand back ḡ
+    # itself (add, reshape...) or, in custom ops, what they saved, so each leaf contribution
+    # records whether it aliases such an array, and only those are copied at the end.
+    # ``memory(v)``: the array that owns v's memory (NumPy points every view at its owner).
+    leaves: dict[int, list[Any]] = {}  # id(leaf) -> [leaf, total, may alias something]
+    visible: set[int] = set()  # owners that stay visible after the walk: the seed, hooks' arrays
+
+    def memory(v: Any) -> Any:
+        a = v.data if hasattr(v, "_node") else v  # a Tensor's array (with create_graph)
+        base = getattr(a, "base", None)
+        return a if base is None else base
+
     node = root._node
     if node is None:  # backward() on a leaf: its gradient is the seed itself
         if root._hooks:
             grad = _run_hooks(root._hooks, grad, cls, create_graph)
-        return [(root, grad)]
+        return [(root, grad * 1 if create_graph else np.array(grad))]
+    visible.add(id(memory(grad)))
     order = topological_order(node)
     grads: dict[Op, Any] = {node: grad}
     state = _grad_mode._state
@@ -240,7 +253,9 @@ def walk_backward(
             if create_graph:
                 state.rule = node  # anomaly mode names it for a NaN made by the recorded rule
             if node.hooks:
+                visible.add(id(memory(g)))
                 g = _run_hooks(node.hooks, g, cls, create_graph)
+                visible.add(id(memory(g)))
             guard = node.guard
             if guard is not None and guard.seen is not None:
                 guard.verify(node)  # nothing the rule reads changed behind the lock's back
@@ -277,9 +292,15 @@ def walk_backward(
                 else:
                     entry = leaves.get(id(x))
                     if entry is None:
-                        leaves[id(x)] = [x, gx]
+                        owner = memory(gx)  # is it an array the node holds (a custom rule's)?
+                        aliased = any(
+                            type(v) is np.ndarray and (v is owner or v.base is owner)
+                            for v in (node.out, *node.xs)  # type: ignore[misc]
+                        )
+                        leaves[id(x)] = [x, gx, aliased]
                     else:
-                        entry[1] = entry[1] + gx
+                        entry[1] = entry[1] + gx  # a new array
+                        entry[2] = False
             if not retain_graph:
                 node.release()
     except BaseException:
@@ -290,8 +311,15 @@ def walk_backward(
     finally:
         state.enabled, state.rule = previous, previous_rule
     result = []
-    for x, g in leaves.values():
+    for x, g, aliased in leaves.values():
         if x._hooks:
+            visible.add(id(memory(g)))
             g = _run_hooks(x._hooks, g, cls, create_graph)
+            aliased = True  # the hooks saw it, or returned an array of their own
+        owner = id(memory(g))
+        if aliased or owner in visible:
+            g = g * 1 if create_graph else np.array(g)  # a copy (recorded with create_graph)
+            owner = id(memory(g))
+        visible.add(owner)
         result.append((x, g))
     return result

@@ -136,7 +136,10 @@ class Pow(Binary):
 
 
 class Maximum(Binary):
-    r"""o = max(a, b);  ∂E/∂a = ḡ · ([a > b] + ½ [a = b]),  ∂E/∂b = ḡ · ([b > a] + ½ [a = b])."""
+    r"""o = max(a, b);  ∂E/∂a = ḡ · [a > b] + ½ ḡ · [a = b], and the mirror image for b.
+
+    A tie gives each side half, as in PyTorch (so ``maximum(x, x)`` has gradient ḡ).
+    """
 
     __slots__ = ()
     keeps = (0, 1)
@@ -258,7 +261,11 @@ class Abs(Op):
 
 
 class Clip(Op):
-    r"""o = min(max(a, low), high);  ∂E/∂a = ḡ · [low ≤ a ≤ high]."""
+    r"""o = min(max(a, low), high);  ∂E/∂a = ḡ · [low ≤ a ≤ high].
+
+    At exactly ``low`` or ``high`` the gradient passes (the bounds count as inside), as in
+    PyTorch's ``clamp``.
+    """
 
     __slots__ = ("high", "low")
     keeps = (0,)
