@@ -14,7 +14,12 @@ O(u·|f|/ε) (u the float64 unit roundoff):
 
 Small inputs (≤ ``full_limit`` elements in all) are compared element by element. Large ones
 are first compared along a few random unit directions v (⟨a, v⟩ against the central difference
-along v); only if that fails is the full comparison run, to build the report.
+along v); only if that fails is the full comparison run, to build the report. Fast mode
+compares only uᵀJv = v·(Jᵀu) for a few random unit u (output space) and v (input space), then
+falls back in the same way.
+
+An entry fails when |a − n| > atol + rtol·|n|, and whenever a or n is nan or ±inf: every
+comparison here is written so that nan cannot pass (``not err <= tol``, never ``err > tol``).
 """
 
 from __future__ import annotations
