@@ -137,6 +137,13 @@ class Problem:
             values[p] = self.values[p] + d
         return values
 
+    def along(self, P: np.ndarray, v: np.ndarray, eps: float) -> np.ndarray:
+        """P (f(x + εv) − f(x − εv)) / 2ε: central differences of the projections ``P`` of
+        fn along the flat direction ``v``."""
+        fp = self.evaluate(self.perturbed(eps * v))
+        fm = self.evaluate(self.perturbed(-eps * v))
+        return P @ ((fp - fm) / (2 * eps))
+
     def shifted(self, i: int, step: float) -> list[Any]:
         """The inputs with flat element ``i`` of the checked inputs moved by ``step``."""
         values = list(self.values)
@@ -324,9 +331,7 @@ def _agree_along(
     Returns the verdict and the worst absolute error."""
     worst = 0.0
     for v in V:
-        fp = problem.evaluate(problem.perturbed(eps * v))
-        fm = problem.evaluate(problem.perturbed(-eps * v))
-        num = P @ ((fp - fm) / (2 * eps))
+        num = problem.along(P, v, eps)
         ana = A @ v
         with np.errstate(invalid="ignore"):
             err = np.abs(ana - num)
