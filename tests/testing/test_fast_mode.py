@@ -4,40 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from planted import OffByOnePercentMul, OneElementOff
 
 import autograd_lite as al
-from autograd_lite import ops
 from autograd_lite.testing import GradcheckError, check_gradients, gradcheck, gradgradcheck
 
 
 def t(x):
     return al.Tensor(np.asarray(x, dtype=np.float64), requires_grad=True)
-
-
-class ScaledMul(ops.Mul):
-    """a·b whose rule for a is 1 % too large (a uniform scale error)."""
-
-    __slots__ = ()
-
-    def backward(self, g, out, a, b):
-        ga, gb = super().backward(g, out, a, b)
-        return ga * 1.01, gb
-
-
-class OneElementOff(al.Function):
-    """o = x², with a rule that is 1 % off in element 0 only."""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x * x
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        factor = np.ones(x.shape)
-        factor.flat[0] = 1.01
-        return grad * 2 * x * al.Tensor(factor)
 
 
 class Counted:
@@ -72,10 +46,12 @@ def test_accepts_right_rules(rng):
 def test_rejects_a_uniform_scale_error_and_names_the_worst_element(rng):
     a, b = t(rng.uniform(0.5, 2, (4, 5))), t(rng.uniform(0.5, 2, (4, 5)))
     with pytest.raises(GradcheckError) as info:
-        gradcheck(lambda a, b: al.Tensor._apply(ScaledMul(), a, b).sum(), (a, b), fast_mode=True)
+        gradcheck(
+            lambda a, b: al.Tensor._apply(OffByOnePercentMul(), a, b).sum(), (a, b), fast_mode=True
+        )
     report = info.value.report
     assert report.inputs[0].mode == "full" and report.inputs[0].n_failed == 20
-    assert report.inputs[1].n_failed == 0 and report.blame == "ScaledMul"
+    assert report.inputs[1].n_failed == 0 and report.blame == "OffByOnePercentMul"
 
 
 def test_rejects_an_error_in_one_element_with_a_tolerance_below_its_dilution(rng):
