@@ -1,4 +1,4 @@
-"""The package's namespace: ``al.tensor``; ``__all__`` and ``dir(al)`` hold the public names only."""
+"""The namespace: ``al.tensor``; ``__all__`` and ``dir(al)`` hold the public names only."""
 
 from __future__ import annotations
 
