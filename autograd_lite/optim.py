@@ -4,7 +4,7 @@ schedules :class:`StepLR` and :class:`CosineAnnealingLR`.
 An optimizer holds a fixed list of parameters (Tensors with ``requires_grad=True``). ``step()``
 reads each parameter's ``.grad`` and changes ``.data`` in place; parameters whose ``.grad`` is
 ``None`` are skipped. While a graph kept by ``retain_graph=True`` still needs a parameter's array
-(it is then read-only, see :class:`autograd_lite.engine.Guard`), the step gives the parameter a
+(it is then read-only, see :class:`autograd_lite._guard.Guard`), the step gives the parameter a
 new array instead, so that graph keeps the values it was recorded with. ``zero_grad()`` sets
 every ``.grad`` to ``None``. Arguments are checked once, at construction (and when ``lr`` is
 assigned), so ``step()`` does no validation.

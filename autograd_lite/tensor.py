@@ -9,7 +9,9 @@ from typing import Any
 import numpy as np
 
 from . import _grad_mode
-from .engine import Guard, Op, check_forward, walk_backward
+from ._anomaly import check_forward
+from ._guard import Guard
+from .engine import Op, walk_backward
 from .ops import activations as act
 from .ops import elementwise as ew
 from .ops import reductions as red
@@ -81,14 +83,11 @@ def _operand(x: Any) -> Any:
 
 
 def _index(idx: Any) -> Any:
-    """An index with Tensors replaced by their arrays and lists by integer or bool arrays."""
-    if isinstance(idx, tuple):
-        return tuple(_index(i) for i in idx)
-    if isinstance(idx, Tensor):
-        return idx.data
-    if isinstance(idx, list):
-        return np.asarray(idx)
-    return idx
+    """An index with Tensors replaced by their arrays (the op normalises the rest, see
+    :func:`autograd_lite.ops.shape.normalize_index`)."""
+    if type(idx) is tuple:
+        return tuple(i.data if isinstance(i, Tensor) else i for i in idx)
+    return idx.data if isinstance(idx, Tensor) else idx
 
 
 def _shape_args(shape: tuple[Any, ...]) -> tuple[int, ...]:
@@ -477,8 +476,7 @@ class Tensor:
     # -- reductions and shape --------------------------------------------------------------------
 
     def _reduce(self, cls: type[red.Reduction], axis: Any, keepdims: bool) -> Tensor:
-        axes = red.normalize_axis(axis, self.ndim, cls.__name__.lower())
-        return _apply(cls(axes, bool(keepdims)), self)
+        return _apply(cls(axis, bool(keepdims)), self)  # the op normalises the axes
 
     def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         r"""Σ over ``axis`` (all axes by default)."""
@@ -504,9 +502,11 @@ class Tensor:
         """Axes permuted (``transpose()`` reverses them, like NumPy)."""
         if not axes or (len(axes) == 1 and axes[0] is None):
             perm = None
+        elif len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+            perm = tuple(axes[0])
         else:
-            perm = _shape_args(axes)
-        return _apply(sh.Transpose(perm), self)
+            perm = axes
+        return _apply(sh.Transpose(perm), self)  # the op normalises negative axes
 
     def flatten(self) -> Tensor:
         """A 1-D copy of the values."""
@@ -541,10 +541,10 @@ class Tensor:
         return _apply(act.ReLU(), self)
 
     def softmax(self, axis: int = -1) -> Tensor:
-        return _apply(act.Softmax(_axis(axis, self.ndim, "softmax")), self)
+        return _apply(act.Softmax(axis), self)
 
     def log_softmax(self, axis: int = -1) -> Tensor:
-        return _apply(act.LogSoftmax(_axis(axis, self.ndim, "log_softmax")), self)
+        return _apply(act.LogSoftmax(axis), self)
 
 
 _INPLACE_SYMBOL = {np.add: "+=", np.subtract: "-=", np.multiply: "*=", np.true_divide: "/="}
@@ -567,13 +567,6 @@ _INTEROP: Any = None
 def tensor(data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
     """The same as ``Tensor(data, requires_grad, dtype)`` (PyTorch's spelling)."""
     return Tensor(data, requires_grad=requires_grad, dtype=dtype)
-
-
-def _axis(axis: int, ndim: int, op: str) -> int:
-    axes = red.normalize_axis(axis, ndim, op)
-    if axes is None or len(axes) != 1:
-        raise TypeError(f"{op}: axis must be a single int, got {axis!r}")
-    return axes[0]
 
 
 def _check_differentiable(dtype: np.dtype[Any]) -> None:
