@@ -243,7 +243,8 @@ def apply_ufunc(
 
 def apply_function(func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     """``Tensor.__array_function__``: the rules in this module's docstring."""
-    name = f"numpy.{func.__name__}"
+    module = getattr(func, "__module__", None) or "numpy"
+    name = f"{module}.{func.__name__}"
     out = kwargs.get("out")
     if out is not None:
         _refuse_tensor_out(name, out)

@@ -410,8 +410,11 @@ class Tensor:
                 )
             return self._binary(op, o)
         value = o.data if isinstance(o, Tensor) else o
-        shape = np.broadcast_shapes(self.shape, np.shape(value))
-        if shape != self.shape:
+        try:
+            fits = np.broadcast_shapes(self.shape, np.shape(value)) == self.shape
+        except ValueError:
+            fits = False
+        if not fits:
             raise ValueError(
                 f"{_INPLACE_SYMBOL[ufunc]}: a value of shape {np.shape(value)} does not broadcast "
                 f"to the tensor's shape {self.shape}"
