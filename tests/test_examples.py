@@ -69,3 +69,25 @@ def test_custom_network_prints_the_epochs_mean_loss(capsys, monkeypatch):
     shown = float(printed[0].split("mean loss ")[1].split(",")[0])
     assert shown == pytest.approx(expected, abs=6e-5)
     assert not np.isclose(expected, epoch[0][0], rtol=0.05)  # the last batch alone differs
+
+
+NOTEBOOKS = EXAMPLES / "notebooks"
+
+
+def test_the_notebooks_are_run_by_the_test_command_and_stored_without_outputs():
+    """``python -m pytest`` executes them (nbmake); stored cleared, their diffs stay readable."""
+    import json
+    import tomllib
+
+    config = tomllib.loads((EXAMPLES.parent / "pyproject.toml").read_text())
+    pytest_config = config["tool"]["pytest"]["ini_options"]
+    assert "examples/notebooks" in pytest_config["testpaths"]
+    assert "--nbmake" in pytest_config["addopts"].split()
+    assert any(d.startswith("nbmake") for d in config["project"]["optional-dependencies"]["test"])
+    books = sorted(NOTEBOOKS.glob("*.ipynb"))
+    assert [b.name for b in books] == ["from_formulas_to_autodiff.ipynb"]
+    for book in books:
+        cells = json.loads(book.read_text())["cells"]
+        code = [c for c in cells if c["cell_type"] == "code"]
+        assert code and all(c["outputs"] == [] and c["execution_count"] is None for c in code)
+        assert any("explain_backward" in "".join(c["source"]) for c in code)
