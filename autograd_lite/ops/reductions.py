@@ -13,26 +13,10 @@ import numpy as np
 
 from ..engine import Op
 from ._record import Sizes, data
+from .axes import normalize_axis
 from .shape import broadcast_to
 
 Axis = int | tuple[int, ...] | None
-
-
-def normalize_axis(axis: Any, ndim: int, op: str) -> tuple[int, ...] | None:
-    """Axis as a sorted tuple of non-negative ints (``None`` for all), or a clear error."""
-    if axis is None:
-        return None
-    axes = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
-    out = []
-    for ax in axes:
-        if not isinstance(ax, (int, np.integer)) or isinstance(ax, bool):
-            raise TypeError(f"{op}: axis must be an int or a tuple of ints, got {axis!r}")
-        if not -ndim <= ax < ndim:
-            raise np.exceptions.AxisError(int(ax), ndim, msg_prefix=op)
-        out.append(int(ax) % ndim)
-    if len(set(out)) != len(out):
-        raise ValueError(f"{op}: repeated axis in {axis!r}")
-    return tuple(sorted(out))
 
 
 def kept_shape(shape: tuple[int, ...], axes: tuple[int, ...] | None) -> tuple[int, ...]:
@@ -43,10 +27,18 @@ def kept_shape(shape: tuple[int, ...], axes: tuple[int, ...] | None) -> tuple[in
 
 
 class Reduction(Op):
+    """``axis`` is what the caller gave (an int, a tuple of ints with either sign, or ``None``);
+    the forward normalises it (:func:`normalize_axis`) to a sorted tuple of non-negative axes,
+    which is what the rules use."""
+
     __slots__ = ("axis", "keepdims")
 
-    def __init__(self, axis: tuple[int, ...] | None = None, keepdims: bool = False) -> None:
+    def __init__(self, axis: Axis = None, keepdims: bool = False) -> None:
         self.axis, self.keepdims = axis, keepdims
+
+    def normalize(self, a: Any) -> None:
+        """Replace ``axis`` by its normalised form for ``a``'s number of axes."""
+        self.axis = normalize_axis(self.axis, np.ndim(a), type(self).__name__.lower())
 
     def check_not_empty(self, shape: tuple[int, ...]) -> None:
         """Raise if a reduced axis of an (empty) input has length 0: mean, max and min have no
@@ -92,6 +84,7 @@ class Sum(Reduction):
     keeps_out = False
 
     def forward(self, a):
+        self.normalize(a)
         return a.sum(axis=self.axis, keepdims=self.keepdims)
 
     def backward(self, g, out, a):
@@ -107,6 +100,7 @@ class Mean(Reduction):
     rule_forward, rule_route = "(1/n) Σ", " / n"
 
     def forward(self, a):
+        self.normalize(a)
         if a.size == 0:
             self.check_not_empty(a.shape)
         return a.mean(axis=self.axis, keepdims=self.keepdims)
@@ -132,6 +126,7 @@ class Max(Reduction):
     rule_route = " · [a = o] / #{a = o} (ties share the gradient evenly)"
 
     def forward(self, a):
+        self.normalize(a)
         if a.size == 0:
             self.check_not_empty(a.shape)
         return getattr(a, self.reducer)(axis=self.axis, keepdims=self.keepdims)
