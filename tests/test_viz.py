@@ -17,6 +17,9 @@ from typing import Any
 import numpy as np
 import pytest
 from custom_ops import Cube
+from hypothesis import given
+from hypothesis import strategies as st
+from op_cases import CASES as OP_CASES
 
 import autograd_lite as al
 from autograd_lite import ops, viz
@@ -540,6 +543,9 @@ def check_parameters(node: Any, rule: str, real: dict[str, tuple[int, ...]]) -> 
             assert f"n = {int(np.prod([shape[i] for i in axes]))}" in rule
     elif name == "MatMul":
         assert rule.startswith("o = a @ bᵀ" if node.transpose_b else ("o = a @ b", "o = a · b"))
+    elif name == "Transpose" and node.axes is None:
+        assert rule.count("with axes reversed") == 2
+        assert real["ḡ"] == real["a"][::-1]
     elif name == "Transpose":
         inverse = tuple(int(i) for i in re.search(r"inverse \(([0-9, ]*)\)", rule)[1].split(","))
         assert inverse == tuple(np.argsort(node.axes))
@@ -682,3 +688,16 @@ def test_a_trace_shows_an_html_table():
     printed = []
     trace._repr_pretty_(types.SimpleNamespace(text=printed.append), False)
     assert printed == [str(trace)]
+
+
+@pytest.mark.parametrize("case", OP_CASES, ids=lambda c: c.name)
+@given(data=st.data())
+def test_rules_fit_the_nodes_over_drawn_shapes(case, data):
+    """The same checks over Hypothesis's shapes: broadcasting, batched and 1-D products, every
+    kind of index, negative axes, each reduction."""
+    arrays, kwargs = data.draw(case.inputs, label="inputs")
+    tensors = [al.Tensor(np.array(a, dtype=np.float64), requires_grad=True) for a in arrays]
+    out = case.fn(*tensors, **kwargs)
+    trace = viz.explain_backward(out, gradient=np.ones(out.shape))
+    for step in trace.steps:
+        check_rule(step)
