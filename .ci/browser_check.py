@@ -14,8 +14,8 @@ name unresolvable. A page fails on:
 - any console error or uncaught exception, and any request for something not on disk;
 - an image that does not load, or an SVG figure drawn at less than 70 % of its size (its labels
   would be too small to read);
-- a table, code block or formula wider than the page's text column, or a page that scrolls
-  sideways.
+- a table or formula wider than the page's text column, a code block that runs past it or
+  hides lines that it cannot scroll to, or a page that scrolls sideways.
 
 Full-page screenshots of the pages of the main nav go to ``--screenshots`` (default
 ``SITE_DIR/screenshots``). The browser is Debian's ``chromium``, driven over the Chrome DevTools
@@ -81,7 +81,10 @@ PAGE_PROBLEMS_JS = r"""
     }
   });
   document.querySelectorAll(".md-typeset pre > code").forEach((c) => {
-    if (wide(c)) problems.push(`code block cut off: ${c.textContent.slice(0, 60)}`);
+    const scrollable = ["auto", "scroll"].includes(getComputedStyle(c).overflowX);
+    if (c.getBoundingClientRect().right > right || (scrolls(c) && !scrollable)) {
+      problems.push(`code block cut off: ${c.textContent.slice(0, 60)}`);
+    }
   });
   document.querySelectorAll(".md-typeset div.arithmatex").forEach((d) => {
     if (wide(d)) problems.push(`formula wider than the page: ${d.textContent.slice(0, 40)}`);
@@ -114,7 +117,6 @@ class Browser:
             "--disable-background-networking",
             "--disable-component-update",
             "--disable-sync",
-            "--hide-scrollbars",
             "--allow-file-access-from-files",  # the offline search index is read from disk
             "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
             "--proxy-server=127.0.0.1:9",  # nothing listens there: no request gets out
