@@ -1032,6 +1032,7 @@ CASES = [
         lambda w: _write_through_an_earlier_view(w),
         RuntimeError,
         r"input 1 of Mul\(\) \(an array of shape \(5, 3\)\) changed after the op was recorded",
+    ),
     # -- PyTorch and NumPy habits: in-place updates, NumPy protocols, optimizer state ----------
     Case(
         "numpy-sin-on-a-parameter",
