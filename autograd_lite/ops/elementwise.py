@@ -136,7 +136,7 @@ class Pow(Binary):
 
 
 class Maximum(Binary):
-    r"""o = max(a, b);  ∂E/∂a = ḡ · [a > b] + ½ ḡ · [a = b], and the mirror image for b.
+    r"""o = max(a, b);  ∂E/∂a = ḡ · ([a > b] + ½ [a = b]),  ∂E/∂b = ḡ · ([b > a] + ½ [a = b]).
 
     A tie gives each side half, as in PyTorch (so ``maximum(x, x)`` has gradient ḡ).
     """
