@@ -272,6 +272,8 @@ def index_text(index: Any, max_elems: int = 8) -> str:
         return str(p)
 
     parts = index if isinstance(index, tuple) else (index,)
+    if not parts:
+        return "[()]"  # the empty index: all of a 0-d array
     return "[" + ", ".join(part(p) for p in parts) + "]"
 
 
