@@ -60,24 +60,36 @@ def tutorial_network() -> tuple[str, str]:
     return narrow(viz.to_dot(E, values=True, names=names)), str(trace)
 
 
+SHAPE = re.compile(r"\(\d+(?:, \d+)*,?\)")
+
+
 def narrow(dot: str, width: int = 34) -> str:
     """``dot`` with each label line longer than ``width`` characters cut into a matrix's rows,
-    and rows still too long wrapped after a comma, so that the figure stays narrow enough to
-    read at the page's width."""
+    and rows still too long wrapped after a comma or semicolon outside a shape, so that the figure
+    stays narrow enough to read at the page's width."""
 
     def rows(line: str) -> list[str]:
         if len(line) <= width:
             return [line]
         return line.replace("], [", "],\n [").split("\n")
 
+    def parts(line: str) -> list[str]:
+        """``line`` cut after each ", " or "; " that is not inside a shape such as (4, 3)."""
+        shapes = [range(*m.span()) for m in SHAPE.finditer(line)]
+        ends = [
+            k + 1
+            for k in range(len(line) - 1)
+            if line[k] in ",;" and line[k + 1] == " " and not any(k in r for r in shapes)
+        ]
+        return [line[a:b].strip() for a, b in zip([0, *ends], [*ends, len(line)])]
+
     def wrap(line: str) -> list[str]:
-        lines = [""]
-        for part in line.split(", "):
-            if lines[-1] and len(lines[-1]) + len(part) + 2 > width:
-                lines[-1] += ","
+        lines = [line[: len(line) - len(line.lstrip())]]  # a matrix row keeps its indent
+        for part in parts(line):
+            if lines[-1].strip() and len(lines[-1]) + len(part) + 1 > width:
                 lines.append(" " + part)
             else:
-                lines[-1] += (", " if lines[-1] else "") + part
+                lines[-1] += (" " if lines[-1].strip() else "") + part
         return lines
 
     def fold(m: re.Match[str]) -> str:

@@ -10,8 +10,9 @@ table of contents.
 A display formula is cut at its top-level ``\\\\`` into rows and at its top-level ``\\qquad``
 into pieces, each its own MathML, so that a row of several equations wraps on a narrow page
 instead of running past it (MathML has no line breaking of its own). ``aligned`` is written as
-``align*`` (the same layout), the form ``latex2mathml`` knows. A formula that cannot be converted
-fails the build, naming the formula and the page.
+``align*`` (the same layout), the form ``latex2mathml`` knows, and Unicode operators typed into
+the TeX (−, ⊙, ·, ×, ←) as their commands, so that they are spaced as operators. A formula
+that cannot be converted fails the build, naming the formula and the page.
 """
 
 from __future__ import annotations
@@ -50,9 +51,15 @@ def split_top_level(tex: str, separator: str) -> list[str]:
     return [p.strip() for p in pieces if p.strip()]
 
 
+#: Unicode operators written straight into TeX, as the TeX that spaces them as operators.
+OPERATORS = {"−": "-", "⊙": r"\odot ", "·": r"\cdot ", "×": r"\times ", "←": r"\leftarrow "}
+
+
 def _convert(tex: str, display: str, where: str) -> str:
     source = tex.replace(r"\begin{aligned}", r"\begin{align*}")
     source = source.replace(r"\end{aligned}", r"\end{align*}")
+    for char, command in OPERATORS.items():
+        source = source.replace(char, command)
     try:
         mathml = convert(source, display=display)
     except Exception as exc:  # latex2mathml raises several types for bad or unknown TeX
