@@ -702,3 +702,16 @@ def test_rules_fit_the_nodes_over_drawn_shapes(case, data):
     trace = viz.explain_backward(out, gradient=np.ones(out.shape))
     for step in trace.steps:
         check_rule(step)
+
+
+@pytest.mark.parametrize(
+    ("op", "expected"),
+    [
+        (ops.Sum(1), "o = Σ over axis 1 of a; ∂E/∂a = ḡ with the reduced axes restored as size 1, "
+                     "broadcast back."),
+        (ops.Clip(None, 1.0), "o = min(a, 1); ∂E/∂a = ḡ · [a ≤ 1]."),
+        (ops.MatMul(transpose_b=True), "o = a @ bᵀ; ∂E/∂a = ḡ @ b, ∂E/∂b = ḡᵀ @ a."),
+    ],
+)  # fmt: skip
+def test_an_op_not_yet_applied_states_its_rule_without_shapes(op, expected):
+    assert op.rule() == expected

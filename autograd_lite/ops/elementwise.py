@@ -295,8 +295,8 @@ class Clip(Op):
         s, low, high = Sizes(self), self.low, self.high
         forward = "a" if low is None else f"max(a, {low:g})"
         forward = forward if high is None else f"min({forward}, {high:g})"
-        bounds = [f"{low:g}"] * (low is not None) + ["a"] + [f"{high:g}"] * (high is not None)
-        inside = " ≤ ".join(bounds)
+        bounds = [f"{v:g}" if v is not None else None for v in (low, high)]
+        inside = " ≤ ".join(b for b in (bounds[0], "a", bounds[1]) if b is not None)
         return f"o = {forward}; ∂E/∂a{s(0)} = ḡ{s(1)} · [{inside}]."
 
 

@@ -57,6 +57,7 @@ class Reduction(Op):
 
     def rule(self) -> str:
         s, axes = Sizes(self), self.axis
+        axes = (axes,) if isinstance(axes, (int, np.integer)) else axes  # not yet normalised
         over = (
             f"axes {axes}" if axes and len(axes) > 1 else f"axis {axes[0]}" if axes else "all axes"
         )
