@@ -69,7 +69,7 @@ class enable_grad(_GradMode):  # noqa: N801
 class recording_sites:  # noqa: N801
     """Inside the block (this thread), every recorded op remembers the stack that created it.
 
-    Read it back with :func:`autograd_lite.engine.creation_site`. Off by default: taking a stack
+    Read it back with :func:`autograd_lite._anomaly.creation_site`. Off by default: taking a stack
     costs tens of microseconds per op.
     """
 

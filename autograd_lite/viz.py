@@ -3,12 +3,14 @@ r"""See the graph and the backward pass: Graphviz DOT text and a step-by-step tr
 Two tools for teaching what ``backward()`` does:
 
 - :func:`to_dot` draws the graph that produced a tensor: one box per recorded op (its name,
-  parameters and output shape), one ellipse per leaf tensor, one plain label per constant, and an
-  arrow from each input to the op that used it. Render the text with Graphviz (``dot -Tsvg``) or
-  the optional ``graphviz`` Python package; nothing here needs either.
+  parameters, output shape and rule), one ellipse per leaf tensor, one plain label per
+  constant, and an arrow from each input to the op that used it. Render the text with
+  Graphviz (``dot -Tsvg``) or the optional ``graphviz`` Python package; nothing here needs
+  either.
 - :func:`explain_backward` runs the backward walk on its own, without touching any ``.grad``,
-  and records every step: the node, its rule (the first line of the op's docstring), the
-  gradient ∂E/∂o flowing in and what it passes to each input. ``print(trace)`` shows the table;
+  and records every step: the node, its rule (``node.rule()``: the op states its own formulas
+  with its parameters and this node's shapes filled in), the gradient ∂E/∂o flowing in and what
+  it passes to each input. ``print(trace)`` shows the table;
   ``trace.paths(leaf)`` splits a gradient into one contribution per path, by the multivariate
   chain rule
 
@@ -34,6 +36,7 @@ Example
 from __future__ import annotations
 
 import inspect
+import textwrap
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,7 +44,6 @@ from typing import Any
 import numpy as np
 
 from .engine import Op, sum_to_shape, walk_backward
-from .function import _FunctionOp
 from .tensor import Tensor
 
 __all__ = ["MAX_PATHS", "Step", "Trace", "explain_backward", "to_dot"]
@@ -66,32 +68,24 @@ def _format_array(value: Any, max_elems: int = 8) -> str:
     return f"{arr.shape} [{head}, …]"
 
 
-def _rule(node: Op) -> str:
-    """The first paragraph of the op's docstring, where every op states its math."""
-    if isinstance(node, _FunctionOp):
-        doc = node.fn.__doc__ or ""
-        fallback = f"{node.name}.backward (a user-defined Function)"
-    else:
-        doc = type(node).__doc__ or ""
-        fallback = "(no rule documented)"
-    paragraph = inspect.cleandoc(doc).split("\n\n")[0]
-    return " ".join(paragraph.split()) or fallback
-
-
 def _input_names(node: Op, count: int) -> list[str]:
-    """Names of the op's inputs as its ``backward(g, out, a, b)`` calls them, else ``x0, x1, …``."""
-    if not isinstance(node, _FunctionOp):
-        params = list(inspect.signature(type(node).backward).parameters.values())[3:]
-        if len(params) == count and all(p.kind == p.POSITIONAL_OR_KEYWORD for p in params):
-            return [p.name for p in params]
+    """Names of the op's inputs as its ``backward(g, out, a, b)`` calls them, else ``x0, x1, …``
+    (as in the op's rule text)."""
+    params = list(inspect.signature(type(node).backward).parameters.values())[3:]
+    if len(params) == count and all(p.kind == p.POSITIONAL_OR_KEYWORD for p in params):
+        return [p.name for p in params]
     return [f"x{i}" for i in range(count)]
 
 
 def _op_text(node: Op, width: int = 60) -> str:
     """``repr(node)`` (name and parameters), shortened to ``width`` characters."""
-    text = f"{node.name}(Function)" if isinstance(node, _FunctionOp) else repr(node)
-    text = " ".join(text.split())
+    text = " ".join(repr(node).split())
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _wrap(text: str, width: int = 60) -> str:
+    """``text`` broken into lines of at most about ``width`` characters, at spaces."""
+    return "\n".join(textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False))
 
 
 def _shape(value: Any) -> tuple[int, ...]:
@@ -234,6 +228,7 @@ def to_dot(tensor: Tensor, values: bool = False, names: Mapping[str, Tensor] | N
         text.append(f"→ {np.shape(node.out)}")
         if values:
             text.append(_format_array(node.out))
+        text.append(_wrap(node.rule()))
         lines.append(f"  {nid} [shape=box, label={_quote(chr(10).join(text))}];")
         slots = _input_names(node, len(node.inputs))
         for slot, x in zip(slots, node.inputs, strict=True):
@@ -514,7 +509,7 @@ def explain_backward(
                 index=len(steps) + 1,
                 node=node,
                 label=labels.node[id(node)],
-                rule=_rule(node),
+                rule=node.rule(),
                 grad_in=np.asarray(grad_in),
                 input_labels=[labels.of_input(x) for x in inputs],
                 input_slots=_input_names(node, len(inputs)),

@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-NAMES = ["tutorial_network", "custom_network", "custom_op", "hessian_vector_product"]
+NAMES = [
+    "tutorial_network", "custom_network", "custom_op", "hessian_vector_product", "micrograd_demo",
+]  # fmt: skip
 
 
 def test_the_examples_are_all_here():

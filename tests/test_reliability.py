@@ -42,7 +42,7 @@ def test_an_input_whose_partner_needs_no_gradient_is_not_locked():
 
 
 def test_small_plain_arrays_are_copied_and_large_ones_locked():
-    from autograd_lite.engine import COPY_LIMIT
+    from autograd_lite._guard import COPY_LIMIT
 
     w = al.Tensor(np.ones(3), requires_grad=True)
     small = np.array([1.0, 2.0, 3.0])
@@ -201,19 +201,19 @@ def test_a_guard_freed_by_the_collector_inside_the_bookkeeping_does_not_deadlock
     # free it while another op holds the guard's lock. Run in a subprocess so a hang can't block.
     code = (
         "import gc, numpy as np, autograd_lite as al\n"
-        "from autograd_lite import engine\n"
+        "from autograd_lite import _guard\n"
         "gc.disable()\n"
         "x = al.Tensor(np.ones(3), requires_grad=True)\n"
         "(x * x * x).sum().backward(create_graph=True)\n"
         "data = x.data\n"
         "del x\n"
-        "engine._locked_mutex.acquire()\n"
-        "engine._inside.busy = True\n"
+        "_guard._locked_mutex.acquire()\n"
+        "_guard._inside.busy = True\n"
         "gc.collect()\n"
-        "engine._drain_deferred()\n"
-        "engine._inside.busy = False\n"
-        "engine._locked_mutex.release()\n"
-        "assert data.flags.writeable and not engine._locked and not engine._deferred\n"
+        "_guard._drain_deferred()\n"
+        "_guard._inside.busy = False\n"
+        "_guard._locked_mutex.release()\n"
+        "assert data.flags.writeable and not _guard._locked and not _guard._deferred\n"
     )
     assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0
 

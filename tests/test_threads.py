@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import autograd_lite as al
-from autograd_lite import engine, layers, optim
+from autograd_lite import _guard, layers, optim
 from autograd_lite.tutorial import NeuralNetwork
 
 RNG = np.random.default_rng(3)
@@ -95,7 +95,7 @@ def test_two_models_in_two_threads_match_training_one_after_the_other():
     assert not np.array_equal(
         weights(sequential[0][0])[0], weights(make_classifier(0, False)[0])[0]
     )
-    assert X.flags.writeable and not engine._locked  # the shared input was unlocked by both
+    assert X.flags.writeable and not _guard._locked  # the shared input was unlocked by both
 
 
 def test_four_tutorial_networks_in_four_threads():

@@ -23,8 +23,9 @@ from typing import Any
 
 import numpy as np
 
+from .._anomaly import creation_site
 from .._grad_mode import enable_grad, recording_sites
-from ..engine import Op, creation_site, topological_order
+from ..engine import Op, topological_order
 from ..function import _FunctionOp
 from ..tensor import Tensor
 from .report import BlameResult, ElementError, GradcheckReport, GradcheckWarning
