@@ -548,7 +548,8 @@ def gradcheck(
         per v, whatever the size of the input. The tolerance applies to each scalar, where an
         error in a single element of an n-element input is diluted by about 1/√n: to catch
         relative errors r in single elements, use rtol well below r/√n. On a disagreement
-        the full check runs, to name the worst element.
+        the full check runs, to name the worst element. Kinks are looked for only by the
+        full check, so ``strict_kinks`` acts only when it runs (as above ``full_limit``).
 
     Returns
     -------
