@@ -50,7 +50,7 @@ QUICK_TRAIN, QUICK_TEST = 3000, 1000
 ENV_DIR = "AUTOGRAD_LITE_MNIST"
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "benchmarks" / "results" / "mnist.md"
 
-#: The issue's targets for the full data: (rule, epochs) → least test accuracy; and the most
+#: The targets for the full data: (rule, epochs) → least test accuracy; and the most
 #: time per epoch relative to the hand-written loop.
 TARGETS = {("gradient", 1): 0.93, ("tutorial", 1): 0.944, ("gradient", 3): 0.96,
            ("tutorial", 3): 0.96}  # fmt: skip
