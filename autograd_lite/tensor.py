@@ -547,7 +547,12 @@ class Tensor:
         return _apply(act.LogSoftmax(axis), self)
 
 
-_INPLACE_SYMBOL = {np.add: "+=", np.subtract: "-=", np.multiply: "*=", np.true_divide: "/="}
+_INPLACE_SYMBOL: dict[Any, str] = {
+    np.add: "+=",
+    np.subtract: "-=",
+    np.multiply: "*=",
+    np.true_divide: "/=",
+}
 
 
 def _interop() -> Any:
