@@ -244,16 +244,16 @@ def apply_ufunc(
 
 def apply_function(func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     """``Tensor.__array_function__``: the rules in this module's docstring."""
-    module = getattr(func, "__module__", None) or "numpy"
-    name = f"{module}.{func.__name__}"
     out = kwargs.get("out")
+    if out is None:
+        counterpart = FUNCTIONS.get(func)
+        if counterpart is not None:
+            try:
+                return counterpart(*args, **kwargs)
+            except _UnsupportedError:
+                pass
+    name = f"{getattr(func, '__module__', None) or 'numpy'}.{func.__name__}"
     if out is not None:
         _refuse_tensor_out(name, out)
         return func(*_data(args), **{k: _data(v) for k, v in kwargs.items()})
-    counterpart = FUNCTIONS.get(func)
-    if counterpart is not None:
-        try:
-            return counterpart(*args, **kwargs)
-        except _UnsupportedError:
-            pass
     return _on_data(name, func, args, kwargs)
