@@ -14,8 +14,10 @@ name unresolvable. A page fails on:
 - any console error or uncaught exception, and any request for something not on disk;
 - an image that does not load, or an SVG figure drawn at less than 70 % of its size (its labels
   would be too small to read);
-- a table, code block or formula wider than the page's text column, or a page that scrolls
-  sideways.
+- a table or formula wider than the page's text column, a code block that runs past it or
+  hides lines that it cannot scroll to, or a page that scrolls sideways.
+
+The site's search is tried too: typing a word into it must find pages.
 
 Full-page screenshots of the pages of the main nav go to ``--screenshots`` (default
 ``SITE_DIR/screenshots``). The browser is Debian's ``chromium``, driven over the Chrome DevTools
@@ -28,6 +30,7 @@ from __future__ import annotations
 import argparse
 import base64
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -42,6 +45,7 @@ import websocket
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 SVG_MIN_SCALE = 0.7
 MAX_SHOT_HEIGHT = 12000
+SEARCH_WORD = "gradcheck"
 
 #: Run in each page once it has loaded; returns the problems it sees, as strings.
 PAGE_PROBLEMS_JS = r"""
@@ -81,7 +85,10 @@ PAGE_PROBLEMS_JS = r"""
     }
   });
   document.querySelectorAll(".md-typeset pre > code").forEach((c) => {
-    if (wide(c)) problems.push(`code block cut off: ${c.textContent.slice(0, 60)}`);
+    const scrollable = ["auto", "scroll"].includes(getComputedStyle(c).overflowX);
+    if (c.getBoundingClientRect().right > right || (scrolls(c) && !scrollable)) {
+      problems.push(`code block cut off: ${c.textContent.slice(0, 60)}`);
+    }
   });
   document.querySelectorAll(".md-typeset div.arithmatex").forEach((d) => {
     if (wide(d)) problems.push(`formula wider than the page: ${d.textContent.slice(0, 40)}`);
@@ -93,6 +100,21 @@ PAGE_PROBLEMS_JS = r"""
   return problems;
 })()
 """.replace("SVG_MIN_SCALE", str(SVG_MIN_SCALE))
+
+
+#: Waits up to 10 s for the search to answer; its result line ("5 matching documents").
+SEARCH_RESULT_JS = r"""
+new Promise((done) => {
+  const start = Date.now();
+  const poll = () => {
+    const meta = document.querySelector(".md-search-result__meta");
+    const text = meta ? meta.textContent.trim() : "no search box";
+    if (/matching|No matching/i.test(text) || Date.now() - start > 10000) done(text);
+    else setTimeout(poll, 100);
+  };
+  poll();
+})
+"""
 
 
 class Browser:
@@ -114,7 +136,6 @@ class Browser:
             "--disable-background-networking",
             "--disable-component-update",
             "--disable-sync",
-            "--hide-scrollbars",
             "--allow-file-access-from-files",  # the offline search index is read from disk
             "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
             "--proxy-server=127.0.0.1:9",  # nothing listens there: no request gets out
@@ -182,7 +203,9 @@ class Browser:
         self.ws.settimeout(60)
 
     def evaluate(self, expression: str) -> Any:
-        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True)
+        result = self.call(
+            "Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True
+        )
         if "exceptionDetails" in result:
             raise RuntimeError(f"page script failed: {result['exceptionDetails']}")
         return result["result"].get("value")
@@ -211,6 +234,25 @@ class Browser:
                 if not target.startswith(("file:", "data:", "blob:", "about:")):
                     found.append(f"network request: {target}")
         return found
+
+    def search(self, query: str) -> str:
+        """Type ``query`` into the site's search box as a reader would; the result line."""
+        self.call("Emulation.setFocusEmulationEnabled", enabled=True)
+        box = self.evaluate(
+            "(() => { const r = document.querySelector('.md-search__input')"
+            ".getBoundingClientRect(); return [r.x + 20, r.y + r.height / 2]; })()"
+        )
+        for kind in ("mousePressed", "mouseReleased"):
+            self.call(
+                "Input.dispatchMouseEvent",
+                type=kind,
+                x=box[0],
+                y=box[1],
+                button="left",
+                clickCount=1,
+            )
+        self.call("Input.insertText", text=query)
+        return self.evaluate(SEARCH_RESULT_JS)
 
     def screenshot(self, path: Path) -> None:
         height = self.evaluate("document.documentElement.scrollHeight")
@@ -277,6 +319,11 @@ def main(argv: list[str] | None = None) -> int:
             for problem in problems:
                 print(f"       {problem}")
             failed += bool(problems)
+        browser.open((site / "index.html").as_uri())
+        found = browser.search(SEARCH_WORD)
+        ok = re.fullmatch(r"[1-9]\d* matching documents?", found) is not None
+        print(f"{'ok  ' if ok else 'FAIL'} search for {SEARCH_WORD!r}, offline: {found}")
+        failed += not ok
     finally:
         browser.close()
     print(

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from . import _grad_mode
 from ._grad_mode import AnomalyError
 
 if TYPE_CHECKING:
@@ -40,8 +41,14 @@ def check_forward(op: Op, xs: Sequence[Any], out: np.ndarray) -> None:
     site = creation_site_from(traceback.extract_stack()[:-1])
     already = _nonfinite(xs)
     cause = f" (its inputs already held {already})" if already else ""
+    rule = _grad_mode._state.rule
+    when = (
+        "forward"
+        if rule is None
+        else (f"backward (create_graph=True), in the gradient rule of {rule!r} or its hooks")
+    )
     raise AnomalyError(
-        f"detect_anomaly: {op!r} produced {bad} in forward{cause}; input shapes "
+        f"detect_anomaly: {op!r} produced {bad} in {when}{cause}; input shapes "
         f"{_shapes(xs)}, output shape {out.shape}; created at {site}"
     )
 

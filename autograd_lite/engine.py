@@ -54,11 +54,16 @@ class Op:
     #: For a product of two inputs (a · b, a @ b): each input's value is read only for the
     #: *other* input's gradient, so an input is kept only while the other one needs a gradient.
     crossed: ClassVar[bool] = False
+    #: Fields that may hold arrays the rule reads (an index, a condition, labels): kept like
+    #: inputs, a small one copied and a large one locked.
+    array_fields: ClassVar[tuple[str, ...]] = ()
     guarded: ClassVar[bool] = True  # derived: whether there is anything to keep read-only
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls.guarded = cls.keeps is None or bool(cls.keeps) or cls.keeps_out
+        cls.guarded = (
+            cls.keeps is None or bool(cls.keeps) or cls.keeps_out or bool(cls.array_fields)
+        )
 
     inputs: tuple[Any, ...] | None
     xs: list[Any] | None
@@ -213,17 +218,31 @@ def walk_backward(
     ``on_step(node, grad_in, grads_out)``, if given, sees every step (the explainer uses it).
     """
     cls = type(root)
-    leaves: dict[int, list[Any]] = {}
+    # Each leaf's total is returned in memory of its own: shared with no other leaf's total, nor
+    # with the seed, a gradient a hook saw, or an array a node holds. Rules may hand back ḡ
+    # itself (add, reshape...) or, in custom ops, what they saved, so each leaf contribution
+    # records whether it aliases such an array, and only those are copied at the end.
+    # ``memory(v)``: the array that owns v's memory (NumPy points every view at its owner).
+    leaves: dict[int, list[Any]] = {}  # id(leaf) -> [leaf, total, may alias something]
+    visible: set[int] = set()  # owners that stay visible after the walk: the seed, hooks' arrays
+
+    def memory(v: Any) -> Any:
+        a = v.data if hasattr(v, "_node") else v  # a Tensor's array (with create_graph)
+        base = getattr(a, "base", None)
+        return a if base is None else base
+
     node = root._node
     if node is None:  # backward() on a leaf: its gradient is the seed itself
         if root._hooks:
             grad = _run_hooks(root._hooks, grad, cls, create_graph)
-        return [(root, grad)]
+        return [(root, grad * 1 if create_graph else np.array(grad))]
+    visible.add(id(memory(grad)))
     order = topological_order(node)
     grads: dict[Op, Any] = {node: grad}
-    previous = _grad_mode._state.enabled
-    anomaly = _grad_mode._state.anomaly
-    _grad_mode._state.enabled = create_graph
+    state = _grad_mode._state
+    previous, previous_rule = state.enabled, state.rule
+    anomaly = state.anomaly
+    state.enabled = create_graph
     try:
         for node in reversed(order):
             g = grads.pop(node, None)
@@ -231,8 +250,15 @@ def walk_backward(
                 if not retain_graph:
                     node.release()
                 continue
+            if create_graph:
+                state.rule = node  # anomaly mode names it for a NaN made by the recorded rule
             if node.hooks:
+                visible.add(id(memory(g)))
                 g = _run_hooks(node.hooks, g, cls, create_graph)
+                visible.add(id(memory(g)))
+            guard = node.guard
+            if guard is not None and guard.seen is not None:
+                guard.verify(node)  # nothing the rule reads changed behind the lock's back
             inputs = node.inputs
             if create_graph:
                 for x, kept in zip(inputs, node.xs):  # type: ignore[arg-type]
@@ -257,7 +283,7 @@ def walk_backward(
                     continue
                 if gx.shape != xdata.shape:  # xdata: the input's array as forward saw it
                     gx = sum_to_shape(gx, xdata.shape)
-                if not create_graph and gx.dtype is not xdata.dtype and gx.dtype != xdata.dtype:
+                if gx.dtype is not xdata.dtype and gx.dtype != xdata.dtype:  # Tensors: recorded
                     gx = gx.astype(xdata.dtype)
                 child = x._node
                 if child is not None:
@@ -266,9 +292,15 @@ def walk_backward(
                 else:
                     entry = leaves.get(id(x))
                     if entry is None:
-                        leaves[id(x)] = [x, gx]
+                        owner = memory(gx)  # is it an array the node holds (a custom rule's)?
+                        aliased = any(
+                            type(v) is np.ndarray and (v is owner or v.base is owner)
+                            for v in (node.out, *node.xs)  # type: ignore[misc]
+                        )
+                        leaves[id(x)] = [x, gx, aliased]
                     else:
-                        entry[1] = entry[1] + gx
+                        entry[1] = entry[1] + gx  # a new array
+                        entry[2] = False
             if not retain_graph:
                 node.release()
     except BaseException:
@@ -277,10 +309,17 @@ def walk_backward(
                 node.release()
         raise
     finally:
-        _grad_mode._state.enabled = previous
+        state.enabled, state.rule = previous, previous_rule
     result = []
-    for x, g in leaves.values():
+    for x, g, aliased in leaves.values():
         if x._hooks:
+            visible.add(id(memory(g)))
             g = _run_hooks(x._hooks, g, cls, create_graph)
+            aliased = True  # the hooks saw it, or returned an array of their own
+        owner = id(memory(g))
+        if aliased or owner in visible:
+            g = g * 1 if create_graph else np.array(g)  # a copy (recorded with create_graph)
+            owner = id(memory(g))
+        visible.add(owner)
         result.append((x, g))
     return result

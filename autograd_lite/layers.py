@@ -26,6 +26,7 @@ Initialisers take a shape ``(fan_out, fan_in)`` and a NumPy ``Generator`` (or a 
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
@@ -304,11 +305,13 @@ class Module:
         """Copy ``state``'s arrays into the parameters of the same names.
 
         Every name and shape is checked first: missing or unexpected names, a shape that
-        differs, NaN or inf values, or a non-numeric value raise
-        ``KeyError``/``ValueError``/``TypeError`` and leave every parameter unchanged. Values
-        are copied into the existing arrays (optimizers holding the parameters keep working);
-        an array that a recorded graph still reads (read-only until its backward) is replaced
-        by a new one instead, so that graph keeps the values it was recorded with.
+        differs, NaN or inf values (also after conversion to the parameter's dtype: 1e300 does
+        not fit a float32), or a non-numeric value raise ``KeyError``/``ValueError``/``TypeError``
+        and leave every parameter unchanged. All values are converted (copied) before any is
+        written, so ``state`` may hold the module's own arrays in any order. They are copied
+        into the existing arrays (optimizers holding the parameters keep working); an array that
+        a recorded graph still reads (read-only until its backward) is replaced by a new one
+        instead, so that graph keeps the values it was recorded with.
         """
         if not isinstance(state, Mapping):
             raise TypeError(f"load_state_dict: expected a mapping, got {type(state).__name__}")
@@ -329,14 +332,18 @@ class Module:
                 raise ValueError(
                     f"load_state_dict: {name!r} has shape {arr.shape}, the parameter {p.shape}"
                 )
-            if arr.dtype.kind == "f" and not np.isfinite(arr).all():
-                raise ValueError(f"load_state_dict: {name!r} holds NaN or inf values")
-            arrays[name] = arr
+            with np.errstate(over="ignore", invalid="ignore"):
+                converted = np.array(arr, dtype=p.data.dtype)  # a copy: no alias of any param
+            if converted.dtype.kind == "f" and not np.isfinite(converted).all():
+                finite = arr.dtype.kind != "f" or np.isfinite(arr).all()
+                bad = f"values too large for {converted.dtype}" if finite else "NaN or inf values"
+                raise ValueError(f"load_state_dict: {name!r} holds {bad}")
+            arrays[name] = converted
         for name, p in params.items():
             if p.data.flags.writeable:
                 p.data[...] = arrays[name]
             else:
-                p.data = np.array(arrays[name], dtype=p.data.dtype)
+                p.data = arrays[name]
 
     def extra_repr(self) -> str:
         """Text shown inside this module's ``repr`` parentheses."""
@@ -452,23 +459,26 @@ class Dropout(Module):
     r"""Inverted dropout: in training y = x · m / (1 − p), m ~ Bernoulli(1 − p) elementwise, so
     E[y] = x; in evaluation mode y = x.
 
-    ``p`` must lie in [0, 1). ``rng`` (a NumPy ``Generator`` or a seed) makes the masks
-    reproducible.
+    ``p`` must be a real number (Python or NumPy, not a bool) in [0, 1). ``rng`` (a NumPy
+    ``Generator`` or a seed) makes the masks reproducible. The mask has the input's floating
+    dtype, so float32 activations stay float32.
     """
 
     def __init__(self, p: float = 0.5, rng: RngLike = None) -> None:
         super().__init__()
-        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p < 1:
-            raise ValueError(f"Dropout: p must be a number in [0, 1), got {p!r}")
+        real = isinstance(p, numbers.Real) and not isinstance(p, (bool, np.bool_))
+        if not real or not 0 <= p < 1:
+            raise ValueError(f"Dropout: p must be a real number in [0, 1), got {p!r}")
         self.p = float(p)
         self._gen = _rng(rng)
 
     def forward(self, x: Any) -> Any:
         if not self.training or self.p == 0.0:
             return x
-        shape = np.shape(x.data if isinstance(x, Tensor) else x)
-        mask = (self._gen.random(shape) >= self.p) / (1.0 - self.p)
-        return x * mask if isinstance(x, Tensor) else Tensor(x) * mask
+        x = x if isinstance(x, Tensor) else Tensor(x)
+        dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)
+        keep = self._gen.random(x.shape) >= self.p
+        return x * (keep.astype(dtype) / dtype.type(1.0 - self.p))
 
     def extra_repr(self) -> str:
         return f"p={self.p}"

@@ -12,9 +12,12 @@ changes.
 from __future__ import annotations
 
 import gzip
+import io
 import math
 import pickle
 import re
+import tempfile
+import warnings
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -979,6 +982,57 @@ CASES = [
         ValueError,
         r"min_value 3 is greater than max_value 1",
     ),
+    # -- in-place rule, serialization, state dicts, dtypes and edges (trust) -------------------
+    Case(
+        "save-key-nul",
+        lambda w: al.save({"w\x00": np.ones(2)}, w.folder / "new.npz"),
+        ValueError,
+        r"key 'w\\x00' contains a NUL",
+    ),
+    Case(
+        "save-key-surrogate",
+        lambda w: al.save({"\ud800": np.ones(2)}, w.folder / "new.npz"),
+        ValueError,
+        r"not valid Unicode",
+    ),
+    Case(
+        "load-forged-shape",
+        lambda w: al.load(_stray("forged.npz", {"w.npy": _npy_member((2**40,), b"\0" * 8)})),
+        ValueError,
+        r"forged\.npz: member 'w' declares shape \(1099511627776,\) of float64",
+    ),
+    Case(
+        "load-duplicate-member",
+        lambda w: al.load(_stray("twice.npz", {"w.npy": _npy_member((1,), b"\0" * 8)}, twice=True)),
+        ValueError,
+        r"twice\.npz holds the member 'w\.npy' twice",
+    ),
+    Case(
+        "load-over-max-bytes",
+        lambda w: al.load(w.good, max_bytes=8),
+        ValueError,
+        r"good\.npz would expand to [\d,]+ bytes of arrays, more than max_bytes=8",
+    ),
+    Case("load-max-bytes-bool", lambda w: al.load(w.good, max_bytes=True), TypeError, r"max_bytes"),
+    Case(
+        "load-state-overflows-float32",
+        lambda w: _float32_model().load_state_dict({"weight": np.full((1, 2), 1e300)}),
+        ValueError,
+        r"'weight' holds values too large for float32",
+    ),
+    Case("dropout-p-bool", lambda w: layers.Dropout(True), ValueError, r"real number.*got True"),
+    Case(
+        "dropout-p-numpy-bool",
+        lambda w: layers.Dropout(np.bool_(False)),
+        ValueError,
+        r"real number in \[0, 1\), got np\.False_",
+    ),
+    Case(
+        "view-written-before-backward",
+        lambda w: _write_through_an_earlier_view(w),
+        RuntimeError,
+        r"input 1 of Mul\(\) \(an array of shape \(5, 3\)\) changed after the op was recorded",
+    ),
     # -- PyTorch and NumPy habits: in-place updates, NumPy protocols, optimizer state ----------
     Case(
         "numpy-sin-on-a-parameter",
@@ -1079,6 +1133,37 @@ CASES = [
 ]
 
 
+def _stray(name: str, members: dict[str, bytes], twice: bool = False) -> Path:
+    """A hand-made zip archive in a folder of its own (outside the world's folder)."""
+    path = Path(tempfile.mkdtemp()) / name
+    with warnings.catch_warnings(), zipfile.ZipFile(path, "w") as zf:
+        warnings.simplefilter("ignore")  # zipfile warns about a duplicate name
+        for member, content in members.items():
+            for _ in range(2 if twice else 1):
+                zf.writestr(member, content)
+    return path
+
+
+def _npy_member(shape: tuple[int, ...], payload: bytes) -> bytes:
+    out = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        out, {"descr": "<f8", "fortran_order": False, "shape": shape}
+    )
+    return out.getvalue() + payload
+
+
+def _float32_model() -> layers.Linear:
+    net = layers.Linear(2, 1, bias=False, rng=0)
+    net.weight.data = net.weight.data.astype(np.float32)
+    return net
+
+
+def _write_through_an_earlier_view(w: World) -> None:
+    data = np.linspace(0.0, 1.0, 15).reshape(5, 3)
+    view = data[:]
+    loss = (w.model[0].weight.sum() * T(data)).sum()  # the weight's gradient reads data
+    view[0, 0] = 9.0
+    loss.backward()
 def _inplace_no_grad(w: World, value: Any) -> None:
     with al.no_grad():
         w.model[2].weight.__isub__(value)

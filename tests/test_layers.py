@@ -185,6 +185,29 @@ def test_dropout():
     np.testing.assert_array_equal(a.data, b.data)
 
 
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_dropout_keeps_the_floating_dtype_of_its_input(dtype):
+    x = al.Tensor(np.linspace(1.0, 2.0, 40, dtype=dtype), requires_grad=True)
+    y = Dropout(0.3, rng=7)(x)
+    keep = np.random.default_rng(7).random(40) >= 0.3  # the same stream the layer draws from
+    assert y.dtype == dtype
+    expected = np.where(keep, x.data.astype(np.float64) / 0.7, 0)
+    np.testing.assert_allclose(y.data, expected, rtol=2 * np.finfo(dtype).eps)  # 2 roundings
+    y.sum().backward()
+    assert x.grad.dtype == dtype
+
+
+@pytest.mark.parametrize("p", [np.float32(0.5), np.float64(0.25), np.int64(0), 0, 0.5])
+def test_dropout_accepts_any_real_number(p):
+    assert Dropout(p).p == float(p)
+
+
+@pytest.mark.parametrize("p", [True, False, np.bool_(False), "0.5", None, 1 + 0j, np.float32(1)])
+def test_dropout_refuses_bools_non_numbers_and_out_of_range(p):
+    with pytest.raises(ValueError, match=r"p must be a real number in \[0, 1\)"):
+        Dropout(p)
+
+
 def test_state_dict_is_a_copy():
     net = TwoLayer()
     state = net.state_dict()

@@ -9,12 +9,17 @@ from __future__ import annotations
 import doctest
 import inspect
 import re
+import sys
+import types
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pytest
 from custom_ops import Cube
+from hypothesis import given
+from hypothesis import strategies as st
+from op_cases import CASES as OP_CASES
 
 import autograd_lite as al
 from autograd_lite import ops, viz
@@ -538,8 +543,12 @@ def check_parameters(node: Any, rule: str, real: dict[str, tuple[int, ...]]) -> 
             assert f"n = {int(np.prod([shape[i] for i in axes]))}" in rule
     elif name == "MatMul":
         assert rule.startswith("o = a @ bᵀ" if node.transpose_b else ("o = a @ b", "o = a · b"))
+    elif name == "Transpose" and node.axes is None:
+        assert rule.count("with axes reversed") == 2
+        assert real["ḡ"] == real["a"][::-1]
     elif name == "Transpose":
-        inverse = tuple(int(i) for i in re.search(r"inverse \(([0-9, ]*)\)", rule)[1].split(","))
+        found = re.search(r"inverse \(([0-9, ]*)\)", rule)[1]
+        inverse = tuple(int(i) for i in found.split(",") if i.strip())  # "(0,)" for one axis
         assert inverse == tuple(np.argsort(node.axes))
         assert np.empty(real["ḡ"]).transpose(inverse).shape == real["a"]
     elif name in ("Softmax", "LogSoftmax"):
@@ -626,3 +635,70 @@ def test_linear_layer_rows_state_the_transposed_product():
     rule = "o = a @ bᵀ; ∂E/∂a (2, 4) = ḡ (2, 3) @ b (3, 4), ∂E/∂b (3, 4) = ḡᵀ (3, 2) @ a (2, 4)."
     assert rule in str(trace)
     check_rule(step)
+
+
+# -- notebook displays ------------------------------------------------------------------------
+
+
+def small_graph():
+    w = al.Tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    loss = (w @ np.ones(2)).sum()
+    return w, loss
+
+
+def test_a_graph_shows_a_table_where_graphviz_is_missing(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no dot here
+    w, loss = small_graph()
+    graph = viz.to_dot(loss, names={"<w>": w})
+    assert isinstance(graph, str) and graph.startswith("digraph autograd {")
+    assert graph._repr_svg_() is None
+    page = graph._repr_html_()
+    assert page.count("<tr>") == 1 + 3  # the header, the leaf, MatMul and Sum
+    assert "&lt;w&gt;" in page and "<w>" not in page  # escaped
+    assert "∂E/∂a (2, 2) = ḡ (2,) ⊗ b (2,)" in page
+    printed = []
+    graph._repr_pretty_(types.SimpleNamespace(text=printed.append), False)
+    assert printed[0].splitlines()[0] == "<w>: leaf, requires_grad → (2, 2)"
+    assert "MatMul#1: MatMul(transpose_b=False) → (2,) ← a: <w>, b: const (2,)" in printed[0]
+
+
+def test_a_graph_is_drawn_where_graphviz_is_installed(monkeypatch, tmp_path):
+    fake = tmp_path / "dot"  # stands for Graphviz: checks its arguments, echoes an SVG
+    fake.write_text(
+        f"#!{sys.executable}\nimport sys\nassert sys.argv[1:] == ['-Tsvg']\n"
+        "text = sys.stdin.read()\nprint(f'<svg><!-- {text.count(\"->\")} edges --></svg>')\n"
+    )
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    _, loss = small_graph()
+    graph = viz.to_dot(loss)
+    assert graph._repr_svg_().strip() == "<svg><!-- 3 edges --></svg>"
+    assert graph._repr_html_() is None  # Jupyter would prefer HTML: leave it to the SVG
+    fake.write_text("#!/bin/sh\nexit 1\n")  # a broken dot: back to the table
+    assert graph._repr_svg_() is None and "<table>" in graph._repr_html_()
+
+
+def test_a_trace_shows_an_html_table():
+    w, loss = small_graph()
+    trace = viz.explain_backward(loss, names={"w": w, "E<": loss})
+    page = trace._repr_html_()
+    assert page.startswith("<p>backward trace of E&lt;, seed ∂E&lt;/∂E&lt; = 1</p>")
+    assert page.count("<table>") == 2  # the steps, then the leaves' gradients
+    assert page.count("<tr>") == 1 + 1 + 2 + 1 + 1  # header, Sum, MatMul's two inputs; leaves
+    assert "w as a: [[1, 1], [1, 1]]" in page
+    printed = []
+    trace._repr_pretty_(types.SimpleNamespace(text=printed.append), False)
+    assert printed == [str(trace)]
+
+
+@pytest.mark.parametrize("case", OP_CASES, ids=lambda c: c.name)
+@given(data=st.data())
+def test_rules_fit_the_nodes_over_drawn_shapes(case, data):
+    """The same checks over Hypothesis's shapes: broadcasting, batched and 1-D products, every
+    kind of index, negative axes, each reduction."""
+    arrays, kwargs = data.draw(case.inputs, label="inputs")
+    tensors = [al.Tensor(np.array(a, dtype=np.float64), requires_grad=True) for a in arrays]
+    out = case.fn(*tensors, **kwargs)
+    trace = viz.explain_backward(out, gradient=np.ones(out.shape))
+    for step in trace.steps:
+        check_rule(step)

@@ -136,7 +136,10 @@ class Pow(Binary):
 
 
 class Maximum(Binary):
-    r"""o = max(a, b);  ∂E/∂a = ḡ · ([a > b] + ½ [a = b]),  ∂E/∂b = ḡ · ([b > a] + ½ [a = b])."""
+    r"""o = max(a, b);  ∂E/∂a = ḡ · ([a > b] + ½ [a = b]),  ∂E/∂b = ḡ · ([b > a] + ½ [a = b]).
+
+    A tie gives each side half, as in PyTorch (so ``maximum(x, x)`` has gradient ḡ).
+    """
 
     __slots__ = ()
     keeps = (0, 1)
@@ -169,6 +172,7 @@ class Where(Op):
     __slots__ = ("cond",)
     keeps = ()
     keeps_out = False
+    array_fields = ("cond",)
 
     def __init__(self, cond: np.ndarray) -> None:
         self.cond = cond
@@ -257,11 +261,16 @@ class Abs(Op):
 
 
 class Clip(Op):
-    r"""o = min(max(a, low), high);  ∂E/∂a = ḡ · [low ≤ a ≤ high]."""
+    r"""o = min(max(a, low), high);  ∂E/∂a = ḡ · [low ≤ a ≤ high].
+
+    At exactly ``low`` or ``high`` the gradient passes (the bounds count as inside), as in
+    PyTorch's ``clamp``.
+    """
 
     __slots__ = ("high", "low")
     keeps = (0,)
     keeps_out = False
+    array_fields = ("high", "low")
 
     def __init__(self, low: float | None, high: float | None) -> None:
         if low is None and high is None:

@@ -166,6 +166,7 @@ class CrossEntropy(Op):
     __slots__ = ("labels", "reduction")
     keeps = (0,)
     keeps_out = False
+    array_fields = ("labels",)
 
     def __init__(self, labels: np.ndarray, reduction: str = "mean") -> None:
         self.labels, self.reduction = labels, check_reduction(reduction, "cross_entropy")

@@ -116,7 +116,11 @@ class Mean(Reduction):
 
 
 class Max(Reduction):
-    r"""o = max_R a;  ∂E/∂a = ḡ · [a = o] / #{a = o} (ties share the gradient evenly)."""
+    r"""o = max_R a;  ∂E/∂a = ḡ · [a = o] / #{a = o} (ties share the gradient evenly).
+
+    Even sharing is PyTorch's rule for ``max()`` and ``amax``; ``torch.max(x, dim)``, which also
+    returns indices, gives a tie's whole gradient to one element instead.
+    """
 
     __slots__ = ()
     keeps = (0,)

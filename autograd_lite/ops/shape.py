@@ -130,6 +130,7 @@ class GetItem(Op):
     __slots__ = ("index",)
     keeps = ()
     keeps_out = False
+    array_fields = ("index",)
 
     def __init__(self, index: Any) -> None:
         self.index = normalize_index(index)
@@ -154,6 +155,7 @@ class ScatterAdd(Op):
     __slots__ = ("index", "shape")
     keeps = ()
     keeps_out = False
+    array_fields = ("index",)
 
     def __init__(self, index: Any, shape: tuple[int, ...]) -> None:
         self.index, self.shape = normalize_index(index), shape
@@ -270,6 +272,8 @@ def index_text(index: Any, max_elems: int = 8) -> str:
         return str(p)
 
     parts = index if isinstance(index, tuple) else (index,)
+    if not parts:
+        return "[()]"  # the empty index: all of a 0-d array
     return "[" + ", ".join(part(p) for p in parts) + "]"
 
 

@@ -14,7 +14,12 @@ O(u·|f|/ε) (u the float64 unit roundoff):
 
 Small inputs (≤ ``full_limit`` elements in all) are compared element by element. Large ones
 are first compared along a few random unit directions v (⟨a, v⟩ against the central difference
-along v); only if that fails is the full comparison run, to build the report.
+along v); only if that fails is the full comparison run, to build the report. Fast mode
+compares only uᵀJv = v·(Jᵀu) for a few random unit u (output space) and v (input space), then
+falls back in the same way.
+
+An entry fails when |a − n| > atol + rtol·|n|, and whenever a or n is nan or ±inf: every
+comparison here is written so that nan cannot pass (``not err <= tol``, never ``err > tol``).
 """
 
 from __future__ import annotations
@@ -132,6 +137,13 @@ class Problem:
             values[p] = self.values[p] + d
         return values
 
+    def along(self, P: np.ndarray, v: np.ndarray, eps: float) -> np.ndarray:
+        """P (f(x + εv) − f(x − εv)) / 2ε: central differences of the projections ``P`` of
+        fn along the flat direction ``v``."""
+        fp = self.evaluate(self.perturbed(eps * v))
+        fm = self.evaluate(self.perturbed(-eps * v))
+        return P @ ((fp - fm) / (2 * eps))
+
     def shifted(self, i: int, step: float) -> list[Any]:
         """The inputs with flat element ``i`` of the checked inputs moved by ``step``."""
         values = list(self.values)
@@ -248,14 +260,8 @@ def check_gradients(
         projection=projection,
         strict_kinks=strict_kinks,
     )
-    if fast_mode:  # uᵀJv for random unit u and v; the full comparison only if one disagrees
-        U = _unit_rows(rng, min(directions, m), m)
-        V = _unit_rows(rng, directions, problem.n)
-        ok, worst = _agree_along(problem, U, problem.analytic(U, shapes), V, eps, atol, rtol)
-        if ok:
-            report.projection = f"{len(U)} random unit vectors u of the output space"
-            _add_directional_reports(report, problem, inputs, "fast", len(U) * len(V), worst)
-            return report
+    if fast_mode and _fast_check(report, problem, inputs, shapes, rng, directions):
+        return report
     A = problem.analytic(W, shapes)
     if problem.n > full_limit and not fast_mode:  # directional first; full only if it fails
         V = _unit_rows(rng, directions, problem.n)
@@ -278,6 +284,27 @@ def check_gradients(
             checks=(check_gradients, check_second_gradients),
         )
     return report
+
+
+def _fast_check(
+    report: GradcheckReport,
+    problem: Problem,
+    inputs: Any,
+    shapes: list[tuple[int, ...]],
+    rng: np.random.Generator,
+    directions: int,
+) -> bool:
+    r"""Whether uᵀJv agrees for random unit u (output space; one backward each) and v (input
+    space; two evaluations each); if so, the report says so."""
+    m = sum(int(np.prod(shape)) for shape in shapes)
+    U = _unit_rows(rng, min(directions, m), m)
+    V = _unit_rows(rng, directions, problem.n)
+    tolerances = (report.eps, report.atol, report.rtol)
+    ok, worst = _agree_along(problem, U, problem.analytic(U, shapes), V, *tolerances)
+    if ok:
+        report.projection = f"{len(U)} random unit vectors u of the output space"
+        _add_directional_reports(report, problem, inputs, "fast", len(U) * len(V), worst)
+    return ok
 
 
 def output_shapes(problem: Problem) -> tuple[list[tuple[int, ...]], int]:
@@ -304,9 +331,7 @@ def _agree_along(
     Returns the verdict and the worst absolute error."""
     worst = 0.0
     for v in V:
-        fp = problem.evaluate(problem.perturbed(eps * v))
-        fm = problem.evaluate(problem.perturbed(-eps * v))
-        num = P @ ((fp - fm) / (2 * eps))
+        num = problem.along(P, v, eps)
         ana = A @ v
         with np.errstate(invalid="ignore"):
             err = np.abs(ana - num)
@@ -393,7 +418,7 @@ def _add_full_reports(
 ) -> None:
     """One :class:`InputReport` per checked input, and the kink notes, from the comparison."""
     for k, p in enumerate(problem.checked):
-        entries = []  # (element, row, failed, kink)
+        entries: list[tuple[int, int, bool, str | None]] = []
         counted = np.zeros(c.A.shape, dtype=bool)  # errors that count (not excused kinks)
         n_failed = n_kinks = n_nonfinite = 0
         for i in range(problem.offsets[k], problem.offsets[k + 1]):
@@ -413,23 +438,7 @@ def _add_full_reports(
                 counted[r, i] = not excused
                 n_failed += not excused and failed
                 n_nonfinite += failed and nonfinite
-        # the worst: failures first, non-finite ones first among them, then by how far past
-        # the tolerance
-        entries.sort(key=lambda e: (not e[2], -c.badness(e[1], e[0])))
-        worst = [
-            ElementError(
-                p,
-                problem.locate(i)[1],
-                labels[r],
-                float(c.A[r, i]),
-                float(c.N[r, i]),
-                float(c.abs_err[r, i]),
-                float(c.rel[r, i]),
-                failed,
-                kink,
-            )
-            for i, r, failed, kink in entries[:WORST_SHOWN]
-        ]
+        worst = _worst_elements(problem, p, c, entries, labels)
         max_abs = float(np.max(c.abs_err[counted], initial=0.0))
         max_rel = float(np.max(c.rel[counted], initial=0.0))
         size = int(problem.offsets[k + 1] - problem.offsets[k])
@@ -448,6 +457,32 @@ def _add_full_reports(
                 n_nonfinite,
             )
         )
+
+
+def _worst_elements(
+    problem: Problem,
+    p: int,
+    c: _Comparison,
+    entries: list[tuple[int, int, bool, str | None]],
+    labels: list[str],
+) -> list[ElementError]:
+    """The ``WORST_SHOWN`` worst of input ``p``'s ``entries`` (element, row, failed, kink):
+    failures first, non-finite ones first among them, then by how far past the tolerance."""
+    entries = sorted(entries, key=lambda e: (not e[2], -c.badness(e[1], e[0])))
+    return [
+        ElementError(
+            p,
+            problem.locate(i)[1],
+            labels[r],
+            float(c.A[r, i]),
+            float(c.N[r, i]),
+            float(c.abs_err[r, i]),
+            float(c.rel[r, i]),
+            failed,
+            kink,
+        )
+        for i, r, failed, kink in entries[:WORST_SHOWN]
+    ]
 
 
 def inputs_dtype(inputs: Any, p: int) -> np.dtype[Any]:

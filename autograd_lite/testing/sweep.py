@@ -173,11 +173,7 @@ def _worst_error(
     problem: Problem, W: np.ndarray, V: np.ndarray, ana: np.ndarray, e: float
 ) -> float:
     """max |analytic − numeric| along the rows of ``V`` at step ``e``; inf if not finite."""
-    num = np.empty_like(ana)
-    for c, v in enumerate(V):
-        fp = problem.evaluate(problem.perturbed(e * v))
-        fm = problem.evaluate(problem.perturbed(-e * v))
-        num[:, c] = W @ ((fp - fm) / (2 * e))
+    num = np.stack([problem.along(W, v, e) for v in V], axis=1)
     if not np.all(np.isfinite(num)):
         return np.inf
     return float(np.abs(ana - num).max(initial=0.0))

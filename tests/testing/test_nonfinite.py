@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from planted import NanRule, SquareNanCurvature
 
 import autograd_lite as al
 from autograd_lite.testing import (
@@ -20,24 +21,8 @@ def t(x):
     return al.Tensor(np.asarray(x, dtype=np.float64), requires_grad=True)
 
 
-class NanRule(al.Function):
-    """o = 2x, with a rule that returns nan."""
-
-    @staticmethod
-    def forward(ctx, x):
-        return x * 2
-
-    @staticmethod
-    def backward(ctx, grad):
-        return grad * np.nan
-
-
-class InfInOneElement(al.Function):
+class InfInOneElement(NanRule):
     """o = 2x, with a rule that is right except for an inf in element 1."""
-
-    @staticmethod
-    def forward(ctx, x):
-        return x * 2
 
     @staticmethod
     def backward(ctx, grad):
@@ -56,32 +41,6 @@ class InfAboveHalf(al.Function):
     @staticmethod
     def backward(ctx, grad):
         return grad * np.inf
-
-
-class Double(al.Function):
-    """o = 2x; its own derivative (second order of whatever uses it) is nan."""
-
-    @staticmethod
-    def forward(ctx, x):
-        return x * 2
-
-    @staticmethod
-    def backward(ctx, grad):
-        return grad * np.nan
-
-
-class SquareNanCurvature(al.Function):
-    """o = x², with the right first-order rule 2x ḡ whose own derivative is nan."""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x * x
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return grad * Double.apply(x)
 
 
 def test_a_nan_rule_fails_and_is_named():
