@@ -26,6 +26,19 @@ def _leaf(x: Any, name: str) -> Tensor:
     return Tensor(arr, requires_grad=True)
 
 
+def _with_leaves(
+    args: tuple[Any, ...], argnums: int | Sequence[int], name: str
+) -> tuple[list[Any], list[Tensor]]:
+    """``args`` with the ones ``argnums`` picks replaced by fresh leaves, and those leaves."""
+    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    targs = list(args)
+    for i in nums:
+        if not -len(args) <= i < len(args):
+            raise IndexError(f"{name}: argnums {i} is out of range for {len(args)} arguments")
+        targs[i] = _leaf(args[i], name)
+    return targs, [targs[i] for i in nums]
+
+
 def _scalar_output(out: Any, name: str) -> Tensor:
     if not isinstance(out, Tensor):
         raise TypeError(f"{name}: the function must return a Tensor, got {type(out).__name__}")
@@ -53,17 +66,12 @@ def value_and_grad(
 ) -> Callable[..., tuple[float, Any]]:
     """Return ``g(*args) -> (f(*args) as a float, ∂f/∂args[argnums] as array(s))``."""
     single = isinstance(argnums, int)
-    nums = (argnums,) if single else tuple(argnums)  # type: ignore[arg-type]
 
     def wrapped(*args: Any, **kwargs: Any) -> tuple[float, Any]:
-        targs = list(args)
-        for i in nums:
-            if not -len(args) <= i < len(args):
-                raise IndexError(f"grad: argnums {i} is out of range for {len(args)} arguments")
-            targs[i] = _leaf(args[i], "grad")
+        targs, wrt = _with_leaves(args, argnums, "grad")
         with enable_grad():
             out = _scalar_output(f(*targs, **kwargs), "grad")
-        grads = _gradients(out, [targs[i] for i in nums])
+        grads = _gradients(out, wrt)
         return out.item(), (grads[0] if single else tuple(grads))
 
     return wrapped
@@ -94,14 +102,6 @@ def hvp(f: Callable[[Tensor], Tensor], x: Any, v: Any) -> np.ndarray:
         if g is None:
             return np.zeros_like(xt.data)
         return _gradients((g * va).sum(), [xt])[0]
-
-
-def _argnums(argnums: int | Sequence[int], n: int, name: str) -> tuple[int, ...]:
-    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
-    for i in nums:
-        if not -n <= i < n:
-            raise IndexError(f"{name}: argnums {i} is out of range for {n} arguments")
-    return nums
 
 
 def _tensor_output(out: Any, name: str) -> Tensor:
@@ -142,13 +142,10 @@ def jacobian(f: Callable[..., Tensor], argnums: int | Sequence[int] = 0) -> Call
     """
 
     def wrapped(*args: Any, **kwargs: Any) -> Any:
-        nums = _argnums(argnums, len(args), "jacobian")
-        targs = list(args)
-        for i in nums:
-            targs[i] = _leaf(args[i], "jacobian")
+        targs, wrt = _with_leaves(args, argnums, "jacobian")
         with enable_grad():
             out = _tensor_output(f(*targs, **kwargs), "jacobian")
-        jac = _jacobian_of(out, [targs[i] for i in nums])
+        jac = _jacobian_of(out, wrt)
         return jac[0] if isinstance(argnums, int) else tuple(jac)
 
     return wrapped
@@ -164,11 +161,7 @@ def hessian(f: Callable[..., Tensor], argnums: int | Sequence[int] = 0) -> Calla
     """
 
     def wrapped(*args: Any, **kwargs: Any) -> Any:
-        nums = _argnums(argnums, len(args), "hessian")
-        targs = list(args)
-        for i in nums:
-            targs[i] = _leaf(args[i], "hessian")
-        wrt = [targs[i] for i in nums]
+        targs, wrt = _with_leaves(args, argnums, "hessian")
         with enable_grad():
             out = _scalar_output(f(*targs, **kwargs), "hessian")
             first: dict[int, Any] = {}

@@ -226,33 +226,34 @@ def apply_ufunc(
     ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> Any:
     """``Tensor.__array_ufunc__``: the rules in this module's docstring."""
+    if not kwargs and method == "__call__":  # the common case first: ``ndarray * t``
+        counterpart = UFUNCS.get(ufunc)
+        if counterpart is not None:
+            try:
+                return counterpart(*inputs)
+            except _UnsupportedError:
+                pass
     name = f"numpy.{ufunc.__name__}" + ("" if method == "__call__" else f".{method}")
     call = getattr(ufunc, method)
     out = kwargs.get("out")
     if out is not None:
         _refuse_tensor_out(name, out)
         return call(*_data(inputs), **{k: _data(v) for k, v in kwargs.items()})
-    counterpart = UFUNCS.get(ufunc) if method == "__call__" and not kwargs else None
-    if counterpart is not None:
-        try:
-            return counterpart(*inputs)
-        except _UnsupportedError:
-            pass
     return _on_data(name, call, inputs, kwargs)
 
 
 def apply_function(func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     """``Tensor.__array_function__``: the rules in this module's docstring."""
-    module = getattr(func, "__module__", None) or "numpy"
-    name = f"{module}.{func.__name__}"
     out = kwargs.get("out")
+    if out is None:
+        counterpart = FUNCTIONS.get(func)
+        if counterpart is not None:
+            try:
+                return counterpart(*args, **kwargs)
+            except _UnsupportedError:
+                pass
+    name = f"{getattr(func, '__module__', None) or 'numpy'}.{func.__name__}"
     if out is not None:
         _refuse_tensor_out(name, out)
         return func(*_data(args), **{k: _data(v) for k, v in kwargs.items()})
-    counterpart = FUNCTIONS.get(func)
-    if counterpart is not None:
-        try:
-            return counterpart(*args, **kwargs)
-        except _UnsupportedError:
-            pass
     return _on_data(name, func, args, kwargs)

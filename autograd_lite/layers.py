@@ -493,6 +493,8 @@ class ModuleList(Module):
     module holding it decides how its items are applied.
     """
 
+    _items: list[Module]
+
     def __init__(self, modules: Iterable[Module] = ()) -> None:
         super().__init__()
         if isinstance(modules, Module):
@@ -580,6 +582,8 @@ class ModuleDict(Module):
     the key: ``"encoder.weight"``. Keys are non-empty strings without dots.
     """
 
+    _items: dict[str, Module]
+
     def __init__(self, modules: Mapping[str, Module] | None = None) -> None:
         super().__init__()
         object.__setattr__(self, "_items", {})
@@ -605,7 +609,7 @@ class ModuleDict(Module):
 
     def __getitem__(self, key: str) -> Module:
         try:
-            return self._items[key]  # type: ignore[no-any-return]
+            return self._items[key]
         except KeyError:
             raise KeyError(f"ModuleDict: no module {key!r}; it has {list(self._items)}") from None
 

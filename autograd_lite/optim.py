@@ -201,15 +201,15 @@ class Optimizer:
         new.update({name: [0] * n for name in self.counters})
         for i, p in enumerate(self.params):
             for name in self.buffers:
-                arr = arrays.get(f"state.{i}.{name}")
-                if arr is None:
+                buf = arrays.get(f"state.{i}.{name}")
+                if buf is None:
                     continue
-                if arr.shape != p.shape or arr.dtype.kind != "f":
+                if buf.shape != p.shape or buf.dtype.kind != "f":
                     raise ValueError(
-                        f"{cls}.load_state_dict: 'state.{i}.{name}' has shape {arr.shape} and "
-                        f"dtype {arr.dtype}; parameter {i} has shape {p.shape} and dtype {p.dtype}"
+                        f"{cls}.load_state_dict: 'state.{i}.{name}' has shape {buf.shape} and "
+                        f"dtype {buf.dtype}; parameter {i} has shape {p.shape} and dtype {p.dtype}"
                     )
-                new[name][i] = np.array(arr, dtype=p.dtype)
+                new[name][i] = np.array(buf, dtype=p.dtype)
             for name in self.counters:
                 arr = arrays.get(f"state.{i}.{name}", np.array(0))
                 if arr.shape != () or arr.dtype.kind not in "iu" or arr < 0:

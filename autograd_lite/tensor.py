@@ -438,13 +438,13 @@ class Tensor:
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
         """``np.exp(t)``, ``ndarray * t``, ``arr -= t``: see :mod:`autograd_lite.interop`."""
-        return _interop().apply_ufunc(ufunc, method, inputs, kwargs)
+        return (_INTEROP or _interop()).apply_ufunc(ufunc, method, inputs, kwargs)
 
     def __array_function__(
         self, func: Callable[..., Any], types: Any, args: Any, kwargs: dict[str, Any]
     ) -> Any:
         """``np.sum(t)``, ``np.concatenate([a, b])``: see :mod:`autograd_lite.interop`."""
-        return _interop().apply_function(func, args, kwargs)
+        return (_INTEROP or _interop()).apply_function(func, args, kwargs)
 
     def _compare(self, ufunc: np.ufunc, other: Any) -> Any:
         o = _operand(other)
@@ -547,7 +547,12 @@ class Tensor:
         return _apply(act.LogSoftmax(axis), self)
 
 
-_INPLACE_SYMBOL = {np.add: "+=", np.subtract: "-=", np.multiply: "*=", np.true_divide: "/="}
+_INPLACE_SYMBOL: dict[Any, str] = {
+    np.add: "+=",
+    np.subtract: "-=",
+    np.multiply: "*=",
+    np.true_divide: "/=",
+}
 
 
 def _interop() -> Any:

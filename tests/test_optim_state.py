@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 import subprocess
 import sys
@@ -29,10 +30,13 @@ FACTORIES: dict[str, Callable[..., optim.Optimizer]] = {
     "adam": lambda ps: optim.Adam(ps, lr=0.01),
     "adam-decay": lambda ps: optim.Adam(ps, lr=0.02, betas=(0.8, 0.99), weight_decay=0.1),
 }
+OPTIMIZERS = [
+    c for c in vars(optim).values()
+    if isinstance(c, type) and issubclass(c, optim.Optimizer) and c is not optim.Optimizer
+]  # fmt: skip
 # every optimizer class in the module, with its defaults (and lr=0.01): new ones are covered too
-for _cls in vars(optim).values():
-    if isinstance(_cls, type) and issubclass(_cls, optim.Optimizer) and _cls is not optim.Optimizer:
-        FACTORIES.setdefault(f"{_cls.__name__}-defaults", lambda ps, c=_cls: c(ps, lr=0.01))
+for _cls in OPTIMIZERS:
+    FACTORIES[f"{_cls.__name__}-defaults"] = lambda ps, c=_cls: c(ps, lr=0.01)
 
 
 def model(seed: int) -> Sequential:
@@ -238,3 +242,12 @@ def test_schedules_check_their_arguments(make, match):
         make(opt)
     with pytest.raises(TypeError, match="expected an optimizer"):
         optim.StepLR("sgd", step_size=1)
+
+
+@pytest.mark.parametrize("cls", OPTIMIZERS, ids=lambda c: c.__name__)
+def test_every_optimizer_declares_each_setting_it_takes_so_checkpoints_hold_it(cls):
+    taken = inspect.signature(cls.__init__).parameters
+    settings = {n for n in taken if n not in ("self", "params")}
+    assert settings and settings == set(cls.hyperparameters)
+    opt = cls([al.Tensor(np.ones(2), requires_grad=True)], lr=0.01)
+    assert set(opt.state) == {*cls.buffers, *cls.counters}
