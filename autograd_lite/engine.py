@@ -96,6 +96,35 @@ class Op:
         args = ", ".join(f"{k}={v!r}" for k, v in self.params().items())
         return f"{self.name}({args})"
 
+    def rule(self) -> str:
+        """This node's gradient rule in one line, ``o = …;  ∂E/∂x = …, …``, with one ``∂E/∂x``
+        per input (named as in ``backward``) and the node's parameters filled in.
+
+        The default is the first paragraph of the class docstring, each parameter named there
+        in double backquotes shown with its value and each ``∂E/∂x`` followed by that input's shape
+        while the node holds its inputs. Ops whose parameters change the formulas themselves (a
+        transpose, a reduction, an index) override this.
+        """
+        import inspect  # only the explainer asks: keep it off the engine's import path
+
+        text = " ".join(inspect.cleandoc(type(self).__doc__ or "").split("\n\n")[0].split())
+        for key, value in self.params().items():
+            text = text.replace(f"``{key}``", f"{key}={value}")
+        inputs = getattr(self, "inputs", None)
+        if not text or inputs is None:
+            return text or f"{self.name}: no rule documented"
+        names = list(inspect.signature(type(self).backward).parameters)[3:]
+        out, summed = np.shape(self.out), []
+        for name, x in zip(names, inputs):
+            shape = np.shape(x if isinstance(x, (np.ndarray, np.generic, int, float)) else x.data)
+            text = text.replace(f"∂E/∂{name} =", f"∂E/∂{name} {shape} =", 1)
+            if f"∂E/∂{name} {shape}" in text and shape != out and len(shape) <= len(out):
+                if all(n in (1, m) for n, m in zip(shape[::-1], out[::-1])):
+                    summed.append(f"{name} {shape}")
+        if summed:  # broadcasting, undone by the engine
+            text += f" ḡ {out} is summed back to {' and '.join(summed)}."
+        return text
+
     def release(self) -> None:
         """Drop what the backward walk needed, so arrays are freed by reference counting."""
         self.inputs = None
@@ -189,12 +218,25 @@ def walk_backward(
     ``on_step(node, grad_in, grads_out)``, if given, sees every step (the explainer uses it).
     """
     cls = type(root)
-    leaves: dict[int, list[Any]] = {}
+    # Each leaf's total is returned in memory of its own: shared with no other leaf's total, nor
+    # with the seed, a gradient a hook saw, or an array a node holds. Rules may hand back ḡ
+    # itself (add, reshape...) or, in custom ops, what they saved, so each leaf contribution
+    # records whether it aliases such an array, and only those are copied at the end.
+    # ``memory(v)``: the array that owns v's memory (NumPy points every view at its owner).
+    leaves: dict[int, list[Any]] = {}  # id(leaf) -> [leaf, total, may alias something]
+    visible: set[int] = set()  # owners that stay visible after the walk: the seed, hooks' arrays
+
+    def memory(v: Any) -> Any:
+        a = v.data if hasattr(v, "_node") else v  # a Tensor's array (with create_graph)
+        base = getattr(a, "base", None)
+        return a if base is None else base
+
     node = root._node
     if node is None:  # backward() on a leaf: its gradient is the seed itself
         if root._hooks:
             grad = _run_hooks(root._hooks, grad, cls, create_graph)
-        return [(root, grad)]
+        return [(root, grad * 1 if create_graph else np.array(grad))]
+    visible.add(id(memory(grad)))
     order = topological_order(node)
     grads: dict[Op, Any] = {node: grad}
     state = _grad_mode._state
@@ -211,7 +253,9 @@ def walk_backward(
             if create_graph:
                 state.rule = node  # anomaly mode names it for a NaN made by the recorded rule
             if node.hooks:
+                visible.add(id(memory(g)))
                 g = _run_hooks(node.hooks, g, cls, create_graph)
+                visible.add(id(memory(g)))
             guard = node.guard
             if guard is not None and guard.seen is not None:
                 guard.verify(node)  # nothing the rule reads changed behind the lock's back
@@ -248,9 +292,15 @@ def walk_backward(
                 else:
                     entry = leaves.get(id(x))
                     if entry is None:
-                        leaves[id(x)] = [x, gx]
+                        owner = memory(gx)  # is it an array the node holds (a custom rule's)?
+                        aliased = any(
+                            type(v) is np.ndarray and (v is owner or v.base is owner)
+                            for v in (node.out, *node.xs)  # type: ignore[misc]
+                        )
+                        leaves[id(x)] = [x, gx, aliased]
                     else:
-                        entry[1] = entry[1] + gx
+                        entry[1] = entry[1] + gx  # a new array
+                        entry[2] = False
             if not retain_graph:
                 node.release()
     except BaseException:
@@ -261,8 +311,15 @@ def walk_backward(
     finally:
         state.enabled, state.rule = previous, previous_rule
     result = []
-    for x, g in leaves.values():
+    for x, g, aliased in leaves.values():
         if x._hooks:
+            visible.add(id(memory(g)))
             g = _run_hooks(x._hooks, g, cls, create_graph)
+            aliased = True  # the hooks saw it, or returned an array of their own
+        owner = id(memory(g))
+        if aliased or owner in visible:
+            g = g * 1 if create_graph else np.array(g)  # a copy (recorded with create_graph)
+            owner = id(memory(g))
+        visible.add(owner)
         result.append((x, g))
     return result

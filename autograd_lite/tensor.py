@@ -83,14 +83,11 @@ def _operand(x: Any) -> Any:
 
 
 def _index(idx: Any) -> Any:
-    """An index with Tensors replaced by their arrays and lists by integer or bool arrays."""
-    if isinstance(idx, tuple):
-        return tuple(_index(i) for i in idx)
-    if isinstance(idx, Tensor):
-        return idx.data
-    if isinstance(idx, list):
-        return np.asarray(idx)
-    return idx
+    """An index with Tensors replaced by their arrays (the op normalises the rest, see
+    :func:`autograd_lite.ops.shape.normalize_index`)."""
+    if type(idx) is tuple:
+        return tuple(i.data if isinstance(i, Tensor) else i for i in idx)
+    return idx.data if isinstance(idx, Tensor) else idx
 
 
 def _shape_args(shape: tuple[Any, ...]) -> tuple[int, ...]:
@@ -126,7 +123,6 @@ class Tensor:
     """
 
     __slots__ = ("__weakref__", "_grad", "_hooks", "_node", "_requires_grad", "data")
-    __array_ufunc__ = None  # ``ndarray <op> Tensor`` defers to the Tensor's reflected operator
     __hash__ = object.__hash__  # identity, so tensors can be dict keys despite elementwise ==
 
     data: np.ndarray
@@ -419,6 +415,60 @@ class Tensor:
     def __pos__(self) -> Tensor:
         return self
 
+    # -- in-place operators -----------------------------------------------------------------
+
+    def _inplace(self, op: Op, ufunc: np.ufunc, other: Any) -> Tensor:
+        """``self op= other``, PyTorch's way: written into ``self.data`` when nothing needs
+        recording (gradient mode off, or neither side requires grad); refused on a leaf that
+        requires grad; otherwise the out-of-place op is recorded and the name rebound."""
+        o = _operand(other)
+        if o is NotImplemented:
+            return NotImplemented  # type: ignore[return-value]
+        if _state.enabled and (self._requires_grad or (isinstance(o, Tensor) and o._requires_grad)):
+            if self._requires_grad and self._node is None:
+                raise RuntimeError(
+                    f"a leaf Tensor that requires grad (shape {self.shape}) cannot be changed in "
+                    f"place ({_INPLACE_SYMBOL[ufunc]}) while gradient mode is on; do it inside "
+                    "al.no_grad(), e.g. with al.no_grad(): p -= lr * p.grad"
+                )
+            return self._binary(op, o)
+        value = o.data if isinstance(o, Tensor) else o
+        try:
+            fits = np.broadcast_shapes(self.shape, np.shape(value)) == self.shape
+        except ValueError:
+            fits = False
+        if not fits:
+            raise ValueError(
+                f"{_INPLACE_SYMBOL[ufunc]}: a value of shape {np.shape(value)} does not broadcast "
+                f"to the tensor's shape {self.shape}"
+            )
+        ufunc(self.data, value, out=self.data)  # a read-only array raises before any write
+        return self
+
+    def __iadd__(self, other: Any) -> Tensor:
+        return self._inplace(ew.Add(), np.add, other)
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self._inplace(ew.Sub(), np.subtract, other)
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self._inplace(ew.Mul(), np.multiply, other)
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self._inplace(ew.Div(), np.true_divide, other)
+
+    # -- NumPy's protocols ---------------------------------------------------------------------
+
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """``np.exp(t)``, ``ndarray * t``, ``arr -= t``: see :mod:`autograd_lite.interop`."""
+        return _interop().apply_ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(
+        self, func: Callable[..., Any], types: Any, args: Any, kwargs: dict[str, Any]
+    ) -> Any:
+        """``np.sum(t)``, ``np.concatenate([a, b])``: see :mod:`autograd_lite.interop`."""
+        return _interop().apply_function(func, args, kwargs)
+
     def _compare(self, ufunc: np.ufunc, other: Any) -> Any:
         o = _operand(other)
         if o is NotImplemented:
@@ -449,8 +499,7 @@ class Tensor:
     # -- reductions and shape --------------------------------------------------------------------
 
     def _reduce(self, cls: type[red.Reduction], axis: Any, keepdims: bool) -> Tensor:
-        axes = red.normalize_axis(axis, self.ndim, cls.__name__.lower())
-        return _apply(cls(axes, bool(keepdims)), self)
+        return _apply(cls(axis, bool(keepdims)), self)  # the op normalises the axes
 
     def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         r"""Σ over ``axis`` (all axes by default)."""
@@ -476,9 +525,11 @@ class Tensor:
         """Axes permuted (``transpose()`` reverses them, like NumPy)."""
         if not axes or (len(axes) == 1 and axes[0] is None):
             perm = None
+        elif len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+            perm = tuple(axes[0])
         else:
-            perm = _shape_args(axes)
-        return _apply(sh.Transpose(perm), self)
+            perm = axes
+        return _apply(sh.Transpose(perm), self)  # the op normalises negative axes
 
     def flatten(self) -> Tensor:
         """A 1-D copy of the values."""
@@ -513,17 +564,32 @@ class Tensor:
         return _apply(act.ReLU(), self)
 
     def softmax(self, axis: int = -1) -> Tensor:
-        return _apply(act.Softmax(_axis(axis, self.ndim, "softmax")), self)
+        return _apply(act.Softmax(axis), self)
 
     def log_softmax(self, axis: int = -1) -> Tensor:
-        return _apply(act.LogSoftmax(_axis(axis, self.ndim, "log_softmax")), self)
+        return _apply(act.LogSoftmax(axis), self)
 
 
-def _axis(axis: int, ndim: int, op: str) -> int:
-    axes = red.normalize_axis(axis, ndim, op)
-    if axes is None or len(axes) != 1:
-        raise TypeError(f"{op}: axis must be a single int, got {axis!r}")
-    return axes[0]
+_INPLACE_SYMBOL = {np.add: "+=", np.subtract: "-=", np.multiply: "*=", np.true_divide: "/="}
+
+
+def _interop() -> Any:
+    """The NumPy dispatch tables' module, imported on first use: it builds on the functions
+    module, which itself builds on this one."""
+    global _INTEROP
+    if _INTEROP is None:
+        from . import interop
+
+        _INTEROP = interop
+    return _INTEROP
+
+
+_INTEROP: Any = None
+
+
+def tensor(data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
+    """The same as ``Tensor(data, requires_grad, dtype)`` (PyTorch's spelling)."""
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
 
 
 def _check_differentiable(dtype: np.dtype[Any]) -> None:

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import autograd_lite as al
+from autograd_lite.testing import strategies as als
 
 
 def values(shape, low=-2.0, high=2.0):
@@ -50,14 +51,22 @@ def one(draw, elements=values, shape=small_shape):
 
 @st.composite
 def with_axis(draw, elements=values):
+    """An input and an axis argument: None, an int or a tuple, with mixed signs (``(-1, 0)``)."""
     shape = draw(small_shape)
     x = draw(elements(shape))
-    axis = draw(
-        st.none()
-        | st.integers(-len(shape), len(shape) - 1)
-        | st.lists(st.integers(0, len(shape) - 1), min_size=1, unique=True).map(tuple)
-    )
-    return (x,), {"axis": axis, "keepdims": draw(st.booleans())}
+    return (x,), {"axis": draw(als.axes(len(shape))), "keepdims": draw(st.booleans())}
+
+
+@st.composite
+def with_single_axis(draw, elements=values):
+    shape = draw(small_shape)
+    return (draw(elements(shape)),), {"axis": draw(als.axes(len(shape), single=True))}
+
+
+@st.composite
+def with_permutation(draw):
+    shape = draw(small_shape)
+    return (draw(values(shape)),), {"axes": draw(als.axis_permutations(len(shape)))}
 
 
 @st.composite
@@ -76,25 +85,17 @@ def matmul_pair(draw):
 
 @st.composite
 def index_case(draw):
-    shape = draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4))
-    x = draw(values(shape))
-    kind = draw(st.sampled_from(["basic", "int-array", "mask", "newaxis"]))
-    if kind == "basic":
-        idx = draw(hnp.basic_indices(shape, allow_newaxis=True, allow_ellipsis=True))
-    elif kind == "int-array":  # repeated indices must accumulate
-        idx = np.array(draw(st.lists(st.integers(0, shape[0] - 1), min_size=1, max_size=6)))
-    elif kind == "mask":
-        idx = draw(hnp.arrays(bool, shape))
-    else:
-        idx = (None, Ellipsis, 0)
-    return (x,), {"index": idx}
+    """Every index form NumPy accepts (see ``autograd_lite.testing.strategies.indices``)."""
+    shape = draw(hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=4))
+    return (draw(values(shape)),), {"index": draw(als.indices(shape))}
 
 
 @st.composite
-def sequence_case(draw):
+def sequence_case(draw, stacked=0):
+    """Inputs for concatenate (``stacked=0``) or stack (``stacked=1``: one more axis to pick)."""
     shape = draw(hnp.array_shapes(min_dims=1, max_dims=2, min_side=1, max_side=3))
     n = draw(st.integers(1, 3))
-    axis = draw(st.integers(-len(shape), len(shape) - 1))
+    axis = draw(als.axes(len(shape) + stacked, single=True))
     return tuple(draw(values(shape)) for _ in range(n)), {"axis": axis}
 
 
@@ -168,7 +169,9 @@ CASES = [
     OpCase("relu", al.relu, _args(one(away_from_zero))),
     OpCase("softmax", lambda a: al.softmax(a, -1), _args(one())),
     OpCase("softmax-axis0", lambda a: _softmax(a, 0), _args(one())),
+    OpCase("softmax-any-axis", lambda a, axis: a.softmax(axis), with_single_axis()),
     OpCase("log_softmax", lambda a: al.log_softmax(a, -1), _args(one())),
+    OpCase("log_softmax-any-axis", lambda a, axis: a.log_softmax(axis), with_single_axis()),
     OpCase("sum", lambda a, axis, keepdims: a.sum(axis, keepdims), with_axis()),
     OpCase("mean", lambda a, axis, keepdims: a.mean(axis, keepdims), with_axis()),
     OpCase("max", lambda a, axis, keepdims: a.max(axis, keepdims), with_axis(distinct)),
@@ -176,13 +179,150 @@ CASES = [
     OpCase("reshape", lambda a: a.reshape(-1), _args(one())),
     OpCase("flatten-T", lambda a: a.T.flatten(), _args(one())),
     OpCase("transpose", lambda a: a.transpose(), _args(one())),
+    OpCase("transpose-axes", lambda a, axes: a.transpose(*axes), with_permutation()),
     OpCase("getitem", lambda a, index: a[index], index_case()),
     OpCase("matmul", lambda a, b: a @ b, _args(matmul_pair())),
     OpCase("concatenate", lambda *xs, axis: al.concatenate(xs, axis), sequence_case()),
-    OpCase("stack", lambda *xs, axis: al.stack(xs, axis), sequence_case()),
+    OpCase("stack", lambda *xs, axis: al.stack(xs, axis), sequence_case(stacked=1)),
     OpCase("where", lambda a, b: al.where(a.data > 0, a, b), _args(broadcast_pair(away_from_zero))),
     OpCase("squared_error", al.squared_error, loss_case()),
     OpCase("mse_loss", al.mse_loss, loss_case()),
     OpCase("bce", al.binary_cross_entropy, loss_case(probabilities, probabilities)),
     OpCase("cross_entropy", al.cross_entropy, cross_entropy_case()),
+]  # fmt: skip
+
+
+# -- domain boundaries: exact ties, kinks, clip bounds and base 0 ------------------------------
+#
+# At these points finite differences do not apply; each case states the convention (PyTorch's)
+# as an independent formula: ``grad(w, *arrays, **kwargs)`` is ∂⟨w, f⟩/∂ each input, and
+# ``hessian(w, u, *arrays)`` the second derivative along u where it is not zero (the other ops
+# are piecewise linear there). Second derivatives of aᵇ in b at a = 0 are NaN in PyTorch (they
+# meet 0 · log 0): those cases check the first order only.
+
+
+def on_boundaries(points, low=-2.0, high=2.0):
+    """Arrays whose elements are often exactly one of ``points`` (a tie, a kink, a bound)."""
+    pick = st.sampled_from(list(points)) | st.floats(low, high)
+    return lambda shape: hnp.arrays(np.float64, shape, elements=pick)
+
+
+ties = on_boundaries([-1.0, 0.0, 1.0], -1.0, 1.0)  # few distinct values: many ties
+
+
+def _reduced_rows(a, axis):
+    """``a`` with the reduced axes moved last and flattened: shape (rest..., n)."""
+    axes = tuple(range(a.ndim)) if axis is None else tuple(
+        ax % a.ndim for ax in (axis if isinstance(axis, tuple) else (axis,))
+    )
+    rest = [i for i in range(a.ndim) if i not in axes]
+    moved = np.transpose(a, rest + list(axes))
+    return moved.reshape(moved.shape[: len(rest)] + (-1,)), rest + list(axes), moved.shape
+
+
+def _extreme_grad(largest):
+    """Ties share the gradient evenly (PyTorch's max()/amax): a loop over the output elements."""
+
+    def grad(w, a, axis, keepdims):
+        rows, order, moved_shape = _reduced_rows(a, axis)
+        w_rows = np.reshape(w, rows.shape[:-1])
+        out = np.zeros(rows.shape)
+        for pos in np.ndindex(rows.shape[:-1]):
+            row = rows[pos]
+            hit = np.flatnonzero(row == (row.max() if largest else row.min()))
+            out[pos + (hit,)] = w_rows[pos] / hit.size
+        return [np.transpose(out.reshape(moved_shape), np.argsort(order))]
+
+    return grad
+
+
+def _pair_grad(largest):
+    """maximum/minimum: the winner gets ḡ, a tie gives each side ½ ḡ (PyTorch's rule)."""
+
+    def grad(w, a, b):
+        wins = a > b if largest else a < b
+        ga = np.where(a == b, 0.5 * w, np.where(wins, w, 0.0))
+        return [ga, w - ga]
+
+    return grad
+
+
+@dataclass(frozen=True)
+class BoundaryCase:
+    name: str
+    fn: Callable[..., Any]
+    inputs: st.SearchStrategy[Any]
+    grad: Callable[..., list[np.ndarray]]
+    hessian: Callable[..., list[np.ndarray]] | None = None  # ∂²⟨w, f⟩ · u, if not zero
+    second: bool = True  # False: the second derivative is NaN there in PyTorch too
+
+
+def _same_shape_pair(elements_a, elements_b):
+    return small_shape.flatmap(lambda s: st.tuples(elements_a(s), elements_b(s)))
+
+
+def _pow_base_grad(w, a, b):
+    """∂(aᵇ)/∂a with a ≥ 0: b aᵇ⁻¹, which at a = 0 is 1 for b = 1 and 0 for b = 0 or b > 1."""
+    safe = np.where(a == 0, 1.0, a)
+    return np.where(a == 0, np.where(b == 1, 1.0, 0.0), b * safe ** (b - 1)) * w
+
+
+def _pow_grads(w, a, b):
+    safe = np.where(a == 0, 1.0, a)
+    gb = np.where(a == 0, 0.0, a**b * np.log(safe)) * w  # 0ᵇ is 0 or 1 for b ≥ 0: no slope
+    return [_pow_base_grad(w, a, b), gb]
+
+
+def _int_power(k):
+    """x**k at 0 for a Python scalar k: its rule, its second derivative and the function."""
+
+    def f(a):
+        return a**k
+
+    def grad(w, a):
+        return [np.zeros_like(a) if k == 0 else k * a ** (k - 1) * w]
+
+    def hessian(w, u, a):
+        return [np.zeros_like(a) if k < 2 else k * (k - 1) * a ** (k - 2) * w * u]
+
+    return f, grad, hessian
+
+
+base_or_zero = on_boundaries([0.0], 0.5, 2.0)
+exponents = on_boundaries([0.0, 1.0, 2.0, 3.0], 1.0, 3.0)
+
+BOUNDARY_CASES = [
+    BoundaryCase(
+        "max-ties", lambda a, axis, keepdims: a.max(axis, keepdims), with_axis(ties),
+        _extreme_grad(True),
+    ),
+    BoundaryCase(
+        "min-ties", lambda a, axis, keepdims: a.min(axis, keepdims), with_axis(ties),
+        _extreme_grad(False),
+    ),
+    BoundaryCase("maximum-ties", al.maximum, _args(broadcast_pair(ties, ties)), _pair_grad(True)),
+    BoundaryCase("minimum-ties", al.minimum, _args(broadcast_pair(ties, ties)), _pair_grad(False)),
+    BoundaryCase("maximum-self", lambda a: al.maximum(a, a), _args(one(ties)),
+                 lambda w, a: [w * 1.0]),
+    BoundaryCase("abs-at-0", lambda a: a.abs(), _args(one(ties)), lambda w, a: [np.sign(a) * w]),
+    BoundaryCase("relu-at-0", al.relu, _args(one(ties)), lambda w, a: [(a > 0) * w]),
+    BoundaryCase(  # the gradient passes at exactly low and high, as in PyTorch's clamp
+        "clip-at-bounds", lambda a: a.clip(-0.5, 0.5), _args(one(on_boundaries([-0.5, 0.5]))),
+        lambda w, a: [((a >= -0.5) & (a <= 0.5)) * w],
+    ),
+    BoundaryCase(
+        "clip-low-only", lambda a: a.clip(0.5, None), _args(one(on_boundaries([0.5]))),
+        lambda w, a: [(a >= 0.5) * w],
+    ),
+    BoundaryCase("pow-base-0", lambda a, b: a**b, _args(_same_shape_pair(base_or_zero, exponents)),
+                 _pow_grads, second=False),
+    *[
+        BoundaryCase(f"pow-x**{k!r}-at-0", _int_power(k)[0], _args(one(on_boundaries([0.0]))),
+                     *_int_power(k)[1:])
+        for k in (0, 1, 2, 3, 0.0, 1.0, 2.0)
+    ],
+    BoundaryCase(  # PyTorch: ∂(0ˣ)/∂x = 0 for x ≥ 0
+        "rpow-base-0", lambda b: 0.0 ** b, _args(one(on_boundaries([0.0, 1.0], 0.0, 2.0))),
+        lambda w, b: [np.zeros_like(b)], second=False,
+    ),
 ]  # fmt: skip

@@ -52,14 +52,14 @@ def test_named_parameters_in_assignment_order_with_dotted_names():
     net = TwoLayer()
     names = [n for n, _ in net.named_parameters()]
     assert names == ["scale", "first.weight", "first.bias", "second.weight"]
-    assert len(net.parameters()) == 4
-    assert net.parameters()[1] is net.first.weight
+    assert len(list(net.parameters())) == 4
+    assert list(net.parameters())[1] is net.first.weight
 
 
 def test_shared_parameter_listed_once():
     shared = Linear(2, 2)
     seq = Sequential(shared, Tanh(), shared)
-    assert len(seq.parameters()) == 2
+    assert len(list(seq.parameters())) == 2
 
 
 def test_typos_are_not_swallowed():
@@ -74,7 +74,7 @@ def test_a_parameter_cannot_be_overwritten_by_a_plain_array():
     lin = Linear(2, 3)
     with pytest.raises(TypeError, match="weight"):
         lin.weight = np.zeros((3, 2))
-    assert len(lin.parameters()) == 2
+    assert len(list(lin.parameters())) == 2
     lin.weight = Parameter(np.zeros((3, 2)))  # a Parameter may replace it
     lin.bias = None  # and None removes it
     assert [n for n, _ in lin.named_parameters()] == ["weight"]
@@ -86,8 +86,8 @@ def test_a_list_of_modules_is_refused_rather_than_silently_ignored():
             super().__init__()
             self.blocks = [Linear(2, 2), Linear(2, 2)]
 
-    with pytest.raises(TypeError, match="Sequential"):
-        Bad().parameters()
+    with pytest.raises(TypeError, match=r"Bad\.blocks.*ModuleList"):
+        Bad()
 
 
 def test_linear_forward_and_gradients_match_numpy():

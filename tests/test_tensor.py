@@ -175,3 +175,90 @@ def test_builtin_abs_records_the_gradient_sign_x():
 def test_where_needs_boolean_condition():
     with pytest.raises(TypeError, match="boolean"):
         al.where(np.array([1, 0]), al.Tensor([1.0, 2.0]), 0.0)
+
+
+# -- every leaf's .grad has memory of its own -----------------------------------------------
+
+
+def _assert_private(grads, others=(), writeable=True):
+    for i, g in enumerate(grads):
+        assert g.flags.writeable or not writeable
+        for h in [*grads[i + 1 :], *others]:
+            assert not np.shares_memory(g, h)
+
+
+def test_leaves_fed_the_same_gradient_get_separate_arrays():
+    a = al.Tensor(np.ones(3), requires_grad=True)
+    b = al.Tensor(np.ones(3), requires_grad=True)
+    ((a + b) * 2).sum().backward()
+    _assert_private([a.grad.data, b.grad.data], [a.data, b.data])
+    a.grad.data *= 0.5  # clipping one gradient in place leaves the other alone
+    np.testing.assert_array_equal(b.grad.data, [2.0, 2.0, 2.0])
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda a, b: a + b,
+        lambda a, b: a - b,
+        lambda a, b: a.reshape(3) + b.T.flatten(),
+        lambda a, b: al.concatenate([a, b]).reshape(6),
+        lambda a, b: al.stack([a, b], axis=-1).flatten(),
+        lambda a, b: a.astype(np.float64) + b,
+        lambda a, b: (a + b)[np.array([0, 0])].sum() * 1.0 + (a * 0).sum(),
+    ],
+    ids=["add", "sub", "views", "concatenate", "stack", "cast", "getitem"],
+)
+def test_no_two_leaves_share_gradient_memory_nor_with_the_seed(build):
+    a = al.Tensor(np.ones(3), requires_grad=True)
+    b = al.Tensor(np.full(3, 2.0), requires_grad=True)
+    out = build(a, b)
+    seed = np.ones(out.shape)
+    out.backward(seed)
+    _assert_private([a.grad.data, b.grad.data], [seed, a.data, b.data])
+
+
+def test_backward_on_a_leaf_does_not_keep_the_seed():
+    a = al.Tensor(np.ones(3), requires_grad=True)
+    seed = np.arange(3.0)
+    a.backward(seed)
+    _assert_private([a.grad.data], [seed])
+
+
+def test_a_gradient_a_hook_saw_or_returned_is_not_adopted():
+    a = al.Tensor(np.ones(3), requires_grad=True)
+    b = al.Tensor(np.ones(3), requires_grad=True)
+    kept, mine = [], np.full(3, 7.0)
+    a.register_hook(lambda g: mine)
+    b.register_hook(lambda g: kept.append(g.data))
+    (a * 1.0 + b).sum().backward()
+    _assert_private([a.grad.data, b.grad.data], [mine, *kept])
+    np.testing.assert_array_equal(a.grad.data, mine)
+
+
+def test_a_custom_rule_returning_a_saved_array_does_not_alias_it():
+    class Identity(al.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * 1.0
+
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved_tensors
+            return x  # ∂/∂x of x²/2 (returned as the saved array itself)
+
+    a = al.Tensor(np.arange(3.0), requires_grad=True)
+    Identity.apply(a).sum().backward()
+    _assert_private([a.grad.data], [a.data])
+
+
+def test_create_graph_gradients_are_separate_tensors_too():
+    a = al.Tensor(np.ones(3), requires_grad=True)
+    b = al.Tensor(np.ones(3), requires_grad=True)
+    seed = al.Tensor(np.ones(3), requires_grad=True)
+    (a + b).backward(seed, create_graph=True)
+    assert a.grad is not b.grad and a.grad is not seed
+    _assert_private([a.grad.data, b.grad.data], [seed.data], writeable=False)  # recorded results
+    (a.grad * 3).sum().backward()  # still differentiable with respect to the seed
+    np.testing.assert_array_equal(seed.grad.data, [3.0, 3.0, 3.0])

@@ -12,6 +12,7 @@ import numpy as np
 
 from ..engine import Op
 from ._record import data, is_plain, record
+from .axes import single_axis
 from .elementwise import exp
 
 
@@ -82,6 +83,7 @@ class Softmax(Op):
         self.axis = axis
 
     def forward(self, x):
+        self.axis = single_axis(self.axis, np.ndim(x), "softmax")
         if x.size == 0:  # nothing to normalise (and NumPy's max has no identity to start from)
             return np.exp(x)
         e = np.exp(x - np.max(x, axis=self.axis, keepdims=True))
@@ -102,6 +104,7 @@ class LogSoftmax(Op):
         self.axis = axis
 
     def forward(self, x):
+        self.axis = single_axis(self.axis, np.ndim(x), "log_softmax")
         return log_softmax_array(x, self.axis)
 
     def backward(self, g, out, x):

@@ -10,13 +10,12 @@ with them also work when ``create_graph=True``.
 
 from __future__ import annotations
 
-import math
 from typing import Any, ClassVar
 
 import numpy as np
 
 from ..engine import Op
-from ._record import data, is_plain, record, shape_of
+from ._record import Sizes, data, is_plain, record, shape_of
 
 
 class Binary(Op):
@@ -87,7 +86,17 @@ class Div(Binary):
 
 
 class Pow(Binary):
-    r"""o = aᵇ;  ∂E/∂a = ḡ · b · aᵇ⁻¹,  ∂E/∂b = ḡ · o · log a."""
+    r"""o = aᵇ;  ∂E/∂a = ḡ · b · aᵇ⁻¹,  ∂E/∂b = ḡ · o · log a.
+
+    At base 0 the formulas meet 0 · ∞ and log 0; the values there are PyTorch's, first and
+    second order: ∂E/∂a = 0 where a = b = 0 (and for a Python scalar exponent 0 everywhere: a⁰
+    is constant), and ∂E/∂b = 0 where a = 0 and b ≥ 0 (0ᵇ is 0 or 1 there). The rule is
+    written in recorded operations, so second derivatives follow the same convention: the
+    second derivative of x¹ at 0 is 0, of x² is 2, of x³ is 0. One deliberate difference:
+    for a = 0 nowhere, ∂²E/∂a∂b at b = 0 is the true 1/a (PyTorch masks the whole b = 0 case
+    and gives 0). A negative base has no real logarithm: ∂E/∂b is NaN there (with NumPy's
+    warning), as in PyTorch. Python scalars work on either side (``0.0 ** x`` included).
+    """
 
     __slots__ = ()
     keeps = (0, 1)
@@ -96,15 +105,41 @@ class Pow(Binary):
 
     def backward(self, g, out, a, b):
         needs = self.needs
-        ga = None
+        ga = gb = None
         if needs[0]:
-            ga = g * 2 * a if (isinstance(b, (int, float)) and b == 2) else g * b * a ** (b - 1)
-        gb = g * out * log(a) if needs[1] else None
+            if isinstance(b, (int, float)):  # a Python scalar exponent
+                if b == 0:
+                    ga = zero_where(True, g)
+                elif b == 2:
+                    ga = g * 2 * a
+                else:
+                    ga = g * b * a ** (b - 1)
+            else:
+                ga = zero_where((data(a) == 0) & (data(b) == 0), lambda: g * b * a ** (b - 1))
+        if needs[1]:
+            gb = g * zero_where((data(a) == 0) & (data(b) >= 0), lambda: out * log(a))
         return ga, gb
+
+    def rule(self) -> str:
+        s, (a, b) = Sizes(self), getattr(self, "inputs", None) or (None, None)
+        if isinstance(b, (int, float, np.number)):  # a constant exponent, as in x ** 3
+            return (
+                f"o = a^{b:g}; ∂E/∂a{s(0)} = ḡ{s(2)} · {b:g} · a^{b - 1:g}, "
+                f"∂E/∂b{s(1)} = none (b = {b:g} is a constant)."
+            )
+        if isinstance(a, (int, float, np.number)):  # a constant base, as in 2 ** x
+            return (
+                f"o = {a:g}ᵇ; ∂E/∂a{s(0)} = none (a = {a:g} is a constant), "
+                f"∂E/∂b{s(1)} = ḡ{s(2)} · o · log {a:g}."
+            )
+        return super().rule()
 
 
 class Maximum(Binary):
-    r"""o = max(a, b);  ∂E/∂a = ḡ · [a > b] + ½ ḡ · [a = b], and the mirror image for b."""
+    r"""o = max(a, b);  ∂E/∂a = ḡ · ([a > b] + ½ [a = b]),  ∂E/∂b = ḡ · ([b > a] + ½ [a = b]).
+
+    A tie gives each side half, as in PyTorch (so ``maximum(x, x)`` has gradient ḡ).
+    """
 
     __slots__ = ()
     keeps = (0, 1)
@@ -118,7 +153,7 @@ class Maximum(Binary):
 
 
 class Minimum(Binary):
-    r"""o = min(a, b);  ∂E/∂a = ḡ · [a < b] + ½ ḡ · [a = b], and the mirror image for b."""
+    r"""o = min(a, b);  ∂E/∂a = ḡ · ([a < b] + ½ [a = b]),  ∂E/∂b = ḡ · ([b < a] + ½ [a = b])."""
 
     __slots__ = ()
     keeps = (0, 1)
@@ -226,7 +261,11 @@ class Abs(Op):
 
 
 class Clip(Op):
-    r"""o = min(max(a, low), high);  ∂E/∂a = ḡ · [low ≤ a ≤ high]."""
+    r"""o = min(max(a, low), high);  ∂E/∂a = ḡ · [low ≤ a ≤ high].
+
+    At exactly ``low`` or ``high`` the gradient passes (the bounds count as inside), as in
+    PyTorch's ``clamp``.
+    """
 
     __slots__ = ("high", "low")
     keeps = (0,)
@@ -251,6 +290,14 @@ class Clip(Op):
         if self.high is not None:
             inside &= ad <= self.high
         return (g * inside,)
+
+    def rule(self) -> str:
+        s, low, high = Sizes(self), self.low, self.high
+        forward = "a" if low is None else f"max(a, {low:g})"
+        forward = forward if high is None else f"min({forward}, {high:g})"
+        bounds = [f"{low:g}"] * (low is not None) + ["a"] + [f"{high:g}"] * (high is not None)
+        inside = " ≤ ".join(bounds)
+        return f"o = {forward}; ∂E/∂a{s(0)} = ḡ{s(1)} · [{inside}]."
 
 
 class Cast(Op):
@@ -278,13 +325,33 @@ def exp(v: Any) -> Any:
 
 
 def log(v: Any) -> Any:
-    if isinstance(v, (int, float)):
-        return math.log(v)
+    if isinstance(v, (int, float)):  # a Python scalar stays one (log 0 = −inf, log −1 = nan)
+        return float(np.log(float(v)))
     return np.log(v) if is_plain(v) else record(Log(), v)
 
 
 def clip(v: Any, low: float | None, high: float | None) -> Any:
     return np.clip(v, low, high) if is_plain(v) else record(Clip(low, high), v)
+
+
+def zero_where(mask: Any, value: Any) -> Any:
+    """``value`` with 0 where ``mask`` holds (a plain bool array or bool), for rules whose formula
+    breaks down on part of the domain. ``value`` may be a callable that computes it: then it
+    is only computed if some element is not masked, and without NumPy's warnings about the
+    inf and nan it holds at the masked elements (they are replaced, not used). On Tensors
+    the gradient of the masked elements is 0 (a recorded :class:`Where`)."""
+    mask = np.asarray(mask)
+    if not callable(value):
+        if not mask.any():
+            return value
+    elif not mask.any():
+        return value()
+    else:
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            value = value()
+    if is_plain(value):
+        return np.where(mask, 0, value)
+    return record(Where(np.broadcast_to(mask, value.shape)), 0.0, value)
 
 
 def cast(v: Any, dtype: Any) -> Any:

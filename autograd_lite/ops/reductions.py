@@ -7,32 +7,16 @@ for max and min, routed to the elements that attained the extreme (split evenly 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from ..engine import Op
-from ._record import data
+from ._record import Sizes, data
+from .axes import normalize_axis
 from .shape import broadcast_to
 
 Axis = int | tuple[int, ...] | None
-
-
-def normalize_axis(axis: Any, ndim: int, op: str) -> tuple[int, ...] | None:
-    """Axis as a sorted tuple of non-negative ints (``None`` for all), or a clear error."""
-    if axis is None:
-        return None
-    axes = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
-    out = []
-    for ax in axes:
-        if not isinstance(ax, (int, np.integer)) or isinstance(ax, bool):
-            raise TypeError(f"{op}: axis must be an int or a tuple of ints, got {axis!r}")
-        if not -ndim <= ax < ndim:
-            raise np.exceptions.AxisError(int(ax), ndim, msg_prefix=op)
-        out.append(int(ax) % ndim)
-    if len(set(out)) != len(out):
-        raise ValueError(f"{op}: repeated axis in {axis!r}")
-    return tuple(sorted(out))
 
 
 def kept_shape(shape: tuple[int, ...], axes: tuple[int, ...] | None) -> tuple[int, ...]:
@@ -43,10 +27,18 @@ def kept_shape(shape: tuple[int, ...], axes: tuple[int, ...] | None) -> tuple[in
 
 
 class Reduction(Op):
+    """``axis`` is what the caller gave (an int, a tuple of ints with either sign, or ``None``);
+    the forward normalises it (:func:`normalize_axis`) to a sorted tuple of non-negative axes,
+    which is what the rules use."""
+
     __slots__ = ("axis", "keepdims")
 
-    def __init__(self, axis: tuple[int, ...] | None = None, keepdims: bool = False) -> None:
+    def __init__(self, axis: Axis = None, keepdims: bool = False) -> None:
         self.axis, self.keepdims = axis, keepdims
+
+    def normalize(self, a: Any) -> None:
+        """Replace ``axis`` by its normalised form for ``a``'s number of axes."""
+        self.axis = normalize_axis(self.axis, np.ndim(a), type(self).__name__.lower())
 
     def check_not_empty(self, shape: tuple[int, ...]) -> None:
         """Raise if a reduced axis of an (empty) input has length 0: mean, max and min have no
@@ -58,6 +50,26 @@ class Reduction(Op):
                 f"{type(self).__name__.lower()}: cannot reduce over zero elements (input shape "
                 f"{shape}, reducing {over})"
             )
+
+    #: The rule's text: the forward's symbol and how ḡ reaches the elements (see ``rule``).
+    rule_forward: ClassVar[str] = "Σ"
+    rule_route: ClassVar[str] = ""
+
+    def rule(self) -> str:
+        s, axes = Sizes(self), self.axis
+        over = (
+            f"axes {axes}" if axes and len(axes) > 1 else f"axis {axes[0]}" if axes else "all axes"
+        )
+        route = self.rule_route
+        if s.shapes is None:
+            back = "ḡ with the reduced axes restored as size 1, broadcast back"
+        else:
+            shape = s.shapes[0]
+            n = int(np.prod([shape[i] for i in (axes if axes is not None else range(len(shape)))]))
+            route = route.replace("n", f"n, n = {n}") if route.endswith("/ n") else route
+            kept = "" if self.keepdims else f" reshaped to {kept_shape(shape, axes)},"
+            back = f"ḡ{s(1)}{kept} broadcast back to {shape}"
+        return f"o = {self.rule_forward} over {over} of a; ∂E/∂a{s(0)} = {back}{route}."
 
     def expand(self, g: Any, shape: tuple[int, ...]) -> Any:
         """The incoming gradient with the reduced axes restored as size 1."""
@@ -72,6 +84,7 @@ class Sum(Reduction):
     keeps_out = False
 
     def forward(self, a):
+        self.normalize(a)
         return a.sum(axis=self.axis, keepdims=self.keepdims)
 
     def backward(self, g, out, a):
@@ -84,8 +97,10 @@ class Mean(Reduction):
     __slots__ = ()
     keeps = ()
     keeps_out = False
+    rule_forward, rule_route = "(1/n) Σ", " / n"
 
     def forward(self, a):
+        self.normalize(a)
         if a.size == 0:
             self.check_not_empty(a.shape)
         return a.mean(axis=self.axis, keepdims=self.keepdims)
@@ -101,14 +116,21 @@ class Mean(Reduction):
 
 
 class Max(Reduction):
-    r"""o = max_R a;  ∂E/∂a = ḡ · [a = o] / #{a = o} (ties share the gradient evenly)."""
+    r"""o = max_R a;  ∂E/∂a = ḡ · [a = o] / #{a = o} (ties share the gradient evenly).
+
+    Even sharing is PyTorch's rule for ``max()`` and ``amax``; ``torch.max(x, dim)``, which also
+    returns indices, gives a tie's whole gradient to one element instead.
+    """
 
     __slots__ = ()
     keeps = (0,)
     keeps_out = True
     reducer = "max"
+    rule_forward = "max"
+    rule_route = " · [a = o] / #{a = o} (ties share the gradient evenly)"
 
     def forward(self, a):
+        self.normalize(a)
         if a.size == 0:
             self.check_not_empty(a.shape)
         return getattr(a, self.reducer)(axis=self.axis, keepdims=self.keepdims)
@@ -125,3 +147,4 @@ class Min(Max):
 
     __slots__ = ()
     reducer = "min"
+    rule_forward = "min"

@@ -12,11 +12,12 @@ from typing import Any
 import numpy as np
 
 from ..engine import Op, sum_to_shape
-from ._record import is_plain, record, shape_of
+from ._record import Sizes, is_plain, record, shape_of
+from .axes import permutation, single_axis
 
 
 class Reshape(Op):
-    r"""o = a viewed with shape ``shape``;  ∂E/∂a = ḡ reshaped to a's shape."""
+    r"""o = a viewed with ``shape``;  ∂E/∂a = ḡ reshaped to a's shape."""
 
     __slots__ = ("shape",)
     keeps = ()
@@ -48,16 +49,22 @@ class Transpose(Op):
         self.axes = axes
 
     def forward(self, a):
-        try:
-            return a.transpose(self.axes)
-        except ValueError:
-            raise ValueError(
-                f"transpose: axes {self.axes} do not fit shape {shape_of(a)}"
-            ) from None
+        self.axes = permutation(self.axes, np.ndim(a), "transpose")
+        return a.transpose(self.axes)
 
     def backward(self, g, out, a):
         inverse = None if self.axes is None else tuple(np.argsort(self.axes))
         return (g.transpose(inverse),)
+
+    def rule(self) -> str:
+        s = Sizes(self)
+        if self.axes is None:
+            return f"o = a{s(0)} with axes reversed; ∂E/∂a{s(0)} = ḡ{s(1)} with axes reversed."
+        inverse = tuple(int(i) for i in np.argsort(self.axes))
+        return (
+            f"o = a{s(0)} with axes permuted by {self.axes}; "
+            f"∂E/∂a{s(0)} = ḡ{s(1)} permuted by the inverse {inverse}."
+        )
 
 
 class BroadcastTo(Op):
@@ -77,12 +84,48 @@ class BroadcastTo(Op):
         return (sum_to_shape(g, a.shape),)
 
 
-def _is_advanced_int(part: Any) -> bool:
-    return isinstance(part, np.ndarray) and part.dtype.kind in "iu"
+def normalize_index(index: Any) -> Any:
+    """``index`` in the form NumPy reads it, with every sequence inside it an array.
+
+    NumPy treats a list, or a tuple *inside* the index tuple (``x[:, (1, 1)]``, ``x[(0, 0), :]``),
+    as an integer or boolean array: advanced indexing, where a position may be picked more
+    than once. Converting each such part once, when the op is recorded, lets the scatter see
+    every advanced part as an array (an empty sequence becomes an empty integer array, as in
+    NumPy). Ints, NumPy integer scalars, slices, ``None``, ``...``, bools and arrays stay as
+    they are; a top-level tuple stays the index tuple.
+    """
+    if type(index) is tuple:
+        return tuple(_index_part(p) for p in index)
+    return _index_part(index)
+
+
+def _index_part(part: Any) -> Any:
+    if part is None or part is Ellipsis or isinstance(part, (slice, int, np.integer, np.ndarray)):
+        return part
+    if isinstance(part, (np.bool_, str, bytes)):
+        return part
+    try:
+        arr = np.asarray(part)
+    except (TypeError, ValueError):  # ragged: NumPy refuses it too, with its own message
+        return part
+    if arr.size == 0 and arr.dtype.kind not in "biu":
+        arr = arr.astype(np.intp)
+    return arr
+
+
+def _picks_repeatedly(index: Any) -> bool:
+    """Whether ``index`` has an integer-array part (which may pick one position twice): then
+    the scatter must accumulate. Slices, ints and boolean masks pick each position at most once."""
+    parts = index if type(index) is tuple else (index,)
+    return any(isinstance(p, np.ndarray) and p.dtype.kind in "iu" for p in parts)
 
 
 class GetItem(Op):
-    r"""o = a[index];  ∂E/∂a = zeros with ḡ scatter-added at ``index`` (repeats accumulate)."""
+    r"""o = a[index];  ∂E/∂a = zeros with ḡ scatter-added at ``index`` (repeats accumulate).
+
+    Every index NumPy accepts: ints (negative too), slices, ``None``, ``...``, boolean masks,
+    and integer arrays, lists, tuples and nested sequences, mixed in one index tuple.
+    """
 
     __slots__ = ("index",)
     keeps = ()
@@ -90,13 +133,20 @@ class GetItem(Op):
     array_fields = ("index",)
 
     def __init__(self, index: Any) -> None:
-        self.index = index
+        self.index = normalize_index(index)
 
     def forward(self, a):
         return a[self.index]
 
     def backward(self, g, out, a):
         return (scatter_add(g, self.index, a.shape),)
+
+    def rule(self) -> str:
+        s, at = Sizes(self), index_text(self.index)
+        return (
+            f"o = a{s(0)}{at}; ∂E/∂a{s(0)} = zeros like a with ḡ{s(1)} scatter-added at {at} "
+            "(repeated indices accumulate)."
+        )
 
 
 class ScatterAdd(Op):
@@ -108,20 +158,22 @@ class ScatterAdd(Op):
     array_fields = ("index",)
 
     def __init__(self, index: Any, shape: tuple[int, ...]) -> None:
-        self.index, self.shape = index, shape
+        self.index, self.shape = normalize_index(index), shape
 
     def forward(self, a):
         out = np.zeros(self.shape, dtype=np.result_type(a))
-        index = self.index
-        parts = index if isinstance(index, tuple) else (index,)
-        if any(_is_advanced_int(p) for p in parts):
-            np.add.at(out, index, a)
-        else:  # basic slicing and boolean masks select each element at most once
-            out[index] = a
+        if _picks_repeatedly(self.index):
+            np.add.at(out, self.index, a)
+        else:  # each position is picked at most once
+            out[self.index] = a
         return out
 
     def backward(self, g, out, a):
         return (g[self.index],)
+
+    def rule(self) -> str:
+        s, at = Sizes(self), index_text(self.index)
+        return f"o = zeros {self.shape} with a{s(0)} added at {at}; ∂E/∂a{s(0)} = ḡ{s(1)}{at}."
 
 
 class Concatenate(Op):
@@ -135,6 +187,7 @@ class Concatenate(Op):
         self.axis = axis
 
     def forward(self, *xs):
+        self.axis = single_axis(self.axis, max(np.ndim(xs[0]), 1), "concatenate")
         try:
             return np.concatenate(xs, axis=self.axis)
         except ValueError:
@@ -144,7 +197,7 @@ class Concatenate(Op):
             ) from None
 
     def backward(self, g, out, *xs):
-        axis = self.axis % g.ndim
+        axis = self.axis
         lead = (slice(None),) * axis
         grads, start = [], 0
         for x, need in zip(xs, self.needs):
@@ -152,6 +205,19 @@ class Concatenate(Op):
             grads.append(g[lead + (slice(start, stop),)] if need else None)
             start = stop
         return grads
+
+    def rule(self) -> str:
+        s = Sizes(self)
+        if s.shapes is None:
+            return f"o = [x0, x1, …] joined along axis {self.axis}; ∂E/∂xₖ = ḡ's slice from xₖ."
+        *shapes, g = s.shapes
+        axis, start, parts = self.axis % len(g), 0, []
+        for k, shape in enumerate(shapes):
+            at = index_text((slice(None),) * axis + (slice(start, start + shape[axis]),))
+            parts.append(f"∂E/∂x{k}{s(k)} = ḡ{s(-1)}{at}")
+            start += shape[axis]
+        names = ", ".join(f"x{k}" for k in range(len(shapes)))
+        return f"o = [{names}] joined along axis {self.axis}; " + ", ".join(parts) + "."
 
 
 class Stack(Op):
@@ -165,6 +231,7 @@ class Stack(Op):
         self.axis = axis
 
     def forward(self, *xs):
+        self.axis = single_axis(self.axis, np.ndim(xs[0]) + 1, "stack")
         try:
             return np.stack(xs, axis=self.axis)
         except ValueError:
@@ -172,8 +239,42 @@ class Stack(Op):
             raise ValueError(f"stack: shapes {shapes} must all be equal") from None
 
     def backward(self, g, out, *xs):
-        lead = (slice(None),) * (self.axis % g.ndim)
+        lead = (slice(None),) * self.axis
         return [g[lead + (k,)] if need else None for k, need in enumerate(self.needs)]
+
+    def rule(self) -> str:
+        s = Sizes(self)
+        if s.shapes is None:
+            return f"o = [x0, x1, …] stacked along a new axis {self.axis}; ∂E/∂xₖ = ḡ at k there."
+        *shapes, g = s.shapes
+        lead = (slice(None),) * (self.axis % len(g))
+        parts = [f"∂E/∂x{k}{s(k)} = ḡ{s(-1)}{index_text(lead + (k,))}" for k in range(len(shapes))]
+        names = ", ".join(f"x{k}" for k in range(len(shapes)))
+        return f"o = [{names}] stacked along a new axis {self.axis}; " + ", ".join(parts) + "."
+
+
+def index_text(index: Any, max_elems: int = 8) -> str:
+    """``index`` as NumPy syntax for rule texts (``[1:, ::2]``); a large array as its kind
+    and shape (``[<int array (100,)>]``)."""
+
+    def part(p: Any) -> str:
+        if isinstance(p, slice):
+            text = ("" if p.start is None else str(p.start)) + ":"
+            text += "" if p.stop is None else str(p.stop)
+            return text + ("" if p.step is None else f":{p.step}")
+        if p is None:
+            return "None"
+        if p is Ellipsis:
+            return "..."
+        if isinstance(p, np.ndarray):
+            kind = "bool mask" if p.dtype == bool else "int array"
+            return str(p.tolist()) if p.size <= max_elems else f"<{kind} {p.shape}>"
+        return str(p)
+
+    parts = index if isinstance(index, tuple) else (index,)
+    if not parts:
+        return "[()]"  # the empty index: all of a 0-d array
+    return "[" + ", ".join(part(p) for p in parts) + "]"
 
 
 def broadcast_to(v: Any, shape: tuple[int, ...]) -> Any:

@@ -10,6 +10,9 @@ r"""Hypothesis strategies for property tests of autograd_lite code (the ``hypoth
 
 - :func:`tensors` draws Tensors (shape, dtype, value range, ``requires_grad``).
 - :func:`broadcastable_shapes` draws shapes that broadcast against a given shape.
+- :func:`indices` draws every kind of index NumPy accepts for a given shape.
+- :func:`axes` and :func:`axis_permutations` draw axis arguments (``None``, an int, a tuple;
+  a transpose's permutation) with either sign.
 - :func:`graphs` draws ``(fn, inputs)``: a random program over the built-in ops (shared
   subexpressions, broadcasting, reductions, indexing, matmul, losses) and the input Tensors it
   runs on. Every op is kept inside its domain and away from its kinks *at the drawn values*
@@ -24,13 +27,23 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from hypothesis import assume
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from .. import functions as fx
 from ..tensor import Tensor
 
-__all__ = ["Program", "broadcastable_shapes", "graphs", "tensors"]
+__all__ = [
+    "Program",
+    "axes",
+    "axis_permutations",
+    "broadcastable_shapes",
+    "graphs",
+    "index_text",
+    "indices",
+    "tensors",
+]
 
 Shape = tuple[int, ...]
 
@@ -98,6 +111,155 @@ def broadcastable_shapes(
     return hnp.broadcastable_shapes(
         shape, min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=max_side
     )
+
+
+def axes(ndim: int, *, single: bool = False) -> st.SearchStrategy[Any]:
+    r"""Axis arguments for ``ndim``-D data, each axis as often negative (``-1``) as not.
+
+    With ``single`` an int in [−ndim, ndim); else also ``None`` and tuples of distinct axes
+    in any order and with mixed signs (``(-1, 0)``), the forms the reductions take.
+    """
+    if ndim == 0:
+        return st.just(None) if not single else st.nothing()
+    one = st.integers(-ndim, ndim - 1)
+    if single:
+        return one
+
+    def signed(perm: list[int]) -> st.SearchStrategy[tuple[int, ...]]:
+        flips = st.lists(st.booleans(), min_size=len(perm), max_size=len(perm))
+        return flips.map(lambda f: tuple(a - ndim if neg else a for a, neg in zip(perm, f)))
+
+    subsets = st.permutations(list(range(ndim))).flatmap(
+        lambda p: st.integers(1, ndim).flatmap(lambda k: signed(p[:k]))
+    )
+    return st.none() | one | subsets
+
+
+def axis_permutations(ndim: int) -> st.SearchStrategy[tuple[int, ...]]:
+    """Transpose axes for ``ndim``-D data: a permutation, each axis drawn with either sign."""
+    return st.permutations(list(range(ndim))).flatmap(
+        lambda p: st.lists(st.booleans(), min_size=ndim, max_size=ndim).map(
+            lambda f: tuple(a - ndim if neg else a for a, neg in zip(p, f))
+        )
+    )
+
+
+def _as_tuples(v: Any) -> Any:
+    return tuple(_as_tuples(x) for x in v) if isinstance(v, list) else v
+
+
+@st.composite
+def _int_part(draw: Any, n: int, shape: Shape, nested: bool) -> Any:
+    """An integer-array index for an axis of length ``n``, as an array, a (nested) list or, inside
+    an index tuple (``nested``), a (nested) tuple; values may repeat and be negative."""
+    arr = np.asarray(draw(hnp.arrays(np.int64, shape, elements=st.integers(-n, n - 1))))
+    form = draw(st.sampled_from(["array", "list", "tuple", "int32"] if nested else
+                                ["array", "list", "int32"]))  # fmt: skip
+    if arr.ndim == 0 and draw(st.booleans()):
+        return draw(st.sampled_from([int(arr), np.int64(arr), np.int32(arr)]))
+    if form == "array":
+        return arr
+    if form == "int32":
+        return arr.astype(np.int32)
+    return arr.tolist() if form == "list" else _as_tuples(arr.tolist())
+
+
+@st.composite
+def indices(draw: Any, shape: Shape, *, allow_empty: bool = True) -> Any:
+    r"""Indices ``x[index]`` that NumPy accepts for an array of ``shape``, of every form.
+
+    Ints (Python and NumPy, negative too), slices (negative bounds and steps), ``None``,
+    ``...``, boolean masks (arrays or lists, over one or more axes, and 0-d ``True``/``False``),
+    and integer arrays, lists, tuples and nested sequences with repeats and negative entries,
+    mixed in one index tuple (integer arrays that broadcast together, next to each other or
+    split by a slice). With ``allow_empty``, empty integer lists and masks with no ``True``
+    may occur too. A bare index (not a tuple) is drawn as well.
+    """
+    shape = tuple(int(n) for n in shape)
+    ndim = len(shape)
+    side = st.integers(0 if allow_empty else 1, 3)
+    adv_shape = tuple(draw(st.lists(side, min_size=0, max_size=2)))
+    parts: list[Any] = []
+    kinds: list[str] = []
+    dim = 0
+    used_mask = False
+    while dim < ndim:
+        n = shape[dim]
+        kind = draw(st.sampled_from(["full", "int", "slice", "array", "mask", "stop"]))
+        if kind == "stop":
+            break
+        if kind == "int" and n > 0:
+            k = draw(st.integers(-n, n - 1))
+            parts.append(draw(st.sampled_from([k, np.int64(k), np.intp(k)])))
+        elif kind == "slice":
+            bound = st.none() | st.integers(-n - 1, n + 1)
+            step = st.none() | st.sampled_from([1, 2, -1, -2])
+            parts.append(slice(draw(bound), draw(bound), draw(step)))
+        elif kind == "array" and n > 0:
+            sub = tuple(  # broadcasts against adv_shape: trailing sides kept or set to 1
+                m if draw(st.booleans()) else 1
+                for m in adv_shape[draw(st.integers(0, len(adv_shape))) :]
+            )
+            parts.append(draw(_int_part(n, sub, nested=True)))
+        elif kind == "mask" and not used_mask:
+            span = draw(st.integers(1, ndim - dim))
+            mshape = shape[dim : dim + span]
+            size = int(np.prod(mshape))
+            count = draw(st.integers(0 if allow_empty else min(1, size), size))
+            flat = np.zeros(size, dtype=bool)
+            flat[draw(st.permutations(list(range(size))))[:count]] = True
+            mask = flat.reshape(mshape)
+            parts.append(mask.tolist() if draw(st.booleans()) else mask)
+            kinds.append("mask")
+            used_mask = True
+            dim += span
+            continue
+        else:
+            parts.append(slice(None))
+        kinds.append(kind)
+        dim += 1
+    if used_mask and "array" in kinds:  # the mask's count must broadcast with the arrays: 1 does
+        i = kinds.index("mask")
+        one = np.zeros(np.shape(parts[i]), dtype=bool)
+        one.flat[draw(st.integers(0, max(one.size - 1, 0)))] = one.size > 0
+        parts[i] = one
+    if dim < ndim and draw(st.booleans()):
+        parts.insert(draw(st.integers(0, len(parts))), Ellipsis)
+    for _ in range(draw(st.integers(0, 2))):
+        extra = draw(st.sampled_from([None, None, True, False, np.True_]))
+        if extra is not None and not allow_empty and not extra:
+            extra = True
+        parts.insert(draw(st.integers(0, len(parts))), extra)
+    index: Any = tuple(parts)
+    if len(parts) == 1 and draw(st.booleans()):
+        index = parts[0]
+        if isinstance(index, tuple):  # a bare tuple would be the index tuple: a list instead
+            index = list(index)
+    try:
+        np.zeros(shape)[index]
+    except (IndexError, ValueError):  # integer arrays whose shapes do not broadcast together
+        assume(False)
+    return index
+
+
+def index_text(index: Any) -> str:
+    """``index`` as it would be written between brackets (for readable program listings)."""
+
+    def part(p: Any) -> str:
+        if isinstance(p, slice):
+            text = ":".join("" if v is None else str(v) for v in (p.start, p.stop))
+            return text if p.step is None else f"{text}:{p.step}"
+        if p is Ellipsis:
+            return "..."
+        if isinstance(p, np.ndarray):
+            return f"np.array({p.tolist()}, dtype={p.dtype})"
+        if isinstance(p, np.generic):
+            return f"np.{type(p).__name__}({p})"
+        return repr(p)
+
+    if type(index) is tuple:
+        return ", ".join(part(p) for p in index) if index else "()"
+    return part(index)
 
 
 # -- random programs --------------------------------------------------------------------------
@@ -176,21 +338,18 @@ MARGIN = 1e-2  # how far every kink and domain edge stays from the drawn values
 LIMIT = 50.0  # largest magnitude an intermediate value may take
 
 
-def _gap_ok(a: np.ndarray, axis: int | None, largest: bool) -> bool:
-    """Whether the extreme along ``axis`` beats the runner-up by at least MARGIN (no ties)."""
+def _gap_ok(a: np.ndarray, axis: Any, largest: bool) -> bool:
+    """Whether the extreme over ``axis`` (None, an int or a tuple, either sign) beats the
+    runner-up by at least MARGIN (no ties)."""
     if axis is None:
-        flat = np.sort(a.ravel())
-        if flat.size < 2:
-            return True
-        return bool(flat[-1] - flat[-2] >= MARGIN) if largest else bool(flat[1] - flat[0] >= MARGIN)
-    if a.shape[axis] < 2:
+        axis = tuple(range(a.ndim))
+    axis = tuple(ax % a.ndim for ax in (axis if isinstance(axis, tuple) else (axis,)))
+    rest = [i for i in range(a.ndim) if i not in axis]
+    flat = np.transpose(a, rest + list(axis)).reshape([a.shape[i] for i in rest] + [-1])
+    if flat.shape[-1] < 2:
         return True
-    s = np.sort(a, axis=axis)
-    n = a.shape[axis]
-    if largest:
-        gap = np.take(s, n - 1, axis=axis) - np.take(s, n - 2, axis=axis)
-    else:
-        gap = np.take(s, 1, axis=axis) - np.take(s, 0, axis=axis)
+    s = np.sort(flat, axis=-1)
+    gap = s[..., -1] - s[..., -2] if largest else s[..., 1] - s[..., 0]
     return bool(np.all(gap >= MARGIN))
 
 
@@ -257,13 +416,13 @@ def _binary(draw: Any, a: np.ndarray, b: np.ndarray) -> tuple[Callable[..., Tens
 
 def _reduce(draw: Any, a: np.ndarray) -> tuple[Callable[..., Tensor], str] | None:
     name = draw(st.sampled_from(["sum", "mean", "max", "min", "softmax", "log_softmax"]))
-    axis = None if a.ndim == 0 else draw(st.none() | st.integers(0, a.ndim - 1))
     keep = draw(st.booleans())
     if name in ("softmax", "log_softmax"):
         if a.ndim == 0:
             return None
-        ax = 0 if axis is None else axis
+        ax = draw(axes(a.ndim, single=True))
         return (lambda x: getattr(x, name)(axis=ax)), f"{{0}}.{name}(axis={ax})"
+    axis = draw(axes(a.ndim))
     if name in ("max", "min") and not _gap_ok(a, axis, name == "max"):
         return None
     return (lambda x: getattr(x, name)(axis=axis, keepdims=keep)), (
@@ -272,35 +431,19 @@ def _reduce(draw: Any, a: np.ndarray) -> tuple[Callable[..., Tensor], str] | Non
 
 
 def _index(draw: Any, a: np.ndarray) -> tuple[Callable[..., Tensor], str] | None:
-    if a.ndim == 0:
-        return (lambda x: x[None]), "{0}[None]"
-    n = a.shape[0]
-    name = draw(st.sampled_from(["int", "slice", "repeat", "mask", "newaxis", "last"]))
-    if name == "int":
-        k = draw(st.integers(0, n - 1))
-        return (lambda x: x[k]), f"{{0}}[{k}]"
-    if name == "slice":
-        start = draw(st.integers(0, n - 1))
-        return (lambda x: x[start:]), f"{{0}}[{start}:]"
-    if name == "repeat":
-        idx = np.asarray(draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=4)))
-        return (lambda x: x[idx]), f"{{0}}[{idx.tolist()}]"
-    if name == "mask":
-        mask = np.asarray(draw(st.lists(st.booleans(), min_size=n, max_size=n)))
-        if not mask.any():
-            mask[0] = True
-        return (lambda x: x[mask]), f"{{0}}[{mask.tolist()}]"
-    if name == "newaxis":
-        return (lambda x: x[:, None]), "{0}[:, None]"
-    return (lambda x: x[..., -1]), "{0}[..., -1]"
+    index = draw(indices(a.shape, allow_empty=False))
+    return (lambda x: x[index]), f"{{0}}[{index_text(index)}]"
 
 
 def _shape_op(draw: Any, a: np.ndarray) -> tuple[Callable[..., Tensor], str] | None:
-    name = draw(st.sampled_from(["flatten", "transpose", "reshape"]))
+    name = draw(st.sampled_from(["flatten", "transpose", "T", "reshape"]))
     if name == "flatten" or a.ndim < 2:
         return (lambda x: x.flatten()), "{0}.flatten()"
-    if name == "transpose":
+    if name == "T":
         return (lambda x: x.T), "{0}.T"
+    if name == "transpose":
+        perm = draw(axis_permutations(a.ndim))
+        return (lambda x: x.transpose(*perm)), f"{{0}}.transpose{perm}"
     return (lambda x: x.reshape(-1, 1)), "{0}.reshape(-1, 1)"
 
 
@@ -308,8 +451,12 @@ def _join(draw: Any, a: np.ndarray, b: np.ndarray) -> tuple[Callable[..., Tensor
     if a.shape != b.shape or a.ndim == 0 or 2 * a.size > 36:
         return None
     if draw(st.booleans()):
-        return (lambda x, y: fx.stack([x, y], axis=0)), "stack([{0}, {1}])"
-    return (lambda x, y: fx.concatenate([x, y], axis=-1)), "concatenate([{0}, {1}], axis=-1)"
+        ax = draw(axes(a.ndim + 1, single=True))
+        return (lambda x, y: fx.stack([x, y], axis=ax)), f"stack([{{0}}, {{1}}], axis={ax})"
+    ax = draw(axes(a.ndim, single=True))
+    return (lambda x, y: fx.concatenate([x, y], axis=ax)), (
+        f"concatenate([{{0}}, {{1}}], axis={ax})"
+    )
 
 
 def _loss(draw: Any, a: np.ndarray, b: np.ndarray) -> tuple[Callable[..., Tensor], str] | None:
@@ -411,7 +558,7 @@ def _draw_graph(
         fn, text = made
         with np.errstate(all="ignore"):
             out = fn(*(Tensor._wrap(values[k]) for k in args)).data
-        if out.size == 0 or not np.all(np.isfinite(out)) or np.abs(out).max() > LIMIT:
+        if not 0 < out.size <= 64 or not np.all(np.isfinite(out)) or np.abs(out).max() > LIMIT:
             continue
         program._add_step(_Step(args, fn, text))
         values.append(np.asarray(out, dtype=np.float64))
@@ -462,7 +609,9 @@ def graphs(
     max_side, max_dims
         Largest side and number of axes of the inputs.
 
-    Every op is drawn only where it is well defined at the drawn values: ``log`` and ``sqrt``
+    Axes are drawn with either sign (``sum(axis=(-1, 0))``, ``transpose(-1, 0)``, ``stack(...,
+    axis=-3)``) and indices in every form :func:`indices` draws. Every op is drawn only where
+    it is well defined at the drawn values: ``log`` and ``sqrt``
     on values ≥ 0.1, division by values ≥ 0.5 in magnitude (or by y² + 1), ``relu``, ``abs``,
     ``clip``, ``maximum``/``minimum`` and ``max``/``min`` only where no value lies within 1e-2
     of a kink or a tie, and no intermediate value beyond ±50.
