@@ -118,6 +118,14 @@ def _parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     return parser, train
 
 
+def _physical_memory() -> int | None:
+    """Bytes of memory in this machine, where the platform says (else ``None``)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
 def _check_train_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     defaults = MNIST_DEFAULTS if args.data == "mnist" else DEFAULTS
     if args.batch_size > 1 and args.lr is None:
@@ -145,6 +153,19 @@ def _check_train_args(parser: argparse.ArgumentParser, args: argparse.Namespace)
         parser.error("--data-dir is only used with --data mnist")
     if args.hidden < 1:
         parser.error("--hidden must be a positive integer")
+    n_in = 784 if args.data == "mnist" else 64
+    need = 3 * 8 * args.hidden * (n_in + 12)  # the weights, their gradient, the update
+    have = _physical_memory()
+    if need > (have or 2**40):
+        limit = f"this machine has {have / 1e9:,.1f} GB" if have else "more than 1 TB"
+        parser.error(
+            f"--hidden {args.hidden} would need about {need / 1e9:,.1f} GB for the "
+            f"{n_in}-{args.hidden}-10 network's weights ({limit}); use fewer hidden nodes"
+        )
+    for name in ("seed", "split_seed"):
+        if getattr(args, name) < 0:
+            flag = "--" + name.replace("_", "-")
+            parser.error(f"{flag} must be a non-negative integer, got {getattr(args, name)}")
     if args.epochs < 1:
         parser.error("--epochs must be a positive integer")
     if args.batch_size < 1:

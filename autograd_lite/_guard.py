@@ -51,8 +51,11 @@ def _drain_deferred() -> None:
 
 
 #: Plain arrays (not Tensors) of at most this many elements that a rule reads are copied when
-#: the op is recorded instead of locked: copying a few kilobytes costs less than the locking.
-COPY_LIMIT = 4096
+#: the op is recorded instead of locked: a copy is one pass over the array, while a locked array
+#: is also read twice to check it at backward (see :meth:`Guard.verify`).
+COPY_LIMIT = 65536
+#: Up to this many elements, an array is checked at backward against a copy of its bytes.
+EXACT_LIMIT = 4096
 
 
 #: A crossed op's kept positions, indexed by needs[0] + 2 · needs[1]: input 0 is kept when input 1
@@ -87,7 +90,7 @@ def _fingerprint(a: np.ndarray) -> bytes | int:
     of its 64-bit words modulo 2⁶⁴: one pass and no copy for a contiguous array, so it costs about
     as much as reading the array once. Any change to one element changes the sum; changes that
     cancel (two values swapped, two signs flipped) do not."""
-    if a.size <= COPY_LIMIT:
+    if a.size <= EXACT_LIMIT:
         return a.tobytes()
     raw = np.ascontiguousarray(a).reshape(-1).view(np.uint8)
     if raw.size % 8 == 0:

@@ -17,6 +17,7 @@ import math
 import os
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -180,6 +181,8 @@ def load(path: PathLike, max_bytes: int | None = None) -> dict[str, np.ndarray]:
                             f"load: {target}: member {key!r} is damaged: {exc}"
                         ) from None
                 result[key] = arr
-    except (zipfile.BadZipFile, EOFError, OSError, KeyError) as exc:
+    except (zipfile.BadZipFile, EOFError, OSError, KeyError, zlib.error) as exc:
         raise ValueError(f"load: {target} is damaged or truncated ({exc})") from None
+    except (RuntimeError, NotImplementedError) as exc:  # encrypted, or an unknown compression
+        raise ValueError(f"load: {target} cannot be read: {exc}") from None
     return result

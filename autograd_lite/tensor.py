@@ -49,7 +49,7 @@ def _apply(op: Op, *args: Any) -> Tensor:
             out = np.asarray(out)
     t = _new(Tensor)
     t.data = out
-    t.grad = None
+    t._grad = None
     t._hooks = None
     if record and state.enabled:
         op.inputs = args
@@ -122,11 +122,10 @@ class Tensor:
         Optional NumPy dtype to convert the data to.
     """
 
-    __slots__ = ("__weakref__", "_hooks", "_node", "_requires_grad", "data", "grad")
+    __slots__ = ("__weakref__", "_grad", "_hooks", "_node", "_requires_grad", "data")
     __hash__ = object.__hash__  # identity, so tensors can be dict keys despite elementwise ==
 
     data: np.ndarray
-    grad: Tensor | None
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
         if isinstance(data, Tensor):
@@ -142,7 +141,7 @@ class Tensor:
         if requires_grad:
             _check_differentiable(arr.dtype)
         self.data = arr
-        self.grad = None
+        self._grad = None
         self._requires_grad = bool(requires_grad)
         self._node: Op | None = None
         self._hooks: list[Callable[..., Any]] | None = None
@@ -153,7 +152,7 @@ class Tensor:
     def _wrap(arr: Any) -> Tensor:
         t = object.__new__(Tensor)
         t.data = arr if type(arr) is np.ndarray else np.asarray(arr)
-        t.grad, t._requires_grad, t._node, t._hooks = None, False, None, None
+        t._grad, t._requires_grad, t._node, t._hooks = None, False, None, None
         return t
 
     @staticmethod
@@ -179,6 +178,29 @@ class Tensor:
         if value:
             _check_differentiable(self.data.dtype)
         self._requires_grad = bool(value)
+
+    @property
+    def grad(self) -> Tensor | None:
+        """∂E/∂(this tensor) accumulated by ``backward()``, or ``None``.
+
+        May be set to ``None`` or to a Tensor of this tensor's shape; anything else is refused
+        (``TypeError``, ``ValueError``) before it can reach an optimizer.
+        """
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(
+                    f".grad must be a Tensor or None, got {type(value).__name__}; wrap an array "
+                    "as al.Tensor(array)"
+                )
+            if value.data.shape != self.data.shape:
+                raise ValueError(
+                    f".grad must have the tensor's shape {self.data.shape}, got {value.data.shape}"
+                )
+        self._grad = value
 
     @property
     def is_leaf(self) -> bool:
@@ -301,13 +323,14 @@ class Tensor:
         for leaf, g in walk_backward(self, grad, retain_graph=retain, create_graph=create_graph):
             if not leaf._requires_grad:
                 continue
+            before = leaf._grad  # set directly: the walk's totals have the leaf's shape
             if create_graph:
-                leaf.grad = g if leaf.grad is None else leaf.grad + g
-            elif leaf.grad is None:
+                leaf._grad = g if before is None else before + g
+            elif before is None:
                 g = np.asarray(g)
-                leaf.grad = Tensor._wrap(g if g.flags.writeable else g.copy())
+                leaf._grad = Tensor._wrap(g if g.flags.writeable else g.copy())
             else:
-                leaf.grad = Tensor._wrap(leaf.grad.data + g)
+                leaf._grad = Tensor._wrap(before.data + g)
 
     def register_hook(self, fn: Callable[[Tensor], Tensor | None]) -> _HookHandle:
         """Call ``fn(grad)`` with the gradient flowing into this tensor during backward.

@@ -1028,6 +1028,18 @@ CASES = [
         r"real number in \[0, 1\), got np\.False_",
     ),
     Case(
+        "grad-set-to-array",
+        lambda w: setattr(w.model[0].weight, "grad", np.ones((4, 3))),
+        TypeError,
+        r"\.grad must be a Tensor or None, got ndarray",
+    ),
+    Case(
+        "grad-set-wrong-shape",
+        lambda w: setattr(w.model[0].weight, "grad", T(np.ones(3))),
+        ValueError,
+        r"\.grad must have the tensor's shape \(4, 3\), got \(3,\)",
+    ),
+    Case(
         "view-written-before-backward",
         lambda w: _write_through_an_earlier_view(w),
         RuntimeError,
@@ -1164,6 +1176,8 @@ def _write_through_an_earlier_view(w: World) -> None:
     loss = (w.model[0].weight.sum() * T(data)).sum()  # the weight's gradient reads data
     view[0, 0] = 9.0
     loss.backward()
+
+
 def _inplace_no_grad(w: World, value: Any) -> None:
     with al.no_grad():
         w.model[2].weight.__isub__(value)
@@ -1212,6 +1226,16 @@ CLI_CASES = [
         r"--save: folder /no/such/folder does not exist",
     ),
     CliCase("cli-gradcheck-unknown-option", ["gradcheck", "--bogus"], r"unrecognized.*--bogus"),
+    # -- seeds and sizes (trust) ---------------------------------------------------------------
+    CliCase("cli-seed-negative", ["train", "--seed", "-1"], r"--seed must be a non-negative"),
+    CliCase(
+        "cli-split-seed-negative", ["train", "--split-seed", "-1"], r"--split-seed must be a non"
+    ),
+    CliCase(
+        "cli-hidden-too-large",
+        ["train", "--hidden", "100000000000"],
+        r"--hidden 100000000000 would need about [\d,.]+ GB .*use fewer hidden nodes",
+    ),
 ]
 
 

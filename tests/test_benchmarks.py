@@ -24,7 +24,7 @@ from autograd_lite.tutorial import NeuralNetwork
         (4, 3, 2, 1),  # workload 6's toy step
         (7, 5, 3, 4),  # a batch
         (300, 60, 10, 2),  # W_ih has 18,000 elements: the optimizer updates it in chunks
-        (70, 80, 4, 60),  # the input has 4,200 elements: locked, not copied, by the engine
+        (1000, 8, 4, 70),  # the input has 70,000 elements: locked, not copied, by the engine
     ],
 )
 def test_benchmark_steps_agree(shape):

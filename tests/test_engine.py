@@ -251,3 +251,20 @@ def test_a_float32_leaf_gets_a_float32_gradient_from_a_float64_graph(create_grap
         g.sum().backward()
         assert x.grad.dtype == np.float32
         np.testing.assert_allclose(x.grad.data, [6.0, 0.5])
+
+
+def test_grad_accepts_none_and_tensors_of_the_right_shape_only():
+    p = al.Tensor(np.ones(2), requires_grad=True)
+    for bad, exc in (
+        (np.ones(2), TypeError),
+        ([1.0, 1.0], TypeError),
+        (al.Tensor(np.ones(3)), ValueError),
+    ):
+        with pytest.raises(exc, match=r"\.grad must"):
+            p.grad = bad
+        assert p.grad is None
+    p.grad = al.Tensor(np.full(2, 0.5))
+    al.optim.SGD([p], lr=1.0).step()
+    np.testing.assert_array_equal(p.data, [0.5, 0.5])
+    p.grad = None
+    assert p.grad is None

@@ -248,3 +248,16 @@ def test_load_state_dict_converts_before_checking_finiteness():
     state["weight"] = np.array([[0.5, -0.25]])
     net.load_state_dict(state)
     assert net.weight.dtype == np.float32 and net.weight.data.tolist() == [[0.5, -0.25]]
+
+
+def test_a_corrupted_compressed_member_is_refused(tmp_path):
+    path = tmp_path / "deflated.npz"
+    np.savez_compressed(path, w=np.arange(20_000.0))
+    raw = path.read_bytes()
+    start = raw.index(b"w.npy") + len(b"w.npy") + 20  # past the local header: deflate data
+    for at in (start, len(raw) // 2):  # a broken deflate stream (zlib's error); a CRC mismatch
+        spoiled = bytearray(raw)
+        spoiled[at : at + 8] = b"\xff" * 8
+        path.write_bytes(bytes(spoiled))
+        with pytest.raises(ValueError, match=r"deflated\.npz is damaged"):
+            al.load(path)
