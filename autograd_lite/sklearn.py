@@ -716,28 +716,24 @@ class _NeuralNet(BaseEstimator):
         self.warm_start = warm_start
         self.random_state = random_state
         self.verbose = verbose
-        for key, value in kwargs.items():
-            if not key.startswith(_ROUTED):
-                raise TypeError(
-                    f"{type(self).__name__}: unexpected keyword argument {key!r} (only "
-                    "module__<name> and optimizer__<name> are passed on)"
-                )
-            setattr(self, key, value)
+        self._kwargs = dict(kwargs)  # module__<name>, optimizer__<name>; checked at fit
 
     def _routed(self, prefix: str) -> dict[str, Any]:
-        return {k[len(prefix) :]: v for k, v in vars(self).items() if k.startswith(prefix)}
+        return {k[len(prefix) :]: v for k, v in self._kwargs.items() if k.startswith(prefix)}
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         """The constructor's parameters, ``module__*`` and ``optimizer__*`` included."""
         params = super().get_params(deep=deep)
-        params.update({k: v for k, v in vars(self).items() if k.startswith(_ROUTED)})
+        params.update(self._kwargs)
         return params
 
     def set_params(self, **params: Any) -> _NeuralNet:
-        """Set parameters; ``module__<name>`` and ``optimizer__<name>`` are stored for the
-        module builder and the optimizer."""
-        for key in [k for k in params if k.startswith(_ROUTED)]:
-            setattr(self, key, params.pop(key))
+        """Set parameters; names other than the constructor's (``module__<name>``,
+        ``optimizer__<name>``) are kept for the module builder and the optimizer, and checked
+        at fit."""
+        known = set(super().get_params(deep=False))
+        for key in [k for k in params if k not in known]:
+            self._kwargs[key] = params.pop(key)
         super().set_params(**params)
         return self
 
@@ -751,6 +747,12 @@ class _NeuralNet(BaseEstimator):
 
     def _check_params(self) -> None:
         owner = type(self).__name__
+        unknown = [k for k in self._kwargs if not k.startswith(_ROUTED)]
+        if unknown:
+            raise TypeError(
+                f"{owner}: unknown parameter {unknown[0]!r} (only module__<name> and "
+                "optimizer__<name> are passed on)"
+            )
         if not (isinstance(self.module, Module) or callable(self.module)):
             raise TypeError(
                 f"{owner}: module must be a Module or a function that returns one, got "
@@ -964,7 +966,8 @@ class NeuralNetClassifier(ClassifierMixin, _NeuralNet):
 
     def predict(self, X: Any) -> np.ndarray:
         """The class with the largest score."""
-        return self.classes_[self._forward(X).argmax(axis=1)]
+        scores = self._forward(X)
+        return self.classes_[scores.argmax(axis=1)]
 
 
 class NeuralNetRegressor(RegressorMixin, _NeuralNet):
