@@ -24,8 +24,10 @@ summed over the outputs).
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import inspect
+import itertools
 import math
 import numbers
 import warnings
@@ -42,6 +44,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils import shuffle as shuffled
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+from threadpoolctl import threadpool_limits
 
 from . import optim
 from ._grad_mode import no_grad
@@ -50,6 +53,8 @@ from .layers import Linear, Module, ReLU, Sequential, Sigmoid, Tanh
 from .tensor import Tensor
 
 __all__ = ["MLPClassifier", "MLPRegressor", "NeuralNetClassifier", "NeuralNetRegressor"]
+
+_SMALL_PRODUCT = 1 << 22  # multiply-adds of one layer's batch product (see _blas_threads)
 
 _ACTIVATIONS: dict[str, type[Module] | None] = {
     "identity": None,
@@ -113,6 +118,16 @@ def _batch_size(owner: str, value: Any, n_samples: int) -> int:
             stacklevel=3,
         )
     return int(min(value, n_samples))
+
+
+def _blas_threads(batch: int, widths: list[int]) -> contextlib.AbstractContextManager[Any]:
+    """One BLAS thread while every layer's batch product is small (at most 2²² multiply-adds):
+    there, starting and joining threads costs more than it saves, and far more on a busy
+    machine. Larger layers keep BLAS's own threading."""
+    work = max(batch * a * b for a, b in itertools.pairwise(widths))
+    if work <= _SMALL_PRODUCT:
+        return threadpool_limits(limits=1, user_api="blas")
+    return contextlib.nullcontext()
 
 
 def _batches(n: int, size: int, order: np.ndarray) -> Iterator[np.ndarray]:
@@ -344,14 +359,33 @@ class _BaseMLP(BaseEstimator):
 
     def _run_epochs(self, X: np.ndarray, target: np.ndarray, incremental: bool) -> None:
         X_train, t_train, X_val, t_val = self._split(X, target)
-        n = X_train.shape[0]
-        size = _batch_size(type(self).__name__, self.batch_size, n)
-        net, opt = self._net, self._optimizer
-        order = np.arange(n)
-        weights = [m.weight for m in net if isinstance(m, Linear)] if self.alpha else []
+        size = _batch_size(type(self).__name__, self.batch_size, X_train.shape[0])
+        net = self._net
+        linears = [m for m in net if isinstance(m, Linear)]
+        weights = [m.weight for m in linears] if self.alpha else []
         if self.early_stopping:
             self._best_state = net.state_dict()
         self.n_iter_ = 0
+        widths = [m.in_features for m in linears] + [linears[-1].out_features]
+        with _blas_threads(size, widths):
+            self._epochs(X_train, t_train, X_val, t_val, size, weights, incremental)
+        if self.early_stopping:
+            net.load_state_dict(self._best_state)
+            del self._best_state
+
+    def _epochs(
+        self,
+        X_train: np.ndarray,
+        t_train: np.ndarray,
+        X_val: np.ndarray | None,
+        t_val: np.ndarray | None,
+        size: int,
+        weights: list[Tensor],
+        incremental: bool,
+    ) -> None:
+        net, opt = self._net, self._optimizer
+        n = X_train.shape[0]
+        order = np.arange(n)
         for _ in range(1 if incremental else self.max_iter):
             if self.shuffle:
                 order = shuffled(order, random_state=self._random_state)
@@ -383,11 +417,8 @@ class _BaseMLP(BaseEstimator):
                     f"{type(self).__name__}: reached max_iter={self.max_iter} epochs and the "
                     "optimisation has not converged yet",
                     ConvergenceWarning,
-                    stacklevel=4,
+                    stacklevel=5,
                 )
-        if self.early_stopping:
-            net.load_state_dict(self._best_state)
-            del self._best_state
 
     def _update_no_improvement_count(
         self, X_val: np.ndarray | None, t_val: np.ndarray | None
