@@ -54,7 +54,7 @@ from .tensor import Tensor
 
 __all__ = ["MLPClassifier", "MLPRegressor", "NeuralNetClassifier", "NeuralNetRegressor"]
 
-_SMALL_PRODUCT = 1 << 22  # multiply-adds of one layer's batch product (see _blas_threads)
+_SMALL_PRODUCT = 1 << 25  # multiply-adds of one layer's batch product (see _blas_threads)
 
 _ACTIVATIONS: dict[str, type[Module] | None] = {
     "identity": None,
@@ -121,7 +121,7 @@ def _batch_size(owner: str, value: Any, n_samples: int) -> int:
 
 
 def _blas_threads(batch: int, widths: list[int]) -> contextlib.AbstractContextManager[Any]:
-    """One BLAS thread while every layer's batch product is small (at most 2²² multiply-adds):
+    """One BLAS thread while every layer's batch product is small (at most 2²⁵ multiply-adds):
     there, starting and joining threads costs more than it saves, and far more on a busy
     machine. Larger layers keep BLAS's own threading."""
     work = max(batch * a * b for a, b in itertools.pairwise(widths))
@@ -393,12 +393,18 @@ class _BaseMLP(BaseEstimator):
             for idx in _batches(n, size, order):
                 m = len(idx)
                 loss = self._data_loss(net(X_train[idx]), t_train[idx])
-                for w in weights:
-                    loss = loss + (w * w).sum() * (0.5 * self.alpha / m)
                 opt.zero_grad()
                 loss.backward()
+                value = float(loss.data)
+                if weights:  # the L2 term α/(2m) Σ‖W‖², its gradient (α/m) W added by hand
+                    c = self.alpha / m
+                    for w in weights:
+                        flat = w.data.reshape(-1)
+                        value += 0.5 * c * float(np.dot(flat, flat))
+                        assert w.grad is not None
+                        w.grad = Tensor(w.grad.data + c * w.data)
                 opt.step()
-                total += float(loss.data) * m
+                total += value * m
             self.n_iter_ += 1
             self.t_ += n
             self.loss_ = total / n
