@@ -389,10 +389,13 @@ class _BaseMLP(BaseEstimator):
         for _ in range(1 if incremental else self.max_iter):
             if self.shuffle:
                 order = shuffled(order, random_state=self._random_state)
+            # one gather per epoch; the batches are then slices of this private copy
+            X_epoch, t_epoch = X_train[order], t_train[order]
             total = 0.0
-            for idx in _batches(n, size, order):
-                m = len(idx)
-                loss = self._data_loss(net(X_train[idx]), t_train[idx])
+            for start in range(0, n, size):
+                xb, tb = X_epoch[start : start + size], t_epoch[start : start + size]
+                m = len(xb)
+                loss = self._data_loss(net(xb), tb)
                 opt.zero_grad()
                 loss.backward()
                 value = float(loss.data)
