@@ -24,8 +24,10 @@ summed over the outputs).
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import inspect
+import itertools
 import math
 import numbers
 import warnings
@@ -42,6 +44,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils import shuffle as shuffled
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+from threadpoolctl import threadpool_limits
 
 from . import optim
 from ._grad_mode import no_grad
@@ -50,6 +53,8 @@ from .layers import Linear, Module, ReLU, Sequential, Sigmoid, Tanh
 from .tensor import Tensor
 
 __all__ = ["MLPClassifier", "MLPRegressor", "NeuralNetClassifier", "NeuralNetRegressor"]
+
+_SMALL_PRODUCT = 1 << 25  # multiply-adds of one layer's batch product (see _blas_threads)
 
 _ACTIVATIONS: dict[str, type[Module] | None] = {
     "identity": None,
@@ -113,6 +118,16 @@ def _batch_size(owner: str, value: Any, n_samples: int) -> int:
             stacklevel=3,
         )
     return int(min(value, n_samples))
+
+
+def _blas_threads(batch: int, widths: list[int]) -> contextlib.AbstractContextManager[Any]:
+    """One BLAS thread while every layer's batch product is small (at most 2²⁵ multiply-adds):
+    there, starting and joining threads costs more than it saves, and far more on a busy
+    machine. Larger layers keep BLAS's own threading."""
+    work = max(batch * a * b for a, b in itertools.pairwise(widths))
+    if work <= _SMALL_PRODUCT:
+        return threadpool_limits(limits=1, user_api="blas")
+    return contextlib.nullcontext()
 
 
 def _batches(n: int, size: int, order: np.ndarray) -> Iterator[np.ndarray]:
@@ -344,27 +359,55 @@ class _BaseMLP(BaseEstimator):
 
     def _run_epochs(self, X: np.ndarray, target: np.ndarray, incremental: bool) -> None:
         X_train, t_train, X_val, t_val = self._split(X, target)
-        n = X_train.shape[0]
-        size = _batch_size(type(self).__name__, self.batch_size, n)
-        net, opt = self._net, self._optimizer
-        order = np.arange(n)
-        weights = [m.weight for m in net if isinstance(m, Linear)] if self.alpha else []
+        size = _batch_size(type(self).__name__, self.batch_size, X_train.shape[0])
+        net = self._net
+        linears = [m for m in net if isinstance(m, Linear)]
+        weights = [m.weight for m in linears] if self.alpha else []
         if self.early_stopping:
             self._best_state = net.state_dict()
         self.n_iter_ = 0
+        widths = [m.in_features for m in linears] + [linears[-1].out_features]
+        with _blas_threads(size, widths):
+            self._epochs(X_train, t_train, X_val, t_val, size, weights, incremental)
+        if self.early_stopping:
+            net.load_state_dict(self._best_state)
+            del self._best_state
+
+    def _epochs(
+        self,
+        X_train: np.ndarray,
+        t_train: np.ndarray,
+        X_val: np.ndarray | None,
+        t_val: np.ndarray | None,
+        size: int,
+        weights: list[Tensor],
+        incremental: bool,
+    ) -> None:
+        net, opt = self._net, self._optimizer
+        n = X_train.shape[0]
+        order = np.arange(n)
         for _ in range(1 if incremental else self.max_iter):
             if self.shuffle:
                 order = shuffled(order, random_state=self._random_state)
+            # one gather per epoch; the batches are then slices of this private copy
+            X_epoch, t_epoch = X_train[order], t_train[order]
             total = 0.0
-            for idx in _batches(n, size, order):
-                m = len(idx)
-                loss = self._data_loss(net(X_train[idx]), t_train[idx])
-                for w in weights:
-                    loss = loss + (w * w).sum() * (0.5 * self.alpha / m)
+            for start in range(0, n, size):
+                xb, tb = X_epoch[start : start + size], t_epoch[start : start + size]
+                m = len(xb)
+                loss = self._data_loss(net(xb), tb)
                 opt.zero_grad()
                 loss.backward()
+                value = float(loss.data)
+                if weights:  # the L2 term α/(2m) Σ‖W‖², its gradient (α/m) W added by hand
+                    c = self.alpha / m
+                    for w in weights:
+                        flat = w.data.reshape(-1)
+                        value += 0.5 * c * float(np.dot(flat, flat))
+                        assert w.grad is not None
+                        w.grad = Tensor(w.grad.data + c * w.data)
                 opt.step()
-                total += float(loss.data) * m
+                total += value * m
             self.n_iter_ += 1
             self.t_ += n
             self.loss_ = total / n
@@ -383,11 +426,8 @@ class _BaseMLP(BaseEstimator):
                     f"{type(self).__name__}: reached max_iter={self.max_iter} epochs and the "
                     "optimisation has not converged yet",
                     ConvergenceWarning,
-                    stacklevel=4,
+                    stacklevel=5,
                 )
-        if self.early_stopping:
-            net.load_state_dict(self._best_state)
-            del self._best_state
 
     def _update_no_improvement_count(
         self, X_val: np.ndarray | None, t_val: np.ndarray | None
@@ -716,28 +756,24 @@ class _NeuralNet(BaseEstimator):
         self.warm_start = warm_start
         self.random_state = random_state
         self.verbose = verbose
-        for key, value in kwargs.items():
-            if not key.startswith(_ROUTED):
-                raise TypeError(
-                    f"{type(self).__name__}: unexpected keyword argument {key!r} (only "
-                    "module__<name> and optimizer__<name> are passed on)"
-                )
-            setattr(self, key, value)
+        self._kwargs = dict(kwargs)  # module__<name>, optimizer__<name>; checked at fit
 
     def _routed(self, prefix: str) -> dict[str, Any]:
-        return {k[len(prefix) :]: v for k, v in vars(self).items() if k.startswith(prefix)}
+        return {k[len(prefix) :]: v for k, v in self._kwargs.items() if k.startswith(prefix)}
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         """The constructor's parameters, ``module__*`` and ``optimizer__*`` included."""
         params = super().get_params(deep=deep)
-        params.update({k: v for k, v in vars(self).items() if k.startswith(_ROUTED)})
+        params.update(self._kwargs)
         return params
 
     def set_params(self, **params: Any) -> _NeuralNet:
-        """Set parameters; ``module__<name>`` and ``optimizer__<name>`` are stored for the
-        module builder and the optimizer."""
-        for key in [k for k in params if k.startswith(_ROUTED)]:
-            setattr(self, key, params.pop(key))
+        """Set parameters; names other than the constructor's (``module__<name>``,
+        ``optimizer__<name>``) are kept for the module builder and the optimizer, and checked
+        at fit."""
+        known = set(super().get_params(deep=False))
+        for key in [k for k in params if k not in known]:
+            self._kwargs[key] = params.pop(key)
         super().set_params(**params)
         return self
 
@@ -751,6 +787,12 @@ class _NeuralNet(BaseEstimator):
 
     def _check_params(self) -> None:
         owner = type(self).__name__
+        unknown = [k for k in self._kwargs if not k.startswith(_ROUTED)]
+        if unknown:
+            raise TypeError(
+                f"{owner}: unknown parameter {unknown[0]!r} (only module__<name> and "
+                "optimizer__<name> are passed on)"
+            )
         if not (isinstance(self.module, Module) or callable(self.module)):
             raise TypeError(
                 f"{owner}: module must be a Module or a function that returns one, got "
@@ -964,7 +1006,8 @@ class NeuralNetClassifier(ClassifierMixin, _NeuralNet):
 
     def predict(self, X: Any) -> np.ndarray:
         """The class with the largest score."""
-        return self.classes_[self._forward(X).argmax(axis=1)]
+        scores = self._forward(X)
+        return self.classes_[scores.argmax(axis=1)]
 
 
 class NeuralNetRegressor(RegressorMixin, _NeuralNet):
