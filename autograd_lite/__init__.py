@@ -29,6 +29,10 @@ from .functions import (
     tanh,
     where,
 )
+from .ops.activations import elu, leaky_relu, softplus
+from .ops.conv import avg_pool2d, conv2d, max_pool2d
+from .ops.losses import huber_loss, l1_loss, nll_loss
+from .ops.reductions import logsumexp
 from .tensor import Tensor
 
 __version__ = "0.1.0"
@@ -38,26 +42,36 @@ __all__ = [
     "Context",
     "Function",
     "Tensor",
+    "avg_pool2d",
     "binary_cross_entropy",
     "concatenate",
+    "conv2d",
     "cross_entropy",
     "detect_anomaly",
+    "elu",
     "enable_grad",
     "exp",
     "grad",
+    "huber_loss",
     "hvp",
     "is_grad_enabled",
+    "l1_loss",
+    "leaky_relu",
     "log",
     "log_softmax",
+    "logsumexp",
     "matmul",
+    "max_pool2d",
     "maximum",
     "mean",
     "minimum",
     "mse_loss",
+    "nll_loss",
     "no_grad",
     "relu",
     "sigmoid",
     "softmax",
+    "softplus",
     "squared_error",
     "stack",
     "sum",

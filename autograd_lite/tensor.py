@@ -493,6 +493,9 @@ class Tensor:
     def log_softmax(self, axis: int = -1) -> Tensor:
         return _apply(act.LogSoftmax(_axis(axis, self.ndim, "log_softmax")), self)
 
+    def logsumexp(self, axis: Any = -1, keepdims: bool = False) -> Tensor:
+        return red.logsumexp(self, axis, keepdims)
+
 
 def _axis(axis: int, ndim: int, op: str) -> int:
     axes = red.normalize_axis(axis, ndim, op)
