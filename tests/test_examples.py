@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-NAMES = ["tutorial_network", "custom_network", "custom_op", "hessian_vector_product"]
+NAMES = ["tutorial_network", "custom_network", "custom_op", "hessian_vector_product", "cnn_digits"]
 
 
 def test_the_examples_are_all_here():
