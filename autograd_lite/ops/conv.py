@@ -5,7 +5,8 @@ r"""Convolution and pooling over images in NCHW layout (batch, channels, height,
     o[n, k, i, j] = b[k] + Σ_{c, u, v} x[n, c, s·i + u, s·j + v] · w[k, c, u, v].
 
 Every op sees its input through a window view (``sliding_window_view``, no copy) of shape
-(N, C, H_out, W_out, kh, kw); the forward is one ``tensordot`` over the window and channel axes.
+(N, C, H_out, W_out, kh, kw); the forward copies the windows once into columns and is one
+matrix product over the window and channel axes.
 The gradients are convolutions too:
 
 - ∂E/∂x is the *full* convolution of ḡ with the flipped kernel (:class:`ConvTranspose2d`): each
@@ -59,6 +60,14 @@ def windows(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair = (0, 0)) -
     return sliding_window_view(x, kernel, axis=(2, 3))[:, :, :: stride[0], :: stride[1]]
 
 
+def columns(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair) -> np.ndarray:
+    """im2col: the windows as an (N, C·kh·kw, H_out·W_out) array (one copy), so that a
+    convolution is one matrix product that lands directly in NCHW order."""
+    win = windows(x, kernel, stride, padding)
+    n, c, ho, wo, kh, kw = win.shape
+    return np.ascontiguousarray(win.transpose(0, 1, 4, 5, 2, 3)).reshape(n, c * kh * kw, ho * wo)
+
+
 def fold_array(cols: np.ndarray, size: Pair, stride: Pair, padding: Pair = (0, 0)) -> np.ndarray:
     """Scatter-add windows (N, C, H_out, W_out, kh, kw) back into an (N, C, H, W) image: the
     adjoint of :func:`windows`, one strided slice update per kernel offset."""
@@ -105,11 +114,12 @@ class Conv2d(Op):
         self.stride, self.padding = stride, padding
 
     def forward(self, x, w, b=None):
-        cols = windows(x, w.shape[2:], self.stride, self.padding)
-        o = np.tensordot(cols, w, axes=([1, 4, 5], [1, 2, 3]))  # (N, H_out, W_out, K)
+        ho, wo = out_size(x.shape[2:], w.shape[2:], self.stride, self.padding)
+        cols = columns(x, w.shape[2:], self.stride, self.padding)
+        o = np.matmul(w.reshape(w.shape[0], -1), cols)  # (N, K, H_out · W_out)
         if b is not None:
-            o += b
-        return np.ascontiguousarray(o.transpose(0, 3, 1, 2))
+            o += b[:, None]
+        return o.reshape(x.shape[0], w.shape[0], ho, wo)
 
     def backward(self, g, out, x, w, b=None):
         needs = self.needs
@@ -169,8 +179,12 @@ class ConvTranspose2d(Op):
         self.stride, self.padding, self.size = stride, padding, size
 
     def forward(self, g, w):
-        cols = np.tensordot(g, w, axes=([1], [0]))  # (N, H_out, W_out, C, kh, kw)
-        return fold_array(cols.transpose(0, 3, 1, 2, 4, 5), self.size, self.stride, self.padding)
+        n, k, ho, wo = g.shape
+        shares = np.matmul(
+            w.reshape(k, -1).T, g.reshape(n, k, ho * wo)
+        )  # (N, C·kh·kw, H_out·W_out)
+        cols = shares.reshape(n, w.shape[1], w.shape[2], w.shape[3], ho, wo)
+        return fold_array(cols.transpose(0, 1, 4, 5, 2, 3), self.size, self.stride, self.padding)
 
     def backward(self, go, out, g, w):
         needs = self.needs
@@ -200,8 +214,10 @@ class ConvWeightGrad2d(Op):
         self.stride, self.padding, self.kernel = stride, padding, kernel
 
     def forward(self, x, g):
-        cols = windows(x, self.kernel, self.stride, self.padding)
-        return np.tensordot(g, cols, axes=([0, 2, 3], [0, 2, 3]))  # (K, C, kh, kw)
+        cols = columns(x, self.kernel, self.stride, self.padding)  # (N, C·kh·kw, L)
+        n, k = g.shape[:2]
+        gw = np.matmul(g.reshape(n, k, -1), cols.transpose(0, 2, 1)).sum(axis=0)  # (K, C·kh·kw)
+        return gw.reshape(k, x.shape[1], *self.kernel)
 
     def backward(self, go, out, x, g):
         needs = self.needs
