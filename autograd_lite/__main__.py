@@ -273,7 +273,6 @@ def _plot(folder: str, losses: list[float], cm: np.ndarray, accuracy: float) -> 
 
 def train_command(args: argparse.Namespace) -> int:
     """Run ``train`` with parsed arguments; prints the results and returns 0."""
-    from . import serialization
     from .data import load_digits
     from .tutorial import NeuralNetwork
 
@@ -340,13 +339,26 @@ def train_command(args: argparse.Namespace) -> int:
     )
     print(f"train accuracy: {net.evaluate(train.inputs, train.labels)[0] / n:.3f}")
     print(f"test accuracy: {accuracy:.3f} ({corrects}/{total_test})")
+    return _finish(args, losses, cm, accuracy, net.state_dict())
+
+
+def _finish(
+    args: argparse.Namespace,
+    losses: list[float],
+    cm: np.ndarray,
+    accuracy: float,
+    state: dict[str, np.ndarray],
+) -> int:
+    """The end of ``train``: the confusion matrix, then the plots and the weights if asked."""
+    from . import serialization
+
     print("confusion matrix (rows: true digit, columns: predicted):")
     print(format_confusion(cm))
     if args.plot is not None:
         for path in _plot(args.plot, losses, cm, accuracy):
             print(f"wrote {path}")
     if args.save is not None:
-        serialization.save(net.state_dict(), args.save)
+        serialization.save(state, args.save)
         print(f"saved weights to {args.save}")
     return 0
 
@@ -356,7 +368,7 @@ def _train_cnn(args: argparse.Namespace) -> int:
     trained with Adam on cross-entropy; prints what ``train`` prints."""
     import autograd_lite as al
 
-    from . import layers, serialization
+    from . import layers
     from .data import load_digits
     from .optim import Adam
 
@@ -414,15 +426,7 @@ def _train_cnn(args: argparse.Namespace) -> int:
     )
     print(f"train accuracy: {np.mean(predict(train.inputs) == train.labels):.3f}")
     print(f"test accuracy: {accuracy:.3f} ({corrects}/{len(test.labels)})")
-    print("confusion matrix (rows: true digit, columns: predicted):")
-    print(format_confusion(cm))
-    if args.plot is not None:
-        for path in _plot(args.plot, losses, cm, accuracy):
-            print(f"wrote {path}")
-    if args.save is not None:
-        serialization.save(net.state_dict(), args.save)
-        print(f"saved weights to {args.save}")
-    return 0
+    return _finish(args, losses, cm, accuracy, net.state_dict())
 
 
 def gradcheck_command(argv: Sequence[str]) -> int:

@@ -180,9 +180,8 @@ class ConvTranspose2d(Op):
 
     def forward(self, g, w):
         n, k, ho, wo = g.shape
-        shares = np.matmul(
-            w.reshape(k, -1).T, g.reshape(n, k, ho * wo)
-        )  # (N, C·kh·kw, H_out·W_out)
+        # each window's share of the image gradient: (N, C·kh·kw, H_out·W_out)
+        shares = np.matmul(w.reshape(k, -1).T, g.reshape(n, k, ho * wo))
         cols = shares.reshape(n, w.shape[1], w.shape[2], w.shape[3], ho, wo)
         return fold_array(cols.transpose(0, 1, 4, 5, 2, 3), self.size, self.stride, self.padding)
 
@@ -195,7 +194,7 @@ class ConvTranspose2d(Op):
 
 def conv_transpose(g: Any, w: Any, stride: Pair, padding: Pair, size: Pair) -> Any:
     """The input gradient of conv2d for gradient rules (plain values or Tensors)."""
-    op = ConvTranspose2d(stride, padding, tuple(size))
+    op = ConvTranspose2d(stride, padding, (int(size[0]), int(size[1])))
     return op.forward(g, w) if is_plain(g) and is_plain(w) else record(op, g, w)
 
 
@@ -228,7 +227,7 @@ class ConvWeightGrad2d(Op):
 
 def conv_weight_grad(x: Any, g: Any, stride: Pair, padding: Pair, kernel: Pair) -> Any:
     """The weight gradient of conv2d for gradient rules (plain values or Tensors)."""
-    op = ConvWeightGrad2d(stride, padding, tuple(kernel))
+    op = ConvWeightGrad2d(stride, padding, (int(kernel[0]), int(kernel[1])))
     return op.forward(x, g) if is_plain(x) and is_plain(g) else record(op, x, g)
 
 
@@ -273,13 +272,13 @@ class Fold2d(Op):
 
 def fold(cols: Any, size: Pair, stride: Pair) -> Any:
     """Fold2d for gradient rules (plain values or Tensors)."""
-    op = Fold2d(tuple(size), stride)
+    op = Fold2d((int(size[0]), int(size[1])), stride)
     return op.forward(cols) if is_plain(cols) else record(op, cols)
 
 
 def unfold(x: Any, kernel: Pair, stride: Pair) -> Any:
     """Unfold2d for gradient rules (plain values or Tensors)."""
-    op = Unfold2d(tuple(kernel), stride)
+    op = Unfold2d((int(kernel[0]), int(kernel[1])), stride)
     return op.forward(x) if is_plain(x) else record(op, x)
 
 

@@ -361,8 +361,8 @@ def _newer(draw: Any, a: np.ndarray, b: np.ndarray) -> tuple[Made, str] | None:
     if name in ("leaky_relu", "elu"):
         if amin < MARGIN:
             return None
-        f = act.leaky_relu if name == "leaky_relu" else act.elu
-        return ((lambda x: f(x, 0.3)), f"{name}({{0}}, 0.3)"), "a"
+        bend = act.leaky_relu if name == "leaky_relu" else act.elu
+        return ((lambda x: bend(x, 0.3)), f"{name}({{0}}, 0.3)"), "a"
     if name == "logsumexp":
         if a.ndim == 0:
             return None
@@ -381,8 +381,8 @@ def _newer(draw: Any, a: np.ndarray, b: np.ndarray) -> tuple[Made, str] | None:
         gap = np.abs(a - b) - (0.0 if name == "l1_loss" else 1.0)
         if float(np.abs(gap).min()) < MARGIN:
             return None
-        f = lo.l1_loss if name == "l1_loss" else lo.huber_loss
-        return ((lambda x, y: f(x, y)), f"{name}({{0}}, {{1}})"), "ab"
+        loss = lo.l1_loss if name == "l1_loss" else lo.huber_loss
+        return ((lambda x, y: loss(x, y)), f"{name}({{0}}, {{1}})"), "ab"
     hw = a.shape if a.ndim == 2 else (1, a.size)
     image = a.reshape((1, 1) + hw)
     kernel = (draw(st.integers(1, min(2, hw[0]))), draw(st.integers(1, min(3, hw[1]))))
@@ -394,10 +394,10 @@ def _newer(draw: Any, a: np.ndarray, b: np.ndarray) -> tuple[Made, str] | None:
         ), "aw"
     if name == "max_pool2d" and not _window_gaps_ok(image, kernel, stride):
         return None
-    f = conv.max_pool2d if name == "max_pool2d" else conv.avg_pool2d
+    reduce = conv.max_pool2d if name == "max_pool2d" else conv.avg_pool2d
 
     def pool(x: Tensor) -> Tensor:
-        out = f(x.reshape((1, 1) + hw), kernel, stride)
+        out = reduce(x.reshape((1, 1) + hw), kernel, stride)
         return out.reshape(out.shape[2:])
 
     return (pool, f"{name}({{0}}, {kernel}, {stride})"), "a"
