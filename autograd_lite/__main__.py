@@ -380,6 +380,7 @@ def _train_cnn(args: argparse.Namespace) -> int:
         layers.Flatten(), layers.Linear(128, 10, rng=gen),
     )  # fmt: skip
     opt = Adam(net.parameters(), lr=args.lr)
+    shuffle = np.random.default_rng(args.seed + 1)  # as examples/cnn_digits.py does
 
     def predict(inputs: np.ndarray) -> np.ndarray:
         with al.no_grad():
@@ -392,15 +393,15 @@ def _train_cnn(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     try:
         for epoch in range(1, args.epochs + 1):
-            order = gen.permutation(n)
+            order = shuffle.permutation(n)
             total = 0.0
             for k in range(0, n, bs):
                 idx = order[k : k + bs]
-                loss = al.cross_entropy(net(x[idx]), train.labels[idx], reduction="sum")
+                loss = al.cross_entropy(net(x[idx]), train.labels[idx])
                 opt.zero_grad()
-                (loss / len(idx)).backward()
+                loss.backward()
                 opt.step()
-                total += loss.item()
+                total += loss.item() * len(idx)
                 progress.advance(len(idx))
             losses.append(total / n)
             if not math.isfinite(losses[-1]):

@@ -166,3 +166,14 @@ def test_train_model_cnn_learns_the_digits_and_saves_its_weights(capsys, tmp_pat
 def test_train_model_cnn_refuses_mnist(capsys):
     assert main(["train", "--model", "cnn", "--data", "mnist", "--data-dir", "."]) == 2
     assert "--model cnn trains on the bundled 8×8 digits only" in capsys.readouterr().err
+
+
+def test_train_model_cnn_takes_the_examples_steps(capsys):
+    import runpy
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parent.parent / "examples" / "cnn_digits.py"
+    runpy.run_path(str(example), run_name="example_cnn")["main"](quick=True)  # 2 epochs
+    expected = re.search(r"test accuracy: .*", capsys.readouterr().out).group(0)
+    assert main(["train", "--model", "cnn", "--epochs", "2", "--no-progress"]) == 0
+    assert expected in capsys.readouterr().out
