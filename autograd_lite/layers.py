@@ -33,12 +33,24 @@ from typing import Any
 import numpy as np
 
 from .functions import _matmul_transposed
+from .ops.activations import elu, leaky_relu, softplus
+from .ops.conv import avg_pool2d, conv2d, max_pool2d, pair
 from .tensor import Tensor
 
 __all__ = [
+    "ELU",
     "INITIALISERS",
+    "AvgPool2d",
+    "BatchNorm1d",
+    "BatchNorm2d",
+    "Conv2d",
     "Dropout",
+    "Embedding",
+    "Flatten",
+    "LayerNorm",
+    "LeakyReLU",
     "Linear",
+    "MaxPool2d",
     "Module",
     "ModuleDict",
     "ModuleList",
@@ -46,6 +58,7 @@ __all__ = [
     "ReLU",
     "Sequential",
     "Sigmoid",
+    "Softplus",
     "Tanh",
     "clip_grad_norm",
     "default_uniform",
@@ -297,9 +310,29 @@ class Module:
 
     # -- state -----------------------------------------------------------------------------------
 
+    #: Names of attributes holding plain arrays that are state but not trained (BatchNorm's
+    #: running statistics): saved by :meth:`state_dict`, restored by :meth:`load_state_dict`.
+    buffer_names: tuple[str, ...] = ()
+
+    def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, np.ndarray]]:
+        """``(dotted name, array)`` for every buffer of this module and those below it."""
+        for name, module, attr in self._buffer_slots(prefix):
+            yield name, getattr(module, attr)
+
+    def _buffer_slots(self, prefix: str = "") -> Iterator[tuple[str, Module, str]]:
+        stack: list[tuple[str, Module]] = [(prefix, self)]
+        while stack:
+            pre, module = stack.pop()
+            for attr in module.buffer_names:
+                yield pre + attr, module, attr
+            children = [(pre + name + ".", child) for name, child in module.named_children()]
+            stack.extend(reversed(children))
+
     def state_dict(self) -> dict[str, np.ndarray]:
-        """A copy of every parameter's values: ``{dotted name: np.ndarray}``."""
-        return {name: p.data.copy() for name, p in self.named_parameters()}
+        """A copy of every parameter's and buffer's values: ``{dotted name: np.ndarray}``."""
+        state = {name: p.data.copy() for name, p in self.named_parameters()}
+        state.update((name, np.array(b)) for name, b in self.named_buffers())
+        return state
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Copy ``state``'s arrays into the parameters of the same names.
@@ -315,7 +348,9 @@ class Module:
         """
         if not isinstance(state, Mapping):
             raise TypeError(f"load_state_dict: expected a mapping, got {type(state).__name__}")
-        params = dict(self.named_parameters())
+        params: dict[str, Any] = dict(self.named_parameters())
+        buffers = {name: (module, attr) for name, module, attr in self._buffer_slots()}
+        params.update((name, getattr(m, attr)) for name, (m, attr) in buffers.items())
         missing = [k for k in params if k not in state]
         unexpected = [k for k in state if k not in params]
         if missing or unexpected:
@@ -339,6 +374,8 @@ class Module:
                 bad = f"values too large for {converted.dtype}" if finite else "NaN or inf values"
                 raise ValueError(f"load_state_dict: {name!r} holds {bad}")
             arrays[name] = converted
+        for name, (module, attr) in buffers.items():
+            setattr(module, attr, np.array(arrays.pop(name), dtype=params.pop(name).dtype))
         for name, p in params.items():
             if p.data.flags.writeable:
                 p.data[...] = arrays[name]
@@ -674,3 +711,274 @@ def clip_grad_norm(parameters: Iterable[Tensor] | Tensor, max_norm: float) -> fl
             else:  # a gradient recorded with create_graph: its array is read-only
                 p.grad = g.detach() * coef
     return norm
+
+# -- convolution, pooling, embedding, normalisation and more activations --------------------------
+
+
+def _uniform_fan_in(gen: np.random.Generator, shape: tuple[int, ...], fan_in: int) -> np.ndarray:
+    r"""U(−1/√fan_in, 1/√fan_in): PyTorch's kaiming_uniform(a=√5) for weights, and its bias."""
+    a = 1.0 / math.sqrt(fan_in)
+    return gen.uniform(-a, a, shape)
+
+
+def _positive_int(layer: str, name: str, n: Any) -> int:
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"{layer}: {name} must be a positive integer, got {n!r}")
+    return int(n)
+
+
+class Conv2d(Module):
+    r"""A 2-D convolution layer (cross-correlation, NCHW): y = conv2d(x, W, b, stride, padding).
+
+    W has shape (out_channels, in_channels, kh, kw) and b (out_channels,), both drawn from
+    U(±1/√(in_channels · kh · kw)), PyTorch's default; ``kernel_size``, ``stride`` and
+    ``padding`` are ints or pairs.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int | tuple[int, int],
+        stride: int | tuple[int, int] = 1,
+        padding: int | tuple[int, int] = 0,
+        bias: bool = True,
+        rng: RngLike = None,
+    ) -> None:
+        super().__init__()
+        self.in_channels = _positive_int("Conv2d", "in_channels", in_channels)
+        self.out_channels = _positive_int("Conv2d", "out_channels", out_channels)
+        self.kernel_size = pair(kernel_size, "Conv2d", "kernel_size", 1)
+        self.stride = pair(stride, "Conv2d", "stride", 1)
+        self.padding = pair(padding, "Conv2d", "padding", 0)
+        gen = _rng(rng)
+        fan_in = self.in_channels * self.kernel_size[0] * self.kernel_size[1]
+        shape = (self.out_channels, self.in_channels, *self.kernel_size)
+        self.weight = Parameter(_uniform_fan_in(gen, shape, fan_in))
+        self.bias: Parameter | None = None
+        if bias:
+            self.bias = Parameter(_uniform_fan_in(gen, (self.out_channels,), fan_in))
+
+    def forward(self, x: Any) -> Tensor:
+        shape = np.shape(x.data if isinstance(x, Tensor) else x)
+        wshape = self.weight.shape
+        if len(shape) == 4 and shape[1] != self.in_channels:
+            raise ValueError(
+                f"{self!r}: input of shape {shape} has {shape[1]} channels, expected "
+                f"in_channels={self.in_channels} (weight shape {wshape})"
+            )
+        try:
+            return conv2d(x, self.weight, self.bias, self.stride, self.padding)
+        except ValueError as exc:
+            raise ValueError(f"{self!r}: {exc} (weight shape {wshape})") from None
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+            f"stride={self.stride}, padding={self.padding}, bias={self.bias is not None}"
+        )
+
+
+class MaxPool2d(Module):
+    r"""The maximum of each window: y = max_pool2d(x, kernel_size, stride) (stride defaults to
+    kernel_size)."""
+
+    def __init__(self, kernel_size: int | tuple[int, int], stride: Any = None) -> None:
+        super().__init__()
+        self.kernel_size = pair(kernel_size, "MaxPool2d", "kernel_size", 1)
+        self.stride = self.kernel_size if stride is None else pair(stride, "MaxPool2d", "stride", 1)
+
+    def forward(self, x: Any) -> Tensor:
+        return max_pool2d(x, self.kernel_size, self.stride)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}"
+
+
+class AvgPool2d(MaxPool2d):
+    r"""The mean of each window: y = avg_pool2d(x, kernel_size, stride) (stride defaults to
+    kernel_size)."""
+
+    def forward(self, x: Any) -> Tensor:
+        return avg_pool2d(x, self.kernel_size, self.stride)
+
+
+class Flatten(Module):
+    r"""y = x reshaped to (N, −1): every axis but the first joined into one."""
+
+    def forward(self, x: Any) -> Tensor:
+        t = x if isinstance(x, Tensor) else Tensor(x)
+        return t.reshape(t.shape[0], -1)
+
+
+class Embedding(Module):
+    r"""A lookup table: y = W[indices], W of shape (num_embeddings, embedding_dim) drawn from
+    N(0, 1) as PyTorch; ∂E/∂W scatter-adds ḡ into the rows looked up (repeats accumulate)."""
+
+    def __init__(self, num_embeddings: int, embedding_dim: int, rng: RngLike = None) -> None:
+        super().__init__()
+        self.num_embeddings = _positive_int("Embedding", "num_embeddings", num_embeddings)
+        self.embedding_dim = _positive_int("Embedding", "embedding_dim", embedding_dim)
+        self.weight = Parameter(_rng(rng).standard_normal((num_embeddings, embedding_dim)))
+
+    def forward(self, indices: Any) -> Tensor:
+        idx = np.asarray(indices.data if isinstance(indices, Tensor) else indices)
+        if idx.dtype.kind not in "iu":
+            raise TypeError(f"{self!r}: indices must be integers, got dtype {idx.dtype}")
+        if idx.size and (idx.min() < 0 or idx.max() >= self.num_embeddings):
+            bad = idx.max() if idx.max() >= self.num_embeddings else idx.min()
+            raise IndexError(
+                f"{self!r}: index {bad} is out of range [0, {self.num_embeddings}) (indices "
+                f"shape {idx.shape}, weight shape {self.weight.shape})"
+            )
+        return self.weight[idx]
+
+    def extra_repr(self) -> str:
+        return f"{self.num_embeddings}, {self.embedding_dim}"
+
+
+def _normalise(x: Tensor, mean: Any, var: Any, eps: float) -> Tensor:
+    r"""x̂ = (x − μ) / √(σ² + ε)."""
+    return (x - mean) / (var + eps) ** 0.5
+
+
+class LayerNorm(Module):
+    r"""y = (x − μ) / √(σ² + ε) · γ + β, μ and σ² (biased) over the trailing
+    ``normalized_shape`` axes of each sample; γ = 1 and β = 0 at first, of that shape."""
+
+    def __init__(self, normalized_shape: int | tuple[int, ...], eps: float = 1e-5) -> None:
+        super().__init__()
+        shape = (normalized_shape,) if isinstance(normalized_shape, int) else normalized_shape
+        self.normalized_shape = tuple(
+            _positive_int("LayerNorm", "normalized_shape", n) for n in shape
+        )
+        self.eps = float(eps)
+        self.weight = Parameter(np.ones(self.normalized_shape))
+        self.bias = Parameter(np.zeros(self.normalized_shape))
+
+    def forward(self, x: Any) -> Tensor:
+        t = x if isinstance(x, Tensor) else Tensor(x)
+        k = len(self.normalized_shape)
+        if t.shape[t.ndim - k :] != self.normalized_shape or t.ndim < k:
+            raise ValueError(
+                f"{self!r}: input of shape {t.shape} does not end in {self.normalized_shape} "
+                f"(weight shape {self.weight.shape})"
+            )
+        axes = tuple(range(t.ndim - k, t.ndim))
+        mean = t.mean(axis=axes, keepdims=True)
+        d = t - mean
+        return (
+            d / ((d * d).mean(axis=axes, keepdims=True) + self.eps) ** 0.5 * self.weight + self.bias
+        )
+
+    def extra_repr(self) -> str:
+        return f"{self.normalized_shape}, eps={self.eps}"
+
+
+class _BatchNorm(Module):
+    r"""y = (x − μ) / √(σ² + ε) · γ + β per channel (axis 1).
+
+    In training μ and σ² are the batch's (σ² biased), and the running statistics move by
+    ``momentum``: r_μ ← (1 − m) r_μ + m μ, r_σ² ← (1 − m) r_σ² + m σ² n/(n − 1) (unbiased); in
+    evaluation mode the running statistics are used instead. γ = 1, β = 0, r_μ = 0, r_σ² = 1 at
+    first; ``running_mean``, ``running_var`` and ``num_batches_tracked`` are in ``state_dict``.
+    """
+
+    buffer_names = ("running_mean", "running_var", "num_batches_tracked")
+    dims: tuple[int, ...] = ()
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1) -> None:
+        super().__init__()
+        name = type(self).__name__
+        self.num_features = _positive_int(name, "num_features", num_features)
+        if (
+            isinstance(momentum, bool)
+            or not isinstance(momentum, (int, float))
+            or not 0 <= momentum <= 1
+        ):
+            raise ValueError(f"{name}: momentum must be a number in [0, 1], got {momentum!r}")
+        self.eps, self.momentum = float(eps), float(momentum)
+        self.weight = Parameter(np.ones(num_features))
+        self.bias = Parameter(np.zeros(num_features))
+        self.running_mean = np.zeros(num_features)
+        self.running_var = np.ones(num_features)
+        self.num_batches_tracked = np.array(0, dtype=np.int64)
+
+    def forward(self, x: Any) -> Tensor:
+        t = x if isinstance(x, Tensor) else Tensor(x)
+        if t.ndim not in self.dims or t.shape[1] != self.num_features:
+            raise ValueError(
+                f"{self!r}: input of shape {t.shape} must have {' or '.join(map(str, self.dims))} "
+                f"axes with num_features={self.num_features} channels on axis 1 (weight shape "
+                f"{self.weight.shape})"
+            )
+        axes = (0, *range(2, t.ndim))
+        shape = (1, self.num_features) + (1,) * (t.ndim - 2)
+        w, b = self.weight.reshape(shape), self.bias.reshape(shape)
+        if not self.training:
+            rm, rv = self.running_mean.reshape(shape), self.running_var.reshape(shape)
+            return _normalise(t, rm, rv, self.eps) * w + b
+        n = t.size // self.num_features
+        if n < 2:
+            raise ValueError(
+                f"{self!r}: training needs more than one value per channel, got input shape "
+                f"{t.shape}"
+            )
+        mean = t.mean(axis=axes, keepdims=True)
+        d = t - mean
+        var = (d * d).mean(axis=axes, keepdims=True)
+        m = self.momentum
+        self.running_mean = (1 - m) * self.running_mean + m * mean.data.reshape(-1)
+        self.running_var = (1 - m) * self.running_var + m * var.data.reshape(-1) * n / (n - 1)
+        self.num_batches_tracked = self.num_batches_tracked + 1
+        return d / (var + self.eps) ** 0.5 * w + b
+
+    def extra_repr(self) -> str:
+        return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"
+
+
+class BatchNorm1d(_BatchNorm):
+    __doc__ = "Batch normalisation of (N, C) or (N, C, L) inputs.\n\n    " + (
+        _BatchNorm.__doc__ or ""
+    )
+    dims = (2, 3)
+
+
+class BatchNorm2d(_BatchNorm):
+    __doc__ = "Batch normalisation of (N, C, H, W) inputs.\n\n    " + (_BatchNorm.__doc__ or "")
+    dims = (4,)
+
+
+class LeakyReLU(Module):
+    r"""o = x for x > 0, s · x otherwise (s = ``negative_slope``)."""
+
+    def __init__(self, negative_slope: float = 0.01) -> None:
+        super().__init__()
+        self.negative_slope = float(negative_slope)
+
+    def forward(self, x: Any) -> Tensor:
+        return leaky_relu(x, self.negative_slope)
+
+    def extra_repr(self) -> str:
+        return f"negative_slope={self.negative_slope}"
+
+
+class Softplus(Module):
+    r"""o = log(1 + eˣ);  ∂E/∂x = ∂E/∂o · σ(x)."""
+
+    def forward(self, x: Any) -> Tensor:
+        return softplus(x)
+
+
+class ELU(Module):
+    r"""o = x for x > 0, α (eˣ − 1) otherwise."""
+
+    def __init__(self, alpha: float = 1.0) -> None:
+        super().__init__()
+        self.alpha = float(alpha)
+
+    def forward(self, x: Any) -> Tensor:
+        return elu(x, self.alpha)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}"

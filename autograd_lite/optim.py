@@ -1,5 +1,6 @@
-r"""Optimizers: :class:`SGD` and :class:`Adam`, with PyTorch's update rules, and the learning-rate
-schedules :class:`StepLR` and :class:`CosineAnnealingLR`.
+r"""Optimizers: :class:`SGD`, :class:`Adam`, :class:`RMSprop`, :class:`AdamW` and
+:class:`Adagrad`, with PyTorch's update rules, and the learning-rate schedules :class:`StepLR`
+and :class:`CosineAnnealingLR`.
 
 An optimizer holds a fixed list of parameters (Tensors with ``requires_grad=True``). ``step()``
 reads each parameter's ``.grad`` and changes ``.data`` in place; parameters whose ``.grad`` is
@@ -20,7 +21,16 @@ import numpy as np
 
 from .tensor import Tensor
 
-__all__ = ["SGD", "Adam", "CosineAnnealingLR", "Optimizer", "StepLR"]
+__all__ = [
+    "SGD",
+    "Adagrad",
+    "Adam",
+    "AdamW",
+    "CosineAnnealingLR",
+    "Optimizer",
+    "RMSprop",
+    "StepLR",
+]
 
 
 _CHUNK = 1 << 14  # elements of the scratch array for lr·direction (128 KiB of float64)
@@ -147,6 +157,9 @@ class Optimizer:
     def lr(self, value: float) -> None:
         self._lr = _check_number("lr", value)
 
+    #: Whether ``weight_decay`` λ is added to the gradient (g + λ p); AdamW decays p itself.
+    decay_in_gradient = True
+
     def zero_grad(self) -> None:
         """Set every parameter's ``.grad`` to ``None``."""
         for p in self.params:
@@ -226,7 +239,7 @@ class Optimizer:
         """``(index, parameter, gradient + weight decay)`` for every parameter with a gradient;
         all are checked before any is changed, so a bad ``.grad`` changes nothing."""
         found = []
-        wd = getattr(self, "weight_decay", 0.0)
+        wd = getattr(self, "weight_decay", 0.0) if self.decay_in_gradient else 0.0
         for i, p in enumerate(self.params):
             g = p.grad
             if g is None:
@@ -450,3 +463,110 @@ class Adam(Optimizer):
             step += eps
             np.divide(m, step, out=step)
             _descend(p, lr / (1 - b1**t), step)
+
+
+class RMSprop(Optimizer):
+    r"""RMSprop (Hinton), with PyTorch's recurrence.
+
+    With g = ∂E/∂p + λ p, α = ``alpha`` and μ = ``momentum``:
+
+    .. math::
+        s \leftarrow α s + (1 − α) g^2, \qquad
+        p \leftarrow p − η \frac{g}{\sqrt{s} + ε} \text{ (μ = 0), or }
+        b \leftarrow μ b + \frac{g}{\sqrt{s} + ε}, \; p \leftarrow p − η b.
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Tensor],
+        lr: float = 0.01,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        momentum: float = 0.0,
+    ) -> None:
+        self.alpha = _check_number("alpha", alpha, 0.0, 1.0)
+        self.eps = _check_number("eps", eps)
+        self.weight_decay = _check_number("weight_decay", weight_decay)
+        self.momentum = _check_number("momentum", momentum)
+        super().__init__(params, lr)
+        n = len(self.params)
+        self._square_avg: list[np.ndarray | None] = [None] * n
+        self._momentum_buffer: list[np.ndarray | None] = [None] * n
+
+    def step(self) -> None:
+        """One update of every parameter that has a gradient."""
+        alpha, mu = self.alpha, self.momentum
+        for i, p, g in self._gradients():
+            s = self._square_avg[i]
+            if s is None:
+                s = self._square_avg[i] = np.zeros_like(p.data)
+            s *= alpha
+            s += (1 - alpha) * (g * g)
+            direction = g / (np.sqrt(s) + self.eps)
+            if mu > 0:
+                b = self._momentum_buffer[i]
+                if b is None:
+                    b = self._momentum_buffer[i] = np.zeros_like(p.data)
+                b *= mu
+                b += direction
+                direction = b
+            _descend(p, self._lr, direction)
+
+
+class AdamW(Adam):
+    r"""Adam with decoupled weight decay (Loshchilov and Hutter), with PyTorch's semantics: each
+    step first shrinks the parameter, p ← p (1 − η λ), then takes Adam's step on ∂E/∂p alone
+    (λ = ``weight_decay``, 0.01 by default)."""
+
+    decay_in_gradient = False
+
+    def __init__(
+        self,
+        params: Iterable[Tensor],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.01,
+    ) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay)
+
+    def _gradients(self) -> list[tuple[int, Tensor, np.ndarray]]:
+        found = super()._gradients()  # every gradient checked before any parameter shrinks
+        keep = 1 - self._lr * self.weight_decay
+        if keep != 1:
+            for _, p, _ in found:
+                if p.data.flags.writeable:
+                    p.data *= keep
+                else:
+                    p.data = p.data * keep
+        return found
+
+
+class Adagrad(Optimizer):
+    r"""Adagrad (Duchi et al.), with PyTorch's recurrence: with g = ∂E/∂p + λ p,
+
+    .. math::
+        s \leftarrow s + g^2, \qquad p \leftarrow p − η \frac{g}{\sqrt{s} + ε}.
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Tensor],
+        lr: float = 0.01,
+        eps: float = 1e-10,
+        weight_decay: float = 0.0,
+    ) -> None:
+        self.eps = _check_number("eps", eps)
+        self.weight_decay = _check_number("weight_decay", weight_decay)
+        super().__init__(params, lr)
+        self._sum: list[np.ndarray | None] = [None] * len(self.params)
+
+    def step(self) -> None:
+        """One update of every parameter that has a gradient."""
+        for i, p, g in self._gradients():
+            s = self._sum[i]
+            if s is None:
+                s = self._sum[i] = np.zeros_like(p.data)
+            s += g * g
+            _descend(p, self._lr, g / (np.sqrt(s) + self.eps))

@@ -569,6 +569,9 @@ class Tensor:
     def log_softmax(self, axis: int = -1) -> Tensor:
         return _apply(act.LogSoftmax(axis), self)
 
+    def logsumexp(self, axis: Any = -1, keepdims: bool = False) -> Tensor:
+        return red.logsumexp(self, axis, keepdims)
+
 
 _INPLACE_SYMBOL: dict[Any, str] = {
     np.add: "+=",

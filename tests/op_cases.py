@@ -326,3 +326,61 @@ BOUNDARY_CASES = [
         lambda w, b: [np.zeros_like(b)], second=False,
     ),
 ]  # fmt: skip
+
+
+# -- convolution, pooling, and the newer activations, reductions and losses -----------------------
+
+
+@st.composite
+def conv_case(draw):
+    n, c, k = draw(st.integers(1, 2)), draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    stride = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    padding = (draw(st.integers(0, 1)), draw(st.integers(0, 1)))
+    kh, kw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    h = draw(st.integers(max(1, kh - 2 * padding[0]), 5))
+    w = draw(st.integers(max(1, kw - 2 * padding[1]), 5))
+    arrays = [draw(values((n, c, h, w))), draw(values((k, c, kh, kw)))]
+    if draw(st.booleans()):
+        arrays.append(draw(values((k,))))
+    return tuple(arrays), {"stride": stride, "padding": padding}
+
+
+@st.composite
+def pool_case(draw, elements=values):
+    kernel = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    stride = draw(st.none() | st.tuples(st.integers(1, 2), st.integers(1, 2)))
+    h, w = draw(st.integers(kernel[0], 5)), draw(st.integers(kernel[1], 5))
+    x = draw(elements((draw(st.integers(1, 2)), draw(st.integers(1, 2)), h, w)))
+    return (x,), {"kernel_size": kernel, "stride": stride}
+
+
+@st.composite
+def differing_by(draw, gap, reduction=True):
+    """(prediction, target) whose difference d keeps |d| off ``gap`` (the loss's kink)."""
+    shape = draw(small_shape)
+    t = draw(values(shape))
+    d = draw(away_from_zero(shape, 0.1, 0.8)) + draw(
+        hnp.arrays(np.float64, shape, elements=st.sampled_from([-gap, 0.0, gap]))
+    )
+    kwargs = {"reduction": draw(st.sampled_from(["sum", "mean", "none"]))} if reduction else {}
+    return (t + d, t), kwargs
+
+
+def nll_case():
+    return cross_entropy_case()
+
+
+CASES += [
+    OpCase("softplus", al.softplus, _args(one(lambda s: values(s, -6, 6)))),
+    OpCase("leaky_relu", lambda a: al.leaky_relu(a, 0.2), _args(one(away_from_zero))),
+    OpCase("elu", lambda a: al.elu(a, 0.7), _args(one(away_from_zero))),
+    OpCase("logsumexp", lambda a, axis, keepdims: al.logsumexp(a, axis, keepdims), with_axis()),
+    OpCase("nll_loss", al.nll_loss, nll_case()),
+    OpCase("l1_loss", al.l1_loss, differing_by(0.0)),
+    OpCase("huber_loss", lambda o, t, reduction: al.huber_loss(o, t, 0.9, reduction),
+           differing_by(0.9)),
+    OpCase("conv2d", lambda *xs, stride, padding: al.conv2d(*xs, stride=stride, padding=padding),
+           conv_case()),
+    OpCase("max_pool2d", al.max_pool2d, pool_case(distinct)),
+    OpCase("avg_pool2d", al.avg_pool2d, pool_case()),
+]  # fmt: skip

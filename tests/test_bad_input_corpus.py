@@ -1142,6 +1142,40 @@ CASES = [
         TypeError,
         r"jacobian: the function must return a Tensor, got float",
     ),
+    # -- convolution, pooling, embedding and normalisation layers, nll_loss --------------------
+    Case(
+        "conv2d-layer-wrong-channels",
+        lambda w: layers.Conv2d(3, 4, 3, rng=0)(np.zeros((2, 1, 5, 5))),
+        ValueError,
+        r"Conv2d\(3, 4.*input of shape \(2, 1, 5, 5\) has 1 channels.*weight shape \(4, 3, 3, 3\)",
+    ),
+    Case(
+        "conv2d-kernel-larger-than-padded-input",
+        lambda w: layers.Conv2d(1, 2, 5, padding=1, rng=0)(np.zeros((1, 1, 2, 2))),
+        ValueError,
+        r"Conv2d\(1, 2.*kernel \(5, 5\) is larger than the padded input \(4, 4\).*"
+        r"input shape \(1, 1, 2, 2\).*weight shape \(2, 1, 5, 5\)",
+    ),
+    Case(
+        "nll-loss-label-out-of-range",
+        lambda w: al.nll_loss(w.model(w.x).log_softmax(), np.array([0, 1, 2, 0, 1])),
+        ValueError,
+        r"nll_loss: labels must lie in \[0, 2\).*labels shape \(5,\), log_probabilities "
+        r"shape \(5, 2\)",
+    ),
+    Case(
+        "embedding-index-out-of-range",
+        lambda w: layers.Embedding(10, 3, rng=0)(np.array([4, 12])),
+        IndexError,
+        r"Embedding\(10, 3\): index 12 is out of range \[0, 10\) \(indices shape \(2,\), "
+        r"weight shape \(10, 3\)\)",
+    ),
+    Case(
+        "batchnorm-wrong-channels",
+        lambda w: layers.BatchNorm2d(3)(np.zeros((2, 4, 2, 2))),
+        ValueError,
+        r"BatchNorm2d\(3.*input of shape \(2, 4, 2, 2\).*num_features=3.*weight shape \(3,\)",
+    ),
 ]
 
 

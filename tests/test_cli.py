@@ -153,6 +153,33 @@ def test_defaults_reach_097_on_the_held_out_digits(capsys):
     assert float(ACCURACY.search(out).group(1)) >= 0.97
 
 
+def test_train_model_cnn_learns_the_digits_and_saves_its_weights(capsys, tmp_path):
+    path = tmp_path / "cnn.npz"
+    assert main(["train", "--model", "cnn", "--epochs", "2", "--no-progress",
+                 "--save", str(path)]) == 0  # fmt: skip
+    out = capsys.readouterr().out
+    found = re.search(r"test accuracy: (0\.\d{3}) \((\d+)/450\)", out)
+    assert found and float(found.group(1)) > 0.8
+    assert "batch size 32" in out
+    assert set(al.load(path)) == {"0.weight", "0.bias", "3.weight", "3.bias", "7.weight", "7.bias"}
+
+
+def test_train_model_cnn_refuses_mnist(capsys):
+    assert main(["train", "--model", "cnn", "--data", "mnist", "--data-dir", "."]) == 2
+    assert "--model cnn trains on the bundled 8×8 digits only" in capsys.readouterr().err
+
+
+def test_train_model_cnn_takes_the_examples_steps(capsys):
+    import runpy
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parent.parent / "examples" / "cnn_digits.py"
+    runpy.run_path(str(example), run_name="example_cnn")["main"](quick=True)  # 2 epochs
+    expected = re.search(r"test accuracy: .*", capsys.readouterr().out).group(0)
+    assert main(["train", "--model", "cnn", "--epochs", "2", "--no-progress"]) == 0
+    assert expected in capsys.readouterr().out
+
+
 # -- batch size, progress bar and log files ---------------------------------------------------
 
 

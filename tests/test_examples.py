@@ -14,6 +14,7 @@ import autograd_lite as al
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 NAMES = [
     "tutorial_network", "custom_network", "custom_op", "hessian_vector_product", "micrograd_demo",
+    "cnn_digits",
 ]  # fmt: skip
 
 

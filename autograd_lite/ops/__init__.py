@@ -1,6 +1,15 @@
 """The built-in operations, one module per family; each op is a class with its rule beside it."""
 
-from .activations import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from .activations import ELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Tanh
+from .conv import (
+    AvgPool2d,
+    Conv2d,
+    ConvTranspose2d,
+    ConvWeightGrad2d,
+    Fold2d,
+    MaxPool2d,
+    Unfold2d,
+)
 from .elementwise import (
     Abs,
     Add,
@@ -19,31 +28,43 @@ from .elementwise import (
     Where,
 )
 from .linalg import MatMul
-from .losses import BinaryCrossEntropy, CrossEntropy, SquaredError
-from .reductions import Max, Mean, Min, Sum
+from .losses import BinaryCrossEntropy, CrossEntropy, HuberLoss, L1Loss, NLLLoss, SquaredError
+from .reductions import LogSumExp, Max, Mean, Min, Sum
 from .shape import BroadcastTo, Concatenate, GetItem, Reshape, ScatterAdd, Stack, Transpose
 
 __all__ = [
+    "ELU",
     "Abs",
     "Add",
+    "AvgPool2d",
     "BinaryCrossEntropy",
     "BroadcastTo",
     "Cast",
     "Clip",
     "Concatenate",
+    "Conv2d",
+    "ConvTranspose2d",
+    "ConvWeightGrad2d",
     "CrossEntropy",
     "Div",
     "Exp",
+    "Fold2d",
     "GetItem",
+    "HuberLoss",
+    "L1Loss",
+    "LeakyReLU",
     "Log",
     "LogSoftmax",
+    "LogSumExp",
     "MatMul",
     "Max",
+    "MaxPool2d",
     "Maximum",
     "Mean",
     "Min",
     "Minimum",
     "Mul",
+    "NLLLoss",
     "Neg",
     "Pow",
     "ReLU",
@@ -51,6 +72,7 @@ __all__ = [
     "ScatterAdd",
     "Sigmoid",
     "Softmax",
+    "Softplus",
     "Sqrt",
     "SquaredError",
     "Stack",
@@ -58,5 +80,6 @@ __all__ = [
     "Sum",
     "Tanh",
     "Transpose",
+    "Unfold2d",
     "Where",
 ]  # fmt: skip

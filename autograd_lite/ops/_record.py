@@ -50,3 +50,29 @@ class Sizes:
 
     def shape(self, i: int) -> tuple[int, ...] | None:
         return None if self.shapes is None else self.shapes[i]
+def apply(op: Op, *args: Any) -> Any:
+    """What a public function returns: ``op`` applied to ``args`` as a Tensor (recorded when an
+    input requires grad). Lists and other array-likes become arrays; plain arguments alone are
+    wrapped in a Tensor that needs no gradient. The Tensor class is looked up only then, because
+    ``tensor.py`` builds on this package."""
+    args = tuple(
+        a if isinstance(a, _PLAIN) or hasattr(a, "_node") else _numeric(op, a) for a in args
+    )
+    for a in args:
+        if not isinstance(a, _PLAIN):
+            return type(a)._apply(op, *args)
+    from ..tensor import Tensor  # a constant-only call: the one place ops name the Tensor class
+
+    return Tensor._apply(op, *args)
+
+
+def _numeric(op: Op, value: Any) -> np.ndarray:
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError):
+        arr = np.asarray(None)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(
+            f"{op.name}: expected a Tensor or numeric array, got {type(value).__name__}"
+        )
+    return arr

@@ -1,7 +1,7 @@
-r"""Activation functions: sigmoid, tanh, relu, softmax and log-softmax.
+r"""Activation functions: sigmoid, tanh, relu, softmax, log-softmax, softplus, leaky relu, elu.
 
 Each rule reuses the forward's result where the math does, so nothing is computed twice:
-σ′ = o (1 − o), tanh′ = 1 − o², and the softmax rules use o itself.
+σ′ = o (1 − o), tanh′ = 1 − o², elu′ = o + α below 0, and the softmax rules use o itself.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from ..engine import Op
-from ._record import data, is_plain, record
+from ._record import apply, data, is_plain, record
 from .axes import single_axis
 from .elementwise import exp
 
@@ -122,3 +122,90 @@ def log_softmax_array(x: np.ndarray, axis: int) -> np.ndarray:
 def softmax(v: Any, axis: int = -1) -> Any:
     op = Softmax(axis)
     return op.forward(v) if is_plain(v) else record(op, v)
+
+
+def sigmoid_of(v: Any) -> Any:
+    """σ(v) for gradient rules: NumPy on plain values, a recorded op on Tensors."""
+    return stable_sigmoid(np.asarray(v)) if is_plain(v) else record(Sigmoid(), v)
+
+
+class Softplus(Op):
+    r"""o = log(1 + eˣ);  ∂E/∂x = ∂E/∂o · σ(x).
+
+    Computed as ``logaddexp(0, x)``, so no exponent overflows: o = x to rounding for x ≫ 0
+    and o = eˣ for x ≪ 0.
+    """
+
+    __slots__ = ()
+    keeps = (0,)
+    keeps_out = False
+
+    def forward(self, x):
+        return np.logaddexp(0, x)
+
+    def backward(self, g, out, x):
+        return (g * sigmoid_of(x),)
+
+
+def softplus(x: Any) -> Any:
+    r"""log(1 + eˣ), elementwise and overflow-free (PyTorch's ``softplus`` with β = 1)."""
+    return apply(Softplus(), x)
+
+
+class LeakyReLU(Op):
+    r"""o = x for x > 0, s · x otherwise (s = ``negative_slope``);
+    ∂E/∂x = ∂E/∂o · (1 if x > 0 else s) (s at the kink x = 0, as PyTorch)."""
+
+    __slots__ = ("negative_slope",)
+    keeps = (0,)
+    keeps_out = False
+
+    def __init__(self, negative_slope: float = 0.01) -> None:
+        self.negative_slope = float(negative_slope)
+
+    def forward(self, x):
+        return np.where(x > 0, x, x * self.negative_slope)
+
+    def backward(self, g, out, x):
+        xd = data(x)
+        return (g * np.where(xd > 0, 1.0, self.negative_slope).astype(xd.dtype),)
+
+
+def leaky_relu(x: Any, negative_slope: float = 0.01) -> Any:
+    r"""x for x > 0, ``negative_slope`` · x otherwise, elementwise."""
+    return apply(LeakyReLU(_number(negative_slope, "leaky_relu", "negative_slope")), x)
+
+
+class ELU(Op):
+    r"""o = x for x > 0, α (eˣ − 1) otherwise;  ∂E/∂x = ∂E/∂o · (1 if x > 0 else o + α).
+
+    Below zero the slope α eˣ is o + α, so the rule reuses the result (α at x = 0, as PyTorch).
+    """
+
+    __slots__ = ("alpha",)
+    keeps = (0,)
+    keeps_out = True
+
+    def __init__(self, alpha: float = 1.0) -> None:
+        self.alpha = float(alpha)
+
+    def forward(self, x):
+        return np.where(x > 0, x, self.alpha * np.expm1(np.minimum(x, 0)))
+
+    def backward(self, g, out, x):
+        xd = data(x)
+        above = (xd > 0).astype(xd.dtype)
+        return (g * (above + (1 - above) * (out + self.alpha)),)
+
+
+def elu(x: Any, alpha: float = 1.0) -> Any:
+    r"""x for x > 0, α (eˣ − 1) otherwise, elementwise."""
+    return apply(ELU(_number(alpha, "elu", "alpha")), x)
+
+
+def _number(value: Any, op: str, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{op}: {name} must be a number, got {value!r}")
+    if not np.isfinite(value):
+        raise ValueError(f"{op}: {name} must be finite, got {value!r}")
+    return float(value)

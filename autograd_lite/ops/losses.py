@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from ..engine import Op
-from ._record import Sizes, data, shape_of
+from ._record import Sizes, apply, data, shape_of
 from .activations import log_softmax_array, softmax
 from .elementwise import clip, log
 
@@ -156,6 +156,38 @@ class BinaryCrossEntropy(Op):
         )
 
 
+def _check_labels(op: str, what: str, x: np.ndarray, labels: np.ndarray) -> None:
+    """Scores of shape (N, C) or (C,) and integer labels of shape (N,) or () in [0, C)."""
+    if x.ndim not in (1, 2):
+        raise ValueError(f"{op}: {what} must be (N, C) or (C,), got shape {x.shape}")
+    if labels.shape != x.shape[:-1]:
+        raise ValueError(
+            f"{op}: labels shape {labels.shape} does not fit {what} shape "
+            f"{x.shape} (expected {x.shape[:-1]})"
+        )
+    n_classes = x.shape[-1]
+    if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
+        raise ValueError(
+            f"{op}: labels must lie in [0, {n_classes}); got values from {labels.min()} to "
+            f"{labels.max()} (labels shape {labels.shape}, {what} shape {x.shape})"
+        )
+
+
+def _onehot(labels: np.ndarray, like: np.ndarray) -> np.ndarray:
+    onehot = np.zeros(like.shape, dtype=like.dtype)
+    np.put_along_axis(onehot, labels[..., None], 1, axis=-1)
+    return onehot
+
+
+def _scale_for(g: Any, reduction: str, n: int) -> Any:
+    """ḡ for each sample's term: divided by n for a mean, given a class axis for 'none'."""
+    if reduction == "mean":
+        return g / n
+    if reduction == "none":
+        return g.reshape(g.shape + (1,))
+    return g
+
+
 class CrossEntropy(Op):
     r"""E = −log softmax(x)[y] per sample;  ∂E/∂x = ḡ · (softmax(x) − onehot(y)).
 
@@ -174,31 +206,13 @@ class CrossEntropy(Op):
     def forward(self, x):
         x = np.asarray(x)
         labels = self.labels
-        if x.ndim not in (1, 2):
-            raise ValueError(f"cross_entropy: logits must be (N, C) or (C,), got shape {x.shape}")
-        if labels.shape != x.shape[:-1]:
-            raise ValueError(
-                f"cross_entropy: labels shape {labels.shape} does not fit logits shape "
-                f"{x.shape} (expected {x.shape[:-1]})"
-            )
-        n_classes = x.shape[-1]
-        if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
-            raise ValueError(
-                f"cross_entropy: labels must lie in [0, {n_classes}); got values from "
-                f"{labels.min()} to {labels.max()}"
-            )
+        _check_labels("cross_entropy", "logits", x, labels)
         picked = np.take_along_axis(log_softmax_array(x, -1), labels[..., None], axis=-1)
         return _reduce(-picked[..., 0], self.reduction, "cross_entropy")
 
     def backward(self, g, out, x):
-        xd = data(x)
-        onehot = np.zeros(xd.shape, dtype=xd.dtype)
-        np.put_along_axis(onehot, self.labels[..., None], 1, axis=-1)
-        if self.reduction == "mean":
-            g = g / self.labels.size
-        elif self.reduction == "none":
-            g = g.reshape(g.shape + (1,))
-        return ((softmax(x, -1) - onehot) * g,)
+        g = _scale_for(g, self.reduction, self.labels.size)
+        return ((softmax(x, -1) - _onehot(self.labels, data(x))) * g,)
 
     def rule(self) -> str:
         terms, note, per, s = _rule_terms(self, self.reduction, samples=True)
@@ -208,3 +222,110 @@ class CrossEntropy(Op):
             f"E = −{terms}log softmax(x)[y] over samples{note}, {labels}; ∂E/∂x{s(0)} = "
             f"ḡ{s(1)}{per} · (softmax(x) − onehot(y)), one-hot along the last axis."
         )
+
+
+def _labels(op: str, labels: Any) -> np.ndarray:
+    y = np.asarray(labels.data if hasattr(labels, "_node") else labels)
+    if y.dtype.kind not in "iu":
+        raise TypeError(f"{op}: labels must be integer class indices, got dtype {y.dtype}")
+    return y
+
+
+class NLLLoss(Op):
+    r"""E = −x[y] per sample (x: log-probabilities of shape (N, C) or (C,), y: integer labels);
+    ∂E/∂x = −ḡ · onehot(y). With ``reduction="mean"`` the sum is divided by N."""
+
+    __slots__ = ("labels", "reduction")
+    keeps = ()
+    keeps_out = False
+
+    def __init__(self, labels: np.ndarray, reduction: str = "mean") -> None:
+        self.labels, self.reduction = labels, check_reduction(reduction, "nll_loss")
+
+    def forward(self, x):
+        x = np.asarray(x)
+        _check_labels("nll_loss", "log_probabilities", x, self.labels)
+        picked = np.take_along_axis(x, self.labels[..., None], axis=-1)
+        return _reduce(-picked[..., 0], self.reduction, "nll_loss")
+
+    def backward(self, g, out, x):
+        g = _scale_for(g, self.reduction, self.labels.size)
+        return (-_onehot(self.labels, data(x)) * g,)
+
+
+def nll_loss(log_probabilities: Any, labels: Any, reduction: str = "mean") -> Any:
+    r"""The negative log-likelihood −log p[label] of log-probabilities (PyTorch's ``nll_loss``):
+    ``nll_loss(log_softmax(x), y)`` equals ``cross_entropy(x, y)``."""
+    return apply(NLLLoss(_labels("nll_loss", labels), reduction), log_probabilities)
+
+
+def _sign(v: Any) -> Any:
+    """sign(v) as a constant of v's dtype (its derivative is 0 wherever it is defined)."""
+    d = data(v)
+    return np.sign(d).astype(d.dtype, copy=False)
+
+
+class L1Loss(Op):
+    r"""E = |o − t|;  ∂E/∂o = ḡ · sign(o − t),  ∂E/∂t = −∂E/∂o (0 at the kink o = t, as
+    PyTorch). With ``reduction="mean"`` the sum is divided by n."""
+
+    __slots__ = ("reduction",)
+    keeps = (0, 1)
+    keeps_out = False
+
+    def __init__(self, reduction: str = "mean") -> None:
+        self.reduction = check_reduction(reduction, "l1_loss")
+
+    def forward(self, o, t):
+        _check_same_shape("l1_loss", o, t)
+        return _reduce(np.abs(o - t), self.reduction, "l1_loss")
+
+    def backward(self, g, out, o, t):
+        if self.reduction == "mean":
+            g = g / int(np.size(data(o)))
+        go = g * _sign(data(o) - data(t))
+        return go, (-go if self.needs[1] else None)
+
+
+def l1_loss(prediction: Any, target: Any, reduction: str = "mean") -> Any:
+    r"""The absolute error |prediction − target|, PyTorch's ``l1_loss``."""
+    return apply(L1Loss(reduction), prediction, target)
+
+
+class HuberLoss(Op):
+    r"""With d = o − t: E = ½ d² where |d| ≤ δ, δ (|d| − ½ δ) elsewhere;
+    ∂E/∂o = ḡ · clip(d, −δ, δ),  ∂E/∂t = −∂E/∂o. With ``reduction="mean"`` divided by n.
+
+    The gradient is continuous; the second derivative jumps from 1 to 0 at |d| = δ.
+    """
+
+    __slots__ = ("delta", "reduction")
+    keeps = (0, 1)
+    keeps_out = False
+
+    def __init__(self, delta: float = 1.0, reduction: str = "mean") -> None:
+        if (
+            isinstance(delta, bool)
+            or not isinstance(delta, (int, float, np.number))
+            or not (np.isfinite(delta) and delta > 0)
+        ):
+            raise ValueError(f"huber_loss: delta must be a positive number, got {delta!r}")
+        self.delta, self.reduction = float(delta), check_reduction(reduction, "huber_loss")
+
+    def forward(self, o, t):
+        _check_same_shape("huber_loss", o, t)
+        d = np.abs(o - t)
+        delta = self.delta
+        terms = np.where(d <= delta, 0.5 * d * d, delta * (d - 0.5 * delta))
+        return _reduce(terms, self.reduction, "huber_loss")
+
+    def backward(self, g, out, o, t):
+        if self.reduction == "mean":
+            g = g / int(np.size(data(o)))
+        go = g * clip(o - t, -self.delta, self.delta)
+        return go, (-go if self.needs[1] else None)
+
+
+def huber_loss(prediction: Any, target: Any, delta: float = 1.0, reduction: str = "mean") -> Any:
+    r"""PyTorch's ``huber_loss``: quadratic for |prediction − target| ≤ δ, linear beyond."""
+    return apply(HuberLoss(delta, reduction), prediction, target)

@@ -1,4 +1,4 @@
-r"""Reductions over axes: sum, mean, max, min.
+r"""Reductions over axes: sum, mean, max, min, logsumexp.
 
 ``R`` is the set of reduced axes and ``n`` the number of elements each output summarises. The
 gradient of a reduction is the incoming ``ḡ`` put back to the input's shape (``expand``) and,
@@ -12,8 +12,9 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..engine import Op
-from ._record import Sizes, data
+from ._record import Sizes, apply, data
 from .axes import normalize_axis
+from .elementwise import exp
 from .shape import broadcast_to
 
 Axis = int | tuple[int, ...] | None
@@ -149,3 +150,34 @@ class Min(Max):
     __slots__ = ()
     reducer = "min"
     rule_forward = "min"
+
+
+class LogSumExp(Reduction):
+    r"""o = log Σ_R eᵃ = m + log Σ_R e^{a − m} (m = max_R a);  ∂E/∂a = ḡ · e^{a − o}.
+
+    The shift by the maximum keeps every exponent ≤ 0, so no value overflows; e^{a − o} is the
+    softmax over R, computed from the result.
+    """
+
+    __slots__ = ()
+    keeps = (0,)
+    keeps_out = True
+
+    def forward(self, a):
+        self.normalize(a)
+        if a.size == 0:
+            self.check_not_empty(a.shape)
+        m = np.max(a, axis=self.axis, keepdims=True)
+        m = np.where(np.isfinite(m), m, 0)  # all −inf (or an inf) along R: no shift needed
+        with np.errstate(divide="ignore"):
+            o = np.log(np.exp(a - m).sum(axis=self.axis, keepdims=True)) + m
+        return o if self.keepdims else np.squeeze(o, axis=self.axis)
+
+    def backward(self, g, out, a):
+        shape = a.shape
+        return (self.expand(g, shape) * exp(a - self.expand(out, shape)),)
+
+
+def logsumexp(x: Any, axis: Any = -1, keepdims: bool = False) -> Any:
+    r"""log Σ eˣ over ``axis`` (an int, a tuple of ints, or ``None`` for all), without overflow."""
+    return apply(LogSumExp(axis, bool(keepdims)), x)

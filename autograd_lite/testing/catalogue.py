@@ -20,7 +20,11 @@ from ..ops import (
     BroadcastTo,
     Cast,
     ScatterAdd,
+    conv,
 )
+from ..ops import activations as act
+from ..ops import losses as lo
+from ..ops import reductions as red
 from ..tensor import Tensor
 
 __all__ = ["CASES", "OpCase"]
@@ -237,4 +241,141 @@ CASES: list[OpCase] = [
         lambda r: (lambda a: a.clip(-1.0, 1.0), [_t([-1.0, 0.0, 1.0])]),
         kink=True,
     ),
+]
+
+
+# -- convolution, pooling, and the newer activations, reductions and losses -----------------------
+
+
+def _conv2d(rng: np.random.Generator) -> tuple[Callable[..., Tensor], list[Any]]:
+    x, w, b = _normal(rng, 2, 2, 5, 4), _normal(rng, 3, 2, 3, 2), _normal(rng, 3)
+    return (lambda x, w, b: conv.conv2d(x, w, b, stride=(2, 1), padding=1)), [x, w, b]
+
+
+def _conv_transpose(rng: np.random.Generator) -> tuple[Callable[..., Tensor], list[Any]]:
+    op = conv.ConvTranspose2d((2, 1), (1, 0), (5, 4))  # the input gradient of a (5, 4) image
+    g, w = _normal(rng, 2, 3, 3, 3), _normal(rng, 3, 2, 2, 2)
+    return (lambda g, w: Tensor._apply(op, g, w)), [g, w]
+
+
+def _conv_weight_grad(rng: np.random.Generator) -> tuple[Callable[..., Tensor], list[Any]]:
+    op = conv.ConvWeightGrad2d((1, 2), (1, 1), (2, 3))
+    x, g = _normal(rng, 2, 2, 4, 5), _normal(rng, 2, 3, 5, 3)
+    return (lambda x, g: Tensor._apply(op, x, g)), [x, g]
+
+
+def _unfold(rng: np.random.Generator) -> tuple[Callable[..., Tensor], list[Any]]:
+    op = conv.Unfold2d((2, 2), (1, 2))
+    return (lambda x: Tensor._apply(op, x)), [_normal(rng, 1, 2, 3, 5)]
+
+
+def _fold(rng: np.random.Generator) -> tuple[Callable[..., Tensor], list[Any]]:
+    op = conv.Fold2d((3, 4), (1, 2))  # overlapping rows: contributions add up
+    return (lambda c: Tensor._apply(op, c)), [_normal(rng, 1, 2, 2, 2, 2, 2)]
+
+
+def _max_pool(rng: np.random.Generator) -> tuple[Callable[..., Tensor], list[Any]]:
+    return (lambda x: conv.max_pool2d(x, 2, stride=1)), [_distinct(rng, 2, 1, 4, 3)]
+
+
+def _max_pool_tie(rng: np.random.Generator) -> tuple[Callable[..., Tensor], list[Any]]:
+    x = _t([[[[1.0, 3.0], [3.0, 0.5]]]])
+    return (lambda x: conv.max_pool2d(x, 2)), [x]
+
+
+def _labelled(loss: Callable[..., Tensor]) -> Builder:
+    def build(rng: np.random.Generator) -> tuple[Callable[..., Tensor], list[Any]]:
+        labels = np.array([0, 2, 1, 2])
+        return (lambda x: loss(x, labels)), [_normal(rng, 4, 3)]
+
+    return build
+
+
+def _pair_loss(loss: Callable[..., Tensor], d: Any, **kw: Any) -> Builder:
+    """``loss(prediction, target)`` with prediction − target = ``d`` (kept off the kinks)."""
+
+    def build(rng: np.random.Generator) -> tuple[Callable[..., Tensor], list[Any]]:
+        t = _normal(rng, 2, 3)
+        o = _t(t.data + np.asarray(d).reshape(2, 3))
+        return (lambda o, t: loss(o, t, **kw)), [o, t]
+
+    return build
+
+
+CASES += [
+    _case(
+        "AvgPool2d",
+        "AvgPool2d",
+        lambda r: (lambda x: conv.avg_pool2d(x, (2, 3), stride=(1, 2)), [_normal(r, 2, 2, 4, 5)]),
+    ),
+    _case("Conv2d (stride, padding, bias)", "Conv2d", _conv2d),
+    _case(
+        "Conv2d (no bias)",
+        "Conv2d",
+        lambda r: (conv.conv2d, [_normal(r, 1, 3, 4, 4), _normal(r, 2, 3, 3, 3)]),
+    ),
+    _case("ConvTranspose2d", "ConvTranspose2d", _conv_transpose),
+    _case("ConvWeightGrad2d", "ConvWeightGrad2d", _conv_weight_grad),
+    _case("ELU", "ELU", lambda r: (lambda a: act.elu(a, alpha=0.7), [_away(r, 2, 3)])),
+    _case("Fold2d", "Fold2d", _fold),
+    _case(
+        "HuberLoss",
+        "HuberLoss",
+        _pair_loss(lo.huber_loss, [0.3, -0.5, 1.6, -2.0, 0.1, 0.8], delta=1.0),
+    ),
+    _case(
+        "HuberLoss (sum, delta 0.5)",
+        "HuberLoss",
+        _pair_loss(lo.huber_loss, [0.3, -0.2, 1.6, -2.0, 0.1, 0.8], delta=0.5, reduction="sum"),
+    ),
+    _case("L1Loss", "L1Loss", _pair_loss(lo.l1_loss, [0.3, -0.5, 1.6, -2.0, 0.1, 0.8])),
+    _case(
+        "L1Loss (none)",
+        "L1Loss",
+        _pair_loss(lo.l1_loss, [0.3, -0.5, 1.6, -2.0, 0.1, 0.8], reduction="none"),
+    ),
+    _case("LeakyReLU", "LeakyReLU", lambda r: (lambda a: act.leaky_relu(a, 0.1), [_away(r, 2, 3)])),
+    _case(
+        "LogSumExp", "LogSumExp", lambda r: (lambda a: red.logsumexp(a, axis=1), [_normal(r, 3, 4)])
+    ),
+    _case(
+        "LogSumExp (all axes, keepdims)",
+        "LogSumExp",
+        lambda r: (lambda a: red.logsumexp(a, axis=None, keepdims=True), [_normal(r, 2, 3)]),
+    ),
+    _case("MaxPool2d (overlapping)", "MaxPool2d", _max_pool),
+    _case("NLLLoss", "NLLLoss", _labelled(lo.nll_loss)),
+    _case(
+        "NLLLoss (of log_softmax, none)",
+        "NLLLoss",
+        _labelled(lambda x, y: lo.nll_loss(x.log_softmax(), y, reduction="none")),
+    ),
+    _case("Softplus", "Softplus", lambda r: (act.softplus, [_normal(r, 2, 3)])),
+    _case("Unfold2d", "Unfold2d", _unfold),
+    # on purpose at a kink
+    _case(
+        "LeakyReLU at 0",
+        "LeakyReLU",
+        lambda r: (lambda a: act.leaky_relu(a, 0.1), [_t([-1.0, 0.0, 2.0])]),
+        kink=True,
+    ),
+    _case(
+        "ELU at 0 (alpha 0.5)",
+        "ELU",
+        lambda r: (lambda a: act.elu(a, 0.5), [_t([-1.0, 0.0, 2.0])]),
+        kink=True,
+    ),
+    _case(
+        "L1Loss at 0",
+        "L1Loss",
+        lambda r: (lo.l1_loss, [_t([1.0, 0.5]), _t([1.0, -1.0])]),
+        kink=True,
+    ),
+    _case(
+        "HuberLoss at |d| = delta",
+        "HuberLoss",
+        lambda r: (lo.huber_loss, [_t([1.0, 0.5]), _t([0.0, 0.0])]),
+        kink=True,
+    ),
+    _case("MaxPool2d (tie)", "MaxPool2d", _max_pool_tie, kink=True),
 ]

@@ -12,6 +12,11 @@ op            mask
 ``Minimum``   sign(a − b)
 ``Max/Min``   [a = result] (which elements attain the extreme)
 ``Clip``      sign(x − low) + sign(x − high)
+``LeakyReLU`` sign(x)
+``ELU``       sign(x)
+``L1Loss``    sign(o − t)
+``HuberLoss`` sign(|o − t| − δ)
+``MaxPool2d`` [window = result] (which elements attain each window's maximum)
 ============  ==================================================
 
 An input element whose stencil points x ± ε·eᵢ give different masks for some op (or an op
@@ -27,7 +32,19 @@ import numpy as np
 
 from .._anomaly import creation_site
 from ..engine import Op, topological_order
-from ..ops import Abs, Clip, Max, Maximum, Minimum, ReLU
+from ..ops import (
+    ELU,
+    Abs,
+    Clip,
+    HuberLoss,
+    L1Loss,
+    LeakyReLU,
+    Max,
+    Maximum,
+    MaxPool2d,
+    Minimum,
+    ReLU,
+)
 
 __all__ = ["branch_mask", "first_difference", "graph_masks"]
 
@@ -45,6 +62,14 @@ def branch_mask(node: Op) -> np.ndarray | None:
         a = np.asarray(xs[0])
         out = np.asarray(node.out)
         return (a == node.expand(out, a.shape)).astype(np.int8)
+    if isinstance(node, (LeakyReLU, ELU)):
+        return np.sign(np.asarray(xs[0]))
+    if isinstance(node, L1Loss):
+        return np.sign(np.asarray(xs[0]) - np.asarray(xs[1]))
+    if isinstance(node, HuberLoss):
+        return np.sign(np.abs(np.asarray(xs[0]) - np.asarray(xs[1])) - node.delta)
+    if isinstance(node, MaxPool2d):
+        return node.winners(np.asarray(xs[0]), np.asarray(node.out)) > 0
     if isinstance(node, Clip):
         a = np.asarray(xs[0])
         mask = np.zeros(a.shape)

@@ -32,6 +32,10 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from .. import functions as fx
+from ..ops import activations as act
+from ..ops import conv
+from ..ops import losses as lo
+from ..ops import reductions as red
 from ..tensor import Tensor
 
 __all__ = [
@@ -481,7 +485,79 @@ def _loss(draw: Any, a: np.ndarray, b: np.ndarray) -> tuple[Callable[..., Tensor
     return (lambda x: fx.cross_entropy(x, labels)), f"cross_entropy({{0}}, {labels.tolist()})"
 
 
+def _window_gaps_ok(image: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int]) -> bool:
+    """Whether every window's maximum beats its runner-up by at least MARGIN (no ties)."""
+    w = conv.windows(image, kernel, stride)
+    flat = np.sort(w.reshape(w.shape[:4] + (-1,)), axis=-1)
+    return flat.shape[-1] < 2 or bool(np.all(flat[..., -1] - flat[..., -2] >= MARGIN))
+
+
+Made = tuple[Callable[..., Tensor], str]
+
+
+def _newer(draw: Any, a: np.ndarray, b: np.ndarray) -> tuple[Made, str] | None:
+    """Convolution, pooling, and the newer activations, reduction and losses, with which values
+    they take: ``"a"`` (one), ``"ab"`` (two) or ``"aw"`` (one, and a new conv2d weight input)."""
+    name = draw(st.sampled_from([
+        "softplus", "leaky_relu", "elu", "logsumexp", "nll_loss", "l1_loss", "huber_loss",
+        "conv2d", "max_pool2d", "avg_pool2d",
+    ]))  # fmt: skip
+    amin = float(np.abs(a).min())
+    if name == "softplus":
+        return ((lambda x: act.softplus(x)), "softplus({0})"), "a"
+    if name in ("leaky_relu", "elu"):
+        if amin < MARGIN:
+            return None
+        bend = act.leaky_relu if name == "leaky_relu" else act.elu
+        return ((lambda x: bend(x, 0.3)), f"{name}({{0}}, 0.3)"), "a"
+    if name == "logsumexp":
+        if a.ndim == 0:
+            return None
+        axis = draw(st.none() | st.integers(-a.ndim, a.ndim - 1))
+        return ((lambda x: red.logsumexp(x, axis)), f"logsumexp({{0}}, axis={axis})"), "a"
+    if name == "nll_loss":
+        if a.ndim not in (1, 2):
+            return None
+        labels = np.asarray(
+            draw(hnp.arrays(np.int64, a.shape[:-1], elements=st.integers(0, a.shape[-1] - 1)))
+        )
+        return ((lambda x: lo.nll_loss(x, labels)), f"nll_loss({{0}}, {labels.tolist()})"), "a"
+    if name in ("l1_loss", "huber_loss"):
+        if a.shape != b.shape:
+            return None
+        gap = np.abs(a - b) - (0.0 if name == "l1_loss" else 1.0)
+        if float(np.abs(gap).min()) < MARGIN:
+            return None
+        loss = lo.l1_loss if name == "l1_loss" else lo.huber_loss
+        return ((lambda x, y: loss(x, y)), f"{name}({{0}}, {{1}})"), "ab"
+    hw = a.shape if a.ndim == 2 else (1, a.size)
+    image = a.reshape((1, 1) + hw)
+    kernel = (draw(st.integers(1, min(2, hw[0]))), draw(st.integers(1, min(3, hw[1]))))
+    stride = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    if name == "conv2d":
+        return (
+            (lambda x, w: _conv_flat(x, w, hw, stride)),
+            f"conv2d({{0}}, {{1}}, {stride})",
+        ), "aw"
+    if name == "max_pool2d" and not _window_gaps_ok(image, kernel, stride):
+        return None
+    reduce = conv.max_pool2d if name == "max_pool2d" else conv.avg_pool2d
+
+    def pool(x: Tensor) -> Tensor:
+        out = reduce(x.reshape((1, 1) + hw), kernel, stride)
+        return out.reshape(out.shape[2:])
+
+    return (pool, f"{name}({{0}}, {kernel}, {stride})"), "a"
+
+
+def _conv_flat(x: Tensor, w: Tensor, hw: tuple[int, int], stride: tuple[int, int]) -> Tensor:
+    """conv2d of x seen as a one-channel image, padding 1, its channels stacked as rows."""
+    out = conv.conv2d(x.reshape((1, 1) + hw), w, stride=stride, padding=1)
+    return out.reshape((-1, out.shape[3]))
+
+
 _KINDS = [
+    "newer",
     "unary",
     "unary",
     "binary",
@@ -537,6 +613,17 @@ def _draw_graph(
             made = _index(draw, a)
         elif kind == "shape":
             made = _shape_op(draw, a)
+        elif kind == "newer":
+            drawn = _newer(draw, a, values[j := pick()])
+            made = None if drawn is None else drawn[0]
+            if drawn is not None and drawn[1] == "ab":
+                args = (i, j)
+            elif drawn is not None and drawn[1] == "aw":
+                k = draw(st.integers(1, 2))
+                args = (
+                    i,
+                    new_input((k, 1, draw(st.integers(1, 2)), draw(st.integers(1, 3))), True),
+                )
         elif kind == "matmul":
             if a.ndim == 0 or a.size > 12:
                 continue

@@ -1,0 +1,347 @@
+r"""Convolution and pooling over images in NCHW layout (batch, channels, height, width).
+
+``conv2d`` is a cross-correlation, as in PyTorch: with the input x zero-padded by p and stride s,
+
+    o[n, k, i, j] = b[k] + Σ_{c, u, v} x[n, c, s·i + u, s·j + v] · w[k, c, u, v].
+
+Every op sees its input through a window view (``sliding_window_view``, no copy) of shape
+(N, C, H_out, W_out, kh, kw); the forward copies the windows once into columns and is one
+matrix product over the window and channel axes.
+The gradients are convolutions too:
+
+- ∂E/∂x is the *full* convolution of ḡ with the flipped kernel (:class:`ConvTranspose2d`): each
+  output gradient is spread back over the window it came from, scatter-added with one slice
+  update per kernel offset (kh·kw of them, never a loop over pixels);
+- ∂E/∂w is the correlation of the input with ḡ (:class:`ConvWeightGrad2d`): one ``tensordot``;
+- ∂E/∂b = Σ ḡ over the batch and both spatial axes.
+
+Both gradient ops are ops themselves whose rules are again conv2d, ConvTranspose2d and
+ConvWeightGrad2d, so ``create_graph=True`` differentiates a convolution to any order. Pooling
+is the same pattern: a window reduction forward, and a scatter-add of the windows
+(:class:`Fold2d`, whose own gradient is the window extraction :class:`Unfold2d`) backward.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from ..engine import Op
+from ._record import apply, data, is_plain, record, shape_of
+
+Pair = tuple[int, int]
+
+
+def pair(value: Any, op: str, name: str, low: int) -> Pair:
+    """An int or a pair of ints, each at least ``low``, as a pair (a clear error otherwise)."""
+    items = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
+    ok = len(items) == 2 and all(
+        isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= low for v in items
+    )
+    if not ok:
+        raise ValueError(f"{op}: {name} must be an int >= {low} or a pair of them, got {value!r}")
+    return int(items[0]), int(items[1])
+
+
+def out_size(size: Pair, kernel: Pair, stride: Pair, padding: Pair = (0, 0)) -> Pair:
+    """(H_out, W_out) = ⌊(H + 2p − k) / s⌋ + 1 on each axis."""
+    return (
+        (size[0] + 2 * padding[0] - kernel[0]) // stride[0] + 1,
+        (size[1] + 2 * padding[1] - kernel[1]) // stride[1] + 1,
+    )
+
+
+def windows(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair = (0, 0)) -> np.ndarray:
+    """The (N, C, H_out, W_out, kh, kw) view of every window of the zero-padded ``x``."""
+    if padding != (0, 0):
+        x = np.pad(x, ((0, 0), (0, 0), (padding[0], padding[0]), (padding[1], padding[1])))
+    return sliding_window_view(x, kernel, axis=(2, 3))[:, :, :: stride[0], :: stride[1]]
+
+
+def columns(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair) -> np.ndarray:
+    """im2col: the windows as an (N, C·kh·kw, H_out·W_out) array (one copy), so that a
+    convolution is one matrix product that lands directly in NCHW order."""
+    win = windows(x, kernel, stride, padding)
+    n, c, ho, wo, kh, kw = win.shape
+    return np.ascontiguousarray(win.transpose(0, 1, 4, 5, 2, 3)).reshape(n, c * kh * kw, ho * wo)
+
+
+def fold_array(cols: np.ndarray, size: Pair, stride: Pair, padding: Pair = (0, 0)) -> np.ndarray:
+    """Scatter-add windows (N, C, H_out, W_out, kh, kw) back into an (N, C, H, W) image: the
+    adjoint of :func:`windows`, one strided slice update per kernel offset."""
+    n, c, ho, wo, kh, kw = cols.shape
+    sh, sw = stride
+    image = np.zeros((n, c, size[0] + 2 * padding[0], size[1] + 2 * padding[1]), cols.dtype)
+    for u in range(kh):
+        for v in range(kw):
+            image[:, :, u : u + sh * ho : sh, v : v + sw * wo : sw] += cols[:, :, :, :, u, v]
+    if padding == (0, 0):
+        return image
+    return image[:, :, padding[0] : padding[0] + size[0], padding[1] : padding[1] + size[1]]
+
+
+def check_image(op: str, x: Any, kernel: Pair, padding: Pair = (0, 0)) -> None:
+    """A 4-D input whose padded height and width hold at least one window."""
+    shape = shape_of(x)
+    if len(shape) != 4:
+        raise ValueError(f"{op}: input must be 4-D (N, C, H, W), got shape {shape}")
+    padded = (shape[2] + 2 * padding[0], shape[3] + 2 * padding[1])
+    if padded[0] < kernel[0] or padded[1] < kernel[1]:
+        raise ValueError(
+            f"{op}: kernel {kernel} is larger than the padded input ({padded[0]}, {padded[1]}) "
+            f"(input shape {shape}, padding {padding})"
+        )
+
+
+# -- convolution ---------------------------------------------------------------------------------
+
+
+class Conv2d(Op):
+    r"""o = x ⋆ w + b: o[n,k,i,j] = b[k] + Σ_{c,u,v} x_p[n, c, s·i + u, s·j + v] w[k, c, u, v];
+
+    ∂E/∂x = ConvTranspose2d(ḡ, w) (the full convolution of ḡ with the flipped kernel),
+    ∂E/∂w = ConvWeightGrad2d(x, ḡ) (the correlation of x_p with ḡ), ∂E/∂b = Σ_{n,i,j} ḡ.
+    """
+
+    __slots__ = ("padding", "stride")
+    keeps = (0, 1)
+    keeps_out = False
+    crossed = True
+
+    def __init__(self, stride: Pair = (1, 1), padding: Pair = (0, 0)) -> None:
+        self.stride, self.padding = stride, padding
+
+    def forward(self, x, w, b=None):
+        ho, wo = out_size(x.shape[2:], w.shape[2:], self.stride, self.padding)
+        cols = columns(x, w.shape[2:], self.stride, self.padding)
+        o = np.matmul(w.reshape(w.shape[0], -1), cols)  # (N, K, H_out · W_out)
+        if b is not None:
+            o += b[:, None]
+        return o.reshape(x.shape[0], w.shape[0], ho, wo)
+
+    def backward(self, g, out, x, w, b=None):
+        needs = self.needs
+        gx = conv_transpose(g, w, self.stride, self.padding, x.shape[2:]) if needs[0] else None
+        gw = conv_weight_grad(x, g, self.stride, self.padding, w.shape[2:]) if needs[1] else None
+        if b is None:
+            return gx, gw
+        return gx, gw, (g.sum(axis=(0, 2, 3)) if needs[2] else None)
+
+
+def convolve(x: Any, w: Any, stride: Pair, padding: Pair) -> Any:
+    """conv2d for gradient rules: NumPy on plain values, a recorded op on Tensors."""
+    op = Conv2d(stride, padding)
+    return op.forward(x, w) if is_plain(x) and is_plain(w) else record(op, x, w)
+
+
+def conv2d(x: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0) -> Any:
+    r"""2-D cross-correlation of ``x`` (N, C, H, W) with ``weight`` (K, C, kh, kw), plus ``bias``
+    (K,), as PyTorch's ``conv2d``; ``stride`` and ``padding`` (zeros) are ints or pairs.
+    The result has shape (N, K, ⌊(H + 2p − kh)/s⌋ + 1, ⌊(W + 2p − kw)/s⌋ + 1)."""
+    s, p = pair(stride, "conv2d", "stride", 1), pair(padding, "conv2d", "padding", 0)
+    wshape = shape_of(weight)
+    if len(wshape) != 4:
+        raise ValueError(f"conv2d: weight must be 4-D (K, C, kh, kw), got shape {wshape}")
+    check_image("conv2d", x, wshape[2:], p)
+    xshape = shape_of(x)
+    if xshape[1] != wshape[1]:
+        raise ValueError(
+            f"conv2d: input has {xshape[1]} channels (shape {xshape}) but the weight expects "
+            f"{wshape[1]} (shape {wshape})"
+        )
+    if bias is None:
+        return apply(Conv2d(s, p), x, weight)
+    if shape_of(bias) != wshape[:1]:
+        raise ValueError(
+            f"conv2d: bias shape {shape_of(bias)} does not fit weight shape {wshape} "
+            f"(expected ({wshape[0]},))"
+        )
+    return apply(Conv2d(s, p), x, weight, bias)
+
+
+class ConvTranspose2d(Op):
+    r"""The input gradient of conv2d, a transposed convolution: for ḡ (N, K, H_out, W_out) and w,
+    o[n, c, s·i + u − p, s·j + v − p] += Σ_k ḡ[n, k, i, j] w[k, c, u, v], an image of ``size``;
+    equivalently the full convolution of the stride-dilated ḡ with w flipped in both axes.
+
+    It is linear in each input, and its adjoints are the other two ops: for ō of the image's shape,
+    ∂E/∂ḡ = conv2d(ō, w),  ∂E/∂w = ConvWeightGrad2d(ō, ḡ).
+    """
+
+    __slots__ = ("padding", "size", "stride")
+    keeps = (0, 1)
+    keeps_out = False
+    crossed = True
+
+    def __init__(self, stride: Pair, padding: Pair, size: Pair) -> None:
+        self.stride, self.padding, self.size = stride, padding, size
+
+    def forward(self, g, w):
+        n, k, ho, wo = g.shape
+        # each window's share of the image gradient: (N, C·kh·kw, H_out·W_out)
+        shares = np.matmul(w.reshape(k, -1).T, g.reshape(n, k, ho * wo))
+        cols = shares.reshape(n, w.shape[1], w.shape[2], w.shape[3], ho, wo)
+        return fold_array(cols.transpose(0, 1, 4, 5, 2, 3), self.size, self.stride, self.padding)
+
+    def backward(self, go, out, g, w):
+        needs = self.needs
+        gg = convolve(go, w, self.stride, self.padding) if needs[0] else None
+        gw = conv_weight_grad(go, g, self.stride, self.padding, w.shape[2:]) if needs[1] else None
+        return gg, gw
+
+
+def conv_transpose(g: Any, w: Any, stride: Pair, padding: Pair, size: Pair) -> Any:
+    """The input gradient of conv2d for gradient rules (plain values or Tensors)."""
+    op = ConvTranspose2d(stride, padding, (int(size[0]), int(size[1])))
+    return op.forward(g, w) if is_plain(g) and is_plain(w) else record(op, g, w)
+
+
+class ConvWeightGrad2d(Op):
+    r"""The weight gradient of conv2d: o[k, c, u, v] = Σ_{n,i,j} ḡ[n, k, i, j] x_p[n, c, s·i + u,
+    s·j + v], a kernel of size ``kernel``; linear in each input, with adjoints for ō of the
+    kernel's shape ∂E/∂x = ConvTranspose2d(ḡ, ō),  ∂E/∂ḡ = conv2d(x, ō).
+    """
+
+    __slots__ = ("kernel", "padding", "stride")
+    keeps = (0, 1)
+    keeps_out = False
+    crossed = True
+
+    def __init__(self, stride: Pair, padding: Pair, kernel: Pair) -> None:
+        self.stride, self.padding, self.kernel = stride, padding, kernel
+
+    def forward(self, x, g):
+        cols = columns(x, self.kernel, self.stride, self.padding)  # (N, C·kh·kw, L)
+        n, k = g.shape[:2]
+        gw = np.matmul(g.reshape(n, k, -1), cols.transpose(0, 2, 1)).sum(axis=0)  # (K, C·kh·kw)
+        return gw.reshape(k, x.shape[1], *self.kernel)
+
+    def backward(self, go, out, x, g):
+        needs = self.needs
+        gx = conv_transpose(g, go, self.stride, self.padding, x.shape[2:]) if needs[0] else None
+        gg = convolve(x, go, self.stride, self.padding) if needs[1] else None
+        return gx, gg
+
+
+def conv_weight_grad(x: Any, g: Any, stride: Pair, padding: Pair, kernel: Pair) -> Any:
+    """The weight gradient of conv2d for gradient rules (plain values or Tensors)."""
+    op = ConvWeightGrad2d(stride, padding, (int(kernel[0]), int(kernel[1])))
+    return op.forward(x, g) if is_plain(x) and is_plain(g) else record(op, x, g)
+
+
+# -- windows and pooling -------------------------------------------------------------------------
+
+
+class Unfold2d(Op):
+    r"""o = every kernel-sized window of x: o[n, c, i, j, u, v] = x[n, c, s·i + u, s·j + v];
+    ∂E/∂x = Fold2d(ḡ) (each window's gradient added back where the window came from)."""
+
+    __slots__ = ("kernel", "stride")
+    keeps = ()
+    keeps_out = False
+
+    def __init__(self, kernel: Pair, stride: Pair) -> None:
+        self.kernel, self.stride = kernel, stride
+
+    def forward(self, x):
+        return windows(x, self.kernel, self.stride).copy()
+
+    def backward(self, g, out, x):
+        return (fold(g, x.shape[2:], self.stride),)
+
+
+class Fold2d(Op):
+    r"""The adjoint of Unfold2d: windows (N, C, H_out, W_out, kh, kw) scatter-added into an image
+    of ``size``, o[n, c, s·i + u, s·j + v] += x[n, c, i, j, u, v];  ∂E/∂x = Unfold2d(ḡ)."""
+
+    __slots__ = ("size", "stride")
+    keeps = ()
+    keeps_out = False
+
+    def __init__(self, size: Pair, stride: Pair) -> None:
+        self.size, self.stride = size, stride
+
+    def forward(self, cols):
+        return fold_array(cols, self.size, self.stride)
+
+    def backward(self, g, out, cols):
+        return (unfold(g, cols.shape[4:], self.stride),)
+
+
+def fold(cols: Any, size: Pair, stride: Pair) -> Any:
+    """Fold2d for gradient rules (plain values or Tensors)."""
+    op = Fold2d((int(size[0]), int(size[1])), stride)
+    return op.forward(cols) if is_plain(cols) else record(op, cols)
+
+
+def unfold(x: Any, kernel: Pair, stride: Pair) -> Any:
+    """Unfold2d for gradient rules (plain values or Tensors)."""
+    op = Unfold2d((int(kernel[0]), int(kernel[1])), stride)
+    return op.forward(x) if is_plain(x) else record(op, x)
+
+
+class MaxPool2d(Op):
+    r"""o[n, c, i, j] = max over the window x[n, c, s·i : s·i + kh, s·j : s·j + kw];
+    ∂E/∂x = Fold2d(ḡ · [window = o] / #{window = o}): each window's gradient goes to its
+    maximum, split evenly on ties (as ``max``), and overlapping windows add up."""
+
+    __slots__ = ("kernel", "stride")
+    keeps = (0,)
+    keeps_out = True
+
+    def __init__(self, kernel: Pair, stride: Pair) -> None:
+        self.kernel, self.stride = kernel, stride
+
+    def forward(self, x):
+        return windows(x, self.kernel, self.stride).max(axis=(4, 5))
+
+    def backward(self, g, out, x):
+        share = self.winners(data(x), data(out))
+        return (fold(g.reshape(g.shape + (1, 1)) * share, x.shape[2:], self.stride),)
+
+    def winners(self, x: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """[window = o] / #{window = o}, of the windows' shape."""
+        hit = windows(x, self.kernel, self.stride) == out[..., None, None]
+        return (hit / hit.sum(axis=(4, 5), keepdims=True)).astype(x.dtype)
+
+
+class AvgPool2d(Op):
+    r"""o[n, c, i, j] = mean of the window x[n, c, s·i : s·i + kh, s·j : s·j + kw];
+    ∂E/∂x = Fold2d(ḡ / (kh·kw) spread over each window)."""
+
+    __slots__ = ("kernel", "stride")
+    keeps = ()
+    keeps_out = False
+
+    def __init__(self, kernel: Pair, stride: Pair) -> None:
+        self.kernel, self.stride = kernel, stride
+
+    def forward(self, x):
+        return windows(x, self.kernel, self.stride).mean(axis=(4, 5))
+
+    def backward(self, g, out, x):
+        kh, kw = self.kernel
+        share = np.full((kh, kw), 1.0 / (kh * kw), dtype=data(g).dtype)
+        spread = g.reshape(g.shape + (1, 1)) * share
+        return (fold(spread, x.shape[2:], self.stride),)
+
+
+def _pool_args(op: str, x: Any, kernel_size: Any, stride: Any) -> tuple[Pair, Pair]:
+    k = pair(kernel_size, op, "kernel_size", 1)
+    s = k if stride is None else pair(stride, op, "stride", 1)
+    check_image(op, x, k)
+    return k, s
+
+
+def max_pool2d(x: Any, kernel_size: Any, stride: Any = None) -> Any:
+    r"""The maximum of each kernel-sized window of ``x`` (N, C, H, W); ``stride`` defaults to
+    ``kernel_size``; ties in a window share the gradient evenly."""
+    return apply(MaxPool2d(*_pool_args("max_pool2d", x, kernel_size, stride)), x)
+
+
+def avg_pool2d(x: Any, kernel_size: Any, stride: Any = None) -> Any:
+    r"""The mean of each kernel-sized window of ``x`` (N, C, H, W); ``stride`` defaults to
+    ``kernel_size``."""
+    return apply(AvgPool2d(*_pool_args("avg_pool2d", x, kernel_size, stride)), x)
