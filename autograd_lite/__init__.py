@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+import importlib as _importlib
 
 from ._grad_mode import AnomalyError, detect_anomaly, enable_grad, is_grad_enabled, no_grad
 from .function import Context, Function
-from .functional import grad, hvp, value_and_grad
+from .functional import grad, hessian, hvp, jacobian, jvp, value_and_grad
 from .functions import (
     binary_cross_entropy,
     concatenate,
@@ -29,7 +28,7 @@ from .functions import (
     tanh,
     where,
 )
-from .tensor import Tensor
+from .tensor import Tensor, tensor
 
 __version__ = "0.1.0"
 
@@ -41,12 +40,18 @@ __all__ = [
     "binary_cross_entropy",
     "concatenate",
     "cross_entropy",
+    "data",
     "detect_anomaly",
     "enable_grad",
     "exp",
     "grad",
+    "hessian",
     "hvp",
     "is_grad_enabled",
+    "jacobian",
+    "jvp",
+    "layers",
+    "load",
     "log",
     "log_softmax",
     "matmul",
@@ -55,14 +60,20 @@ __all__ = [
     "minimum",
     "mse_loss",
     "no_grad",
+    "optim",
     "relu",
+    "save",
     "sigmoid",
     "softmax",
     "squared_error",
     "stack",
     "sum",
     "tanh",
+    "tensor",
+    "testing",
+    "tutorial",
     "value_and_grad",
+    "viz",
     "where",
 ]  # fmt: skip
 
@@ -70,10 +81,18 @@ _SUBMODULES = {"layers", "optim", "testing", "viz", "tutorial", "data"}
 _LATER = {"save": "serialization", "load": "serialization"}
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     """Load the subpackages (and ``save``/``load``) on first use, keeping ``import`` light."""
     if name in _SUBMODULES:
-        return importlib.import_module(f".{name}", __name__)
+        return _importlib.import_module(f".{name}", __name__)
     if name in _LATER:
-        return getattr(importlib.import_module(f".{_LATER[name]}", __name__), name)
+        return getattr(_importlib.import_module(f".{_LATER[name]}", __name__), name)
     raise AttributeError(f"module 'autograd_lite' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """The public names only (not the modules and helpers this package is built from)."""
+    return sorted([*__all__, "__version__"])
+
+
+del annotations  # the future import, not part of the package's namespace

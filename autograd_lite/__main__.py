@@ -82,7 +82,8 @@ def _parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
         type=int,
         default=DEFAULTS["batch_size"],
         help="samples per step (1 = online SGD as in the tutorial; the error is summed over a "
-        "batch, so larger batches take larger steps: lower --lr with them)",
+        "batch, so larger batches take larger steps: lower --lr with them, e.g. to lr / batch "
+        "size; left at its default, --lr draws a warning)",
     )
     train.add_argument(
         "--seed",
@@ -119,6 +120,15 @@ def _parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
 
 def _check_train_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     defaults = MNIST_DEFAULTS if args.data == "mnist" else DEFAULTS
+    if args.batch_size > 1 and args.lr is None:
+        lr = defaults["lr"]
+        print(
+            f"warning: --batch-size {args.batch_size} keeps the per-sample learning rate "
+            f"{lr:g}; the error is summed over a batch, so each step is {args.batch_size} times "
+            f"larger (on the digits this trains to chance); pass --lr, e.g. --lr "
+            f"{lr / args.batch_size:.3g}",
+            file=sys.stderr,
+        )
     for name in ("lr", "epochs", "bias"):
         if getattr(args, name) is None:
             setattr(args, name, defaults[name])
@@ -159,13 +169,14 @@ def _check_train_args(parser: argparse.ArgumentParser, args: argparse.Namespace)
 
 
 class _Progress:
-    """A tqdm bar over the training samples on stderr (its rate in samples per second), or one
-    line per epoch with the rate if tqdm is not installed."""
+    """A tqdm bar over the training samples on stderr (its rate in samples per second), labelled
+    with the epoch under way; or one line per finished epoch with the rate, when stderr is not a
+    terminal (a log file gets lines, not one long line of bar updates) or tqdm is not installed."""
 
     def __init__(self, epochs: int, samples_per_epoch: int, enabled: bool) -> None:
         self.epochs, self.enabled, self.bar = epochs, enabled, None
         self.epoch_start = time.perf_counter()
-        if enabled:
+        if enabled and getattr(sys.stderr, "isatty", lambda: False)():
             try:
                 from tqdm import tqdm
             except ImportError:
@@ -173,7 +184,7 @@ class _Progress:
             else:
                 self.bar = tqdm(
                     total=epochs * samples_per_epoch,
-                    desc="training",
+                    desc=f"epoch 1/{epochs}",
                     unit=" samples",
                     unit_scale=True,
                     file=sys.stderr,
@@ -191,9 +202,9 @@ class _Progress:
         now = time.perf_counter()
         rate = samples / max(now - self.epoch_start, 1e-9)
         self.epoch_start = now
-        if self.bar is not None:
-            self.bar.set_description(f"epoch {epoch}/{self.epochs}", refresh=False)
-            self.bar.set_postfix(loss=f"{loss:.4f}", train_acc=f"{accuracy:.3f}")
+        if self.bar is not None:  # the label names the epoch now under way
+            self.bar.set_description(f"epoch {min(epoch + 1, self.epochs)}/{self.epochs}", False)
+            self.bar.set_postfix_str(f"epoch {epoch}: loss {loss:.4f}, train acc {accuracy:.3f}")
         else:
             print(
                 f"epoch {epoch}/{self.epochs}  loss {loss:.4f}  train accuracy {accuracy:.3f}  "

@@ -14,9 +14,30 @@ class _State(threading.local):
     enabled: bool = True
     sites: bool = False  # remember where each recorded op was created (anomaly mode, blame)
     anomaly: bool = False  # raise at the first NaN or inf an op produces (detect_anomaly)
+    rule: Any = None  # the node whose gradient rule a create_graph backward is recording
+
+    def __init__(self) -> None:  # runs once in each thread that touches the state
+        #: What each context manager entered in this thread saved, by id(manager): one
+        #: instance may be entered by several threads at once, and nested in one.
+        self.saved: dict[int, list[Any]] = {}
 
 
 _state = _State()
+
+
+class _Switch:
+    """Base of the context managers: what ``__enter__`` replaces is kept per thread."""
+
+    def _save(self, value: Any) -> None:
+        _state.saved.setdefault(id(self), []).append(value)
+
+    def _restore(self) -> Any:
+        saved = _state.saved
+        stack = saved[id(self)]
+        value = stack.pop()
+        if not stack:
+            del saved[id(self)]
+        return value
 
 
 def is_grad_enabled() -> bool:
@@ -24,20 +45,17 @@ def is_grad_enabled() -> bool:
     return _state.enabled
 
 
-class _GradMode:
+class _GradMode(_Switch):
     """Context manager (and decorator) that sets recording to ``self.mode`` in this thread."""
 
     mode: bool
 
-    def __init__(self) -> None:
-        self._previous: list[bool] = []
-
     def __enter__(self) -> None:
-        self._previous.append(_state.enabled)
+        self._save(_state.enabled)
         _state.enabled = self.mode
 
     def __exit__(self, *exc: object) -> None:
-        _state.enabled = self._previous.pop()
+        _state.enabled = self._restore()
 
     def __call__(self, fn: F) -> F:
         mode = self.mode
@@ -66,22 +84,22 @@ class enable_grad(_GradMode):  # noqa: N801
     mode = True
 
 
-class recording_sites:  # noqa: N801
+class recording_sites(_Switch):  # noqa: N801
     """Inside the block (this thread), every recorded op remembers the stack that created it.
 
-    Read it back with :func:`autograd_lite.engine.creation_site`. Off by default: taking a stack
+    Read it back with :func:`autograd_lite._anomaly.creation_site`. Off by default: taking a stack
     costs tens of microseconds per op.
     """
 
     def __enter__(self) -> None:
-        self._previous = _state.sites
+        self._save(_state.sites)
         _state.sites = True
 
     def __exit__(self, *exc: object) -> None:
-        _state.sites = self._previous
+        _state.sites = self._restore()
 
 
-class detect_anomaly:  # noqa: N801 - named like PyTorch's
+class detect_anomaly(_Switch):  # noqa: N801 - named like PyTorch's
     """Inside the block (this thread), the first NaN or inf that an op produces, in forward or in
     backward, raises :class:`AnomalyError` naming the op, the shapes, and where the op was created.
 
@@ -89,11 +107,11 @@ class detect_anomaly:  # noqa: N801 - named like PyTorch's
     """
 
     def __enter__(self) -> None:
-        self._previous = (_state.anomaly, _state.sites)
+        self._save((_state.anomaly, _state.sites))
         _state.anomaly = _state.sites = True
 
     def __exit__(self, *exc: object) -> None:
-        _state.anomaly, _state.sites = self._previous
+        _state.anomaly, _state.sites = self._restore()
 
 
 class AnomalyError(FloatingPointError):

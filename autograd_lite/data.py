@@ -1,4 +1,5 @@
-r"""The bundled handwritten digits, scaled and split the way the tutorial prepares MNIST.
+r"""The bundled handwritten digits, scaled and split the way the tutorial prepares MNIST, and
+:func:`batches`, mini-batches of any aligned arrays.
 
 The data are the UCI "Optical Recognition of Handwritten Digits" test set (1,797 8×8 images,
 pixel counts 0..16; E. Alpaydin and C. Kaynak, 1998; CC BY 4.0, see ``datasets/README.md``).
@@ -15,15 +16,19 @@ Scaling, following the tutorial's MNIST chapter:
 from __future__ import annotations
 
 import gzip
+from collections.abc import Iterator
 from importlib import resources
 from os import PathLike
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
+
+from .tensor import Tensor
 
 __all__ = [
     "DIGITS_TEST_SIZE",
     "Digits",
+    "batches",
     "load_digits",
     "one_hot",
     "read_digits",
@@ -144,3 +149,46 @@ def load_digits(
     return _subset(pixels[train_idx], labels[train_idx]), _subset(
         pixels[test_idx], labels[test_idx]
     )
+
+
+def batches(
+    *arrays: Any, batch_size: int, shuffle: bool = False, seed: int | None = None
+) -> Iterator[tuple[Any, ...]]:
+    """Mini-batches: tuples of aligned slices ``(a[idx], b[idx], ...)`` of ``arrays``.
+
+    All arrays must have the same first dimension n (else ``ValueError``); the batches take
+    rows ``0..batch_size-1``, ``batch_size..``, ..., the last one possibly shorter. With
+    ``shuffle`` the rows are taken in a random order (NumPy's ``default_rng(seed)``: the same
+    seed gives the same batches; ``None`` a fresh order each call). Arrays stay arrays (without
+    shuffling the batches are views) and Tensors are indexed as Tensors. The arguments are
+    checked when ``batches`` is called, not on the first batch.
+
+    Examples
+    --------
+    >>> x, y = np.arange(10).reshape(5, 2), np.arange(5)
+    >>> [len(yb) for _, yb in batches(x, y, batch_size=2)]
+    [2, 2, 1]
+    """
+    if not arrays:
+        raise TypeError("batches: give at least one array")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
+        raise TypeError(f"batches: batch_size must be an integer, got {batch_size!r}")
+    if batch_size < 1:
+        raise ValueError(f"batches: batch_size must be at least 1, got {batch_size}")
+    items = [a if isinstance(a, (Tensor, np.ndarray)) else np.asarray(a) for a in arrays]
+    shapes = [a.shape for a in items]
+    if any(len(s) == 0 for s in shapes):
+        raise ValueError(f"batches: every array needs a first dimension; shapes {shapes}")
+    n = shapes[0][0]
+    if any(s[0] != n for s in shapes):
+        raise ValueError(f"batches: the arrays' first dimensions differ; shapes {shapes}")
+    order = np.random.default_rng(seed).permutation(n) if shuffle else None
+    return _batches(items, n, int(batch_size), order)
+
+
+def _batches(
+    items: list[Any], n: int, size: int, order: np.ndarray | None
+) -> Iterator[tuple[Any, ...]]:
+    for start in range(0, n, size):
+        idx: Any = slice(start, start + size) if order is None else order[start : start + size]
+        yield tuple(a[idx] for a in items)

@@ -18,19 +18,15 @@ class methods ``_wrap(array)`` and ``_from_node(array, node)`` of the root's cla
 
 from __future__ import annotations
 
-import os
-import threading
-import traceback
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
 
 from . import _grad_mode
+from ._anomaly import check_backward
 
-__all__ = ["Op", "creation_site", "sum_to_shape", "topological_order", "walk_backward"]
-
-_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+__all__ = ["Op", "sum_to_shape", "topological_order", "walk_backward"]
 
 RELEASED_MESSAGE = (
     "backward: the graph behind this tensor was already released by an earlier backward(); "
@@ -51,17 +47,23 @@ class Op:
     __slots__ = ("guard", "hooks", "inputs", "needs", "out", "trace", "xs")
 
     #: Input positions whose *values* the rule reads (``None``: all), and whether it reads the
-    #: output. Those arrays are made read-only until the node is released (see :class:`Guard`).
+    #: output. Those arrays are made read-only until the node is released (see
+    #: :class:`autograd_lite._guard.Guard`).
     keeps: ClassVar[tuple[int, ...] | None] = None
     keeps_out: ClassVar[bool] = True
     #: For a product of two inputs (a · b, a @ b): each input's value is read only for the
     #: *other* input's gradient, so an input is kept only while the other one needs a gradient.
     crossed: ClassVar[bool] = False
+    #: Fields that may hold arrays the rule reads (an index, a condition, labels): kept like
+    #: inputs, a small one copied and a large one locked.
+    array_fields: ClassVar[tuple[str, ...]] = ()
     guarded: ClassVar[bool] = True  # derived: whether there is anything to keep read-only
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls.guarded = cls.keeps is None or bool(cls.keeps) or cls.keeps_out
+        cls.guarded = (
+            cls.keeps is None or bool(cls.keeps) or cls.keeps_out or bool(cls.array_fields)
+        )
 
     inputs: tuple[Any, ...] | None
     xs: list[Any] | None
@@ -94,6 +96,35 @@ class Op:
         args = ", ".join(f"{k}={v!r}" for k, v in self.params().items())
         return f"{self.name}({args})"
 
+    def rule(self) -> str:
+        """This node's gradient rule in one line, ``o = …;  ∂E/∂x = …, …``, with one ``∂E/∂x``
+        per input (named as in ``backward``) and the node's parameters filled in.
+
+        The default is the first paragraph of the class docstring, each parameter named there
+        in double backquotes shown with its value and each ``∂E/∂x`` followed by that input's shape
+        while the node holds its inputs. Ops whose parameters change the formulas themselves (a
+        transpose, a reduction, an index) override this.
+        """
+        import inspect  # only the explainer asks: keep it off the engine's import path
+
+        text = " ".join(inspect.cleandoc(type(self).__doc__ or "").split("\n\n")[0].split())
+        for key, value in self.params().items():
+            text = text.replace(f"``{key}``", f"{key}={value}")
+        inputs = getattr(self, "inputs", None)
+        if not text or inputs is None:
+            return text or f"{self.name}: no rule documented"
+        names = list(inspect.signature(type(self).backward).parameters)[3:]
+        out, summed = np.shape(self.out), []
+        for name, x in zip(names, inputs):
+            shape = np.shape(x if isinstance(x, (np.ndarray, np.generic, int, float)) else x.data)
+            text = text.replace(f"∂E/∂{name} =", f"∂E/∂{name} {shape} =", 1)
+            if f"∂E/∂{name} {shape}" in text and shape != out and len(shape) <= len(out):
+                if all(n in (1, m) for n, m in zip(shape[::-1], out[::-1])):
+                    summed.append(f"{name} {shape}")
+        if summed:  # broadcasting, undone by the engine
+            text += f" ḡ {out} is summed back to {' and '.join(summed)}."
+        return text
+
     def release(self) -> None:
         """Drop what the backward walk needed, so arrays are freed by reference counting."""
         self.inputs = None
@@ -103,218 +134,6 @@ class Op:
         if guard is not None:
             guard.release()
             self.guard = None
-
-
-# -- in-place safety ---------------------------------------------------------------------------
-
-_locked: dict[int, list[Any]] = {}  # id(array) -> [array, number of live nodes that need it]
-_locked_mutex = threading.Lock()
-# The cycle collector may free a Guard while this thread is inside the bookkeeping below (any
-# allocation can trigger it). Such a Guard hands its arrays to ``_deferred`` instead of taking
-# the lock again; they are unlocked before the bookkeeping ends.
-_inside = threading.local()
-_deferred: list[list[np.ndarray]] = []
-
-
-def _unlock(arrays: list[np.ndarray]) -> None:
-    """Count down each array's users (mutex held); unlock it when none is left.
-
-    An array is made writable *before* its entry goes, so that the lock-free look in
-    :meth:`Guard.lock` never sees a locked array as "read-only, not ours".
-    """
-    for a in reversed(arrays):  # bases before their views
-        entry = _locked[id(a)]
-        if entry[1] > 1:
-            entry[1] -= 1
-            continue
-        try:
-            a.setflags(write=True)
-        except ValueError:  # pragma: no cover - its base was made read-only by others
-            pass
-        del _locked[id(a)]
-
-
-def _drain_deferred() -> None:
-    """Unlock what Guards freed inside the bookkeeping handed over (mutex held)."""
-    while _deferred:
-        _unlock(_deferred.pop())
-
-
-#: Plain arrays (not Tensors) of at most this many elements that a rule reads are copied when
-#: the op is recorded instead of locked: copying a few kilobytes costs less than the locking.
-COPY_LIMIT = 4096
-
-
-#: A crossed op's kept positions, indexed by needs[0] + 2 · needs[1]: input 0 is kept when input 1
-#: needs a gradient, and input 1 when input 0 does.
-_CROSSED_KEEPS: tuple[tuple[int, ...], ...] = ((), (1,), (0,), (0, 1))
-
-
-def _keep_copy(op: Op, i: int) -> None:
-    """Give node ``op`` its own copy of its plain-array input ``i`` (in ``xs`` and ``inputs``)."""
-    copy = op.xs[i].copy()  # type: ignore[index]
-    op.xs[i] = copy  # type: ignore[index]
-    inputs = list(op.inputs)  # type: ignore[arg-type]
-    inputs[i] = copy
-    op.inputs = tuple(inputs)
-
-
-class Guard:
-    """Keeps the arrays a node's rule reads read-only until the node is released or dies.
-
-    The rule: an array that backward will read cannot change. Results of recorded operations
-    are read-only from birth (``Tensor._apply`` marks them); arrays from outside (leaf data,
-    inputs, constants) are locked here while a live node needs them, and unlocked when the
-    last such node is released by backward or dies. A small plain array (not a Tensor's data,
-    at most :data:`COPY_LIMIT` elements) is copied into the node instead, so the caller's array
-    stays writable and the node keeps the values it saw. Writing into a locked array
-    (``t.data[0] = 1``, ``t.data -= 1``) raises NumPy's "read-only" ``ValueError`` instead of
-    silently changing a gradient. Views are locked together with their base arrays. Arrays that
-    were read-only before are left alone; a count per array lets several nodes share one.
-    """
-
-    __slots__ = ("arrays",)
-
-    def __init__(self, arrays: list[np.ndarray]) -> None:
-        self.arrays = arrays
-
-    @staticmethod
-    def lock(op: Op, xs: list[Any], out: np.ndarray) -> Guard | None:
-        if op.crossed:
-            needs = op.needs
-            keeps: Sequence[int] = _CROSSED_KEEPS[needs[0] + 2 * needs[1]]
-        else:
-            keeps = range(len(xs)) if op.keeps is None else op.keeps
-        wanted = []
-        for i in keeps:
-            a = xs[i]
-            if type(a) is np.ndarray:
-                if a.size <= COPY_LIMIT and op.inputs[i] is a:  # type: ignore[index]
-                    _keep_copy(op, i)  # a small plain array: a private copy is cheaper
-                else:
-                    wanted.append(a)
-        if op.keeps_out and out.base is not None:  # out itself is read-only from birth
-            wanted.append(out.base)
-        # Without the lock: only writable arrays and arrays locked by other nodes need work
-        # (an entry is made before its array goes read-only, and an array goes writable before
-        # its entry is removed, so no array is ever "read-only and not ours" in between).
-        todo = []
-        for a in wanted:
-            while type(a) is np.ndarray:
-                if a.flags.writeable or id(a) in _locked:
-                    todo.append(a)
-                a = a.base
-        if not todo:
-            return None
-        locked: list[np.ndarray] = []
-        _locked_mutex.acquire()
-        _inside.busy = True
-        try:
-            for a in todo:
-                entry = _locked.get(id(a))
-                if entry is not None:
-                    entry[1] += 1
-                    locked.append(a)
-                elif a.flags.writeable:
-                    _locked[id(a)] = [a, 1]
-                    a.setflags(write=False)
-                    locked.append(a)
-        finally:
-            if _deferred:
-                _drain_deferred()
-            _inside.busy = False
-            _locked_mutex.release()
-        return Guard(locked) if locked else None
-
-    def release(self) -> None:
-        arrays, self.arrays = self.arrays, []
-        if not arrays:
-            return
-        _locked_mutex.acquire()
-        _inside.busy = True
-        try:
-            _unlock(arrays)
-        finally:
-            if _deferred:
-                _drain_deferred()
-            _inside.busy = False
-            _locked_mutex.release()
-
-    def __del__(self) -> None:
-        if not self.arrays:
-            return
-        if getattr(_inside, "busy", False):  # freed by the collector inside the bookkeeping
-            _deferred.append(self.arrays)
-            self.arrays = []
-            return
-        try:
-            self.release()
-        except Exception:  # pragma: no cover - interpreter shutdown
-            pass
-
-
-# -- anomaly mode ------------------------------------------------------------------------------
-
-
-def _nonfinite(values: Sequence[Any]) -> str | None:
-    """'nan' or 'inf' if any floating array among ``values`` holds one, else None."""
-    for v in values:
-        arr = np.asarray(v.data if hasattr(v, "_node") else v)
-        if arr.dtype.kind in "fc" and not np.isfinite(arr).all():
-            return "nan" if np.isnan(arr).any() else "inf"
-    return None
-
-
-def _shapes(values: Sequence[Any]) -> str:
-    return ", ".join(str(np.shape(v.data if hasattr(v, "_node") else v)) for v in values)
-
-
-def check_forward(op: Op, xs: Sequence[Any], out: np.ndarray) -> None:
-    """In anomaly mode: raise if ``op`` just produced NaN or inf."""
-    bad = _nonfinite([out])
-    if bad is None:
-        return
-    from ._grad_mode import AnomalyError
-
-    site = creation_site_from(traceback.extract_stack()[:-1])
-    already = _nonfinite(xs)
-    cause = f" (its inputs already held {already})" if already else ""
-    raise AnomalyError(
-        f"detect_anomaly: {op!r} produced {bad} in forward{cause}; input shapes "
-        f"{_shapes(xs)}, output shape {out.shape}; created at {site}"
-    )
-
-
-def check_backward(node: Op, grad: Any, grads: Sequence[Any]) -> None:
-    """In anomaly mode: raise if the rule of ``node`` just produced a NaN or inf gradient."""
-    bad = _nonfinite([g for g in grads if g is not None])
-    if bad is None:
-        return
-    from ._grad_mode import AnomalyError
-
-    already = _nonfinite([grad])
-    cause = f" (the gradient flowing in already held {already})" if already else ""
-    raise AnomalyError(
-        f"detect_anomaly: the gradient rule of {node!r} produced {bad} in backward{cause}; "
-        f"input shapes {_shapes(node.xs or ())}, incoming gradient shape {np.shape(grad)}; "
-        f"created at {creation_site(node) or 'an unknown place (outside detect_anomaly)'}"
-    )
-
-
-def creation_site(node: Op) -> str | None:
-    """Where the user's code created ``node`` ("file:line in function"), if it was recorded
-    inside :class:`autograd_lite._grad_mode.recording_sites`; else ``None``."""
-    stack = getattr(node, "trace", None)
-    return creation_site_from(stack) if stack else None
-
-
-def creation_site_from(stack: Sequence[Any]) -> str:
-    """The innermost frame of ``stack`` outside this package, as "file:line in function"."""
-    for frame in reversed(stack):
-        if not os.path.abspath(frame.filename).startswith(_PACKAGE_DIR + os.sep):
-            return f"{frame.filename}:{frame.lineno} in {frame.name}"
-    frame = stack[-1]
-    return f"{frame.filename}:{frame.lineno} in {frame.name}"
 
 
 def sum_to_shape(grad: Any, shape: tuple[int, ...]) -> Any:
@@ -418,9 +237,10 @@ def walk_backward(
     visible.add(id(a if a.base is None else a.base))
     order = topological_order(node)
     grads: dict[Op, Any] = {node: grad}
-    previous = _grad_mode._state.enabled
-    anomaly = _grad_mode._state.anomaly
-    _grad_mode._state.enabled = create_graph
+    state = _grad_mode._state
+    previous, previous_rule = state.enabled, state.rule
+    anomaly = state.anomaly
+    state.enabled = create_graph
     try:
         for node in reversed(order):
             g = grads.pop(node, None)
@@ -428,11 +248,16 @@ def walk_backward(
                 if not retain_graph:
                     node.release()
                 continue
+            if create_graph:
+                state.rule = node  # anomaly mode names it for a NaN made by the recorded rule
             if node.hooks:
                 for h in (g, _run_hooks(node.hooks, g, cls, create_graph)):
                     a = h.data if create_graph else h
                     visible.add(id(a if a.base is None else a.base))
                 g = h
+            guard = node.guard
+            if guard is not None and guard.seen is not None:
+                guard.verify(node)  # nothing the rule reads changed behind the lock's back
             inputs = node.inputs
             if create_graph:
                 for x, kept in zip(inputs, node.xs):  # type: ignore[arg-type]
@@ -457,7 +282,7 @@ def walk_backward(
                     continue
                 if gx.shape != xdata.shape:  # xdata: the input's array as forward saw it
                     gx = sum_to_shape(gx, xdata.shape)
-                if not create_graph and gx.dtype is not xdata.dtype and gx.dtype != xdata.dtype:
+                if gx.dtype is not xdata.dtype and gx.dtype != xdata.dtype:  # Tensors: recorded
                     gx = gx.astype(xdata.dtype)
                 child = x._node
                 if child is not None:
@@ -487,7 +312,7 @@ def walk_backward(
                 node.release()
         raise
     finally:
-        _grad_mode._state.enabled = previous
+        state.enabled, state.rule = previous, previous_rule
     result = []
     for x, g, aliased in leaves.values():
         if x._hooks:

@@ -15,6 +15,7 @@ of the saved output. A ``backward`` written with Tensor operations (not by reach
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import numpy as np
@@ -52,6 +53,29 @@ class _FunctionOp(Op):
     @property
     def name(self) -> str:
         return self.fn.__name__
+
+    def __repr__(self) -> str:
+        return f"{self.name}(Function)"
+
+    def rule(self) -> str:
+        """The Function's name, its inputs' shapes, and the first paragraph of each docstring
+        it has: the class's (its math), then ``forward``'s and ``backward``'s."""
+        head = f"{self.name} (custom Function"
+        if getattr(self, "inputs", None) is not None:
+            shapes = [np.shape(x.data if isinstance(x, Tensor) else x) for x in self.inputs]
+            head += "; " + ", ".join(f"x{k} {s}" for k, s in enumerate(shapes))
+            head += f" → o {np.shape(self.out)}"
+        parts = [head + "):"]
+        fn = self.fn
+        for label, doc in (
+            ("", fn.__doc__),
+            ("forward: ", fn.forward.__doc__),
+            ("backward: ", fn.backward.__doc__),
+        ):
+            paragraph = " ".join(inspect.cleandoc(doc or "").split("\n\n")[0].split())
+            if paragraph:
+                parts.append(label + paragraph)
+        return " ".join(parts) if len(parts) > 1 else f"{parts[0]} no docstring"
 
     def forward(self, *xs: Any) -> np.ndarray:
         self.views = [Tensor._wrap(x) if isinstance(x, np.ndarray) else x for x in xs]

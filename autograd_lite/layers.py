@@ -12,7 +12,11 @@ Layers use only the public Tensor surface, so every forward pass is differentiab
 - :class:`Sigmoid`, :class:`Tanh`, :class:`ReLU`: elementwise activations;
 - :class:`Dropout`: inverted dropout, y = x · m / (1 − p) with m ~ Bernoulli(1 − p) in training,
   the identity in evaluation mode;
-- :class:`Sequential`: modules applied one after the other.
+- :class:`Sequential`: modules applied one after the other;
+- :class:`ModuleList`, :class:`ModuleDict`: sub-modules held in a list or by name (a plain
+  list or dict of modules would hide their parameters, so assigning one is an error).
+
+:func:`clip_grad_norm` rescales the gradients to a joint norm of at most ``max_norm``.
 
 Initialisers take a shape ``(fan_out, fan_in)`` and a NumPy ``Generator`` (or a seed):
 :func:`tutorial_normal` (the tutorial's truncated normal), :func:`xavier_uniform`,
@@ -22,7 +26,8 @@ Initialisers take a shape ``(fan_out, fan_in)`` and a NumPy ``Generator`` (or a 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Mapping
+import numbers
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -35,11 +40,14 @@ __all__ = [
     "Dropout",
     "Linear",
     "Module",
+    "ModuleDict",
+    "ModuleList",
     "Parameter",
     "ReLU",
     "Sequential",
     "Sigmoid",
     "Tanh",
+    "clip_grad_norm",
     "default_uniform",
     "he_normal",
     "he_uniform",
@@ -173,6 +181,26 @@ class Parameter(Tensor):
         return "Parameter" + super().__repr__()[len("Tensor") :]
 
 
+def _check_not_hidden(module: Module, name: str, value: Any) -> None:
+    """``TypeError`` if ``value`` is a plain list, tuple or dict holding modules or parameters,
+    whose contents :meth:`Module.parameters` would not see."""
+    if isinstance(value, dict):
+        items: Any = value.values()
+        container = "ModuleDict"
+    elif isinstance(value, (list, tuple)):
+        items, container = value, "ModuleList"
+    else:
+        return
+    kinds = {type(v).__name__ for v in items if isinstance(v, (Module, Parameter))}
+    if kinds:
+        raise TypeError(
+            f"{type(module).__name__}.{name} is a plain {type(value).__name__} holding "
+            f"{', '.join(sorted(kinds))} objects, whose parameters would go unseen by "
+            f"parameters(); hold modules in a {container}(...), and give each Parameter its "
+            "own attribute"
+        )
+
+
 class Module:
     """Base class of layers and networks.
 
@@ -186,15 +214,21 @@ class Module:
         self.training = True
 
     def __setattr__(self, name: str, value: Any) -> None:
-        """Plain assignment, except that a :class:`Parameter` may only be replaced by a
-        Parameter (or ``None``): assigning an array there would silently drop it from
-        :meth:`parameters`. Change its values with ``module.name.data[...] = array``."""
+        """Plain assignment, with two checks that keep :meth:`parameters` complete:
+
+        - a :class:`Parameter` may only be replaced by a Parameter (or ``None``): assigning an
+          array there would silently drop it. Change its values with
+          ``module.name.data[...] = array``.
+        - a plain list, tuple or dict holding modules or parameters is refused: its contents
+          would go unseen. Hold modules in a :class:`ModuleList` or :class:`ModuleDict`.
+        """
         old = self.__dict__.get(name)
         if isinstance(old, Parameter) and not (value is None or isinstance(value, Parameter)):
             raise TypeError(
                 f"{type(self).__name__}.{name} is a Parameter; assign a Parameter, or change "
                 f"its values with .{name}.data[...] = ..., not a {type(value).__name__}"
             )
+        _check_not_hidden(self, name, value)
         object.__setattr__(self, name, value)
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
@@ -210,11 +244,8 @@ class Module:
         for name, value in vars(self).items():
             if isinstance(value, Module):
                 yield name, value
-            elif isinstance(value, (list, tuple)) and any(isinstance(v, Module) for v in value):
-                raise TypeError(
-                    f"{type(self).__name__}.{name} is a {type(value).__name__} of modules, whose "
-                    "parameters would go unseen; hold them in a Sequential instead"
-                )
+            else:
+                _check_not_hidden(self, name, value)  # a list filled after assignment
 
     def _own_parameters(self) -> Iterator[tuple[str, Parameter]]:
         for name, value in vars(self).items():
@@ -237,9 +268,11 @@ class Module:
             children = [(pre + name + ".", child) for name, child in module.named_children()]
             stack.extend(reversed(children))
 
-    def parameters(self) -> list[Parameter]:
-        """All parameters, in the order of :meth:`named_parameters`."""
-        return [p for _, p in self.named_parameters()]
+    def parameters(self) -> Iterator[Parameter]:
+        """An iterator over all parameters, in the order of :meth:`named_parameters` (as in
+        PyTorch: ``list(module.parameters())`` for a list)."""
+        for _, p in self.named_parameters():
+            yield p
 
     def modules(self) -> Iterator[Module]:
         """This module and every module below it."""
@@ -272,11 +305,13 @@ class Module:
         """Copy ``state``'s arrays into the parameters of the same names.
 
         Every name and shape is checked first: missing or unexpected names, a shape that
-        differs, NaN or inf values, or a non-numeric value raise
-        ``KeyError``/``ValueError``/``TypeError`` and leave every parameter unchanged. Values
-        are copied into the existing arrays (optimizers holding the parameters keep working);
-        an array that a recorded graph still reads (read-only until its backward) is replaced
-        by a new one instead, so that graph keeps the values it was recorded with.
+        differs, NaN or inf values (also after conversion to the parameter's dtype: 1e300 does
+        not fit a float32), or a non-numeric value raise ``KeyError``/``ValueError``/``TypeError``
+        and leave every parameter unchanged. All values are converted (copied) before any is
+        written, so ``state`` may hold the module's own arrays in any order. They are copied
+        into the existing arrays (optimizers holding the parameters keep working); an array that
+        a recorded graph still reads (read-only until its backward) is replaced by a new one
+        instead, so that graph keeps the values it was recorded with.
         """
         if not isinstance(state, Mapping):
             raise TypeError(f"load_state_dict: expected a mapping, got {type(state).__name__}")
@@ -297,14 +332,18 @@ class Module:
                 raise ValueError(
                     f"load_state_dict: {name!r} has shape {arr.shape}, the parameter {p.shape}"
                 )
-            if arr.dtype.kind == "f" and not np.isfinite(arr).all():
-                raise ValueError(f"load_state_dict: {name!r} holds NaN or inf values")
-            arrays[name] = arr
+            with np.errstate(over="ignore", invalid="ignore"):
+                converted = np.array(arr, dtype=p.data.dtype)  # a copy: no alias of any param
+            if converted.dtype.kind == "f" and not np.isfinite(converted).all():
+                finite = arr.dtype.kind != "f" or np.isfinite(arr).all()
+                bad = f"values too large for {converted.dtype}" if finite else "NaN or inf values"
+                raise ValueError(f"load_state_dict: {name!r} holds {bad}")
+            arrays[name] = converted
         for name, p in params.items():
             if p.data.flags.writeable:
                 p.data[...] = arrays[name]
             else:
-                p.data = np.array(arrays[name], dtype=p.data.dtype)
+                p.data = arrays[name]
 
     def extra_repr(self) -> str:
         """Text shown inside this module's ``repr`` parentheses."""
@@ -420,45 +459,107 @@ class Dropout(Module):
     r"""Inverted dropout: in training y = x · m / (1 − p), m ~ Bernoulli(1 − p) elementwise, so
     E[y] = x; in evaluation mode y = x.
 
-    ``p`` must lie in [0, 1). ``rng`` (a NumPy ``Generator`` or a seed) makes the masks
-    reproducible.
+    ``p`` must be a real number (Python or NumPy, not a bool) in [0, 1). ``rng`` (a NumPy
+    ``Generator`` or a seed) makes the masks reproducible. The mask has the input's floating
+    dtype, so float32 activations stay float32.
     """
 
     def __init__(self, p: float = 0.5, rng: RngLike = None) -> None:
         super().__init__()
-        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p < 1:
-            raise ValueError(f"Dropout: p must be a number in [0, 1), got {p!r}")
+        real = isinstance(p, numbers.Real) and not isinstance(p, (bool, np.bool_))
+        if not real or not 0 <= p < 1:
+            raise ValueError(f"Dropout: p must be a real number in [0, 1), got {p!r}")
         self.p = float(p)
         self._gen = _rng(rng)
 
     def forward(self, x: Any) -> Any:
         if not self.training or self.p == 0.0:
             return x
-        shape = np.shape(x.data if isinstance(x, Tensor) else x)
-        mask = (self._gen.random(shape) >= self.p) / (1.0 - self.p)
-        return x * mask if isinstance(x, Tensor) else Tensor(x) * mask
+        x = x if isinstance(x, Tensor) else Tensor(x)
+        dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)
+        keep = self._gen.random(x.shape) >= self.p
+        return x * (keep.astype(dtype) / dtype.type(1.0 - self.p))
 
     def extra_repr(self) -> str:
         return f"p={self.p}"
 
 
-class Sequential(Module):
-    """Modules applied in order: ``Sequential(a, b, c)(x) == c(b(a(x)))``.
+class ModuleList(Module):
+    """Sub-modules held in a list: ``ModuleList([a, b])``; their parameters are the list's.
 
-    Indexable (``net[0]``; a slice gives a new ``Sequential`` sharing the modules), iterable and
-    sized. Parameter names are prefixed by position: ``"0.weight"``.
+    Indexable (``mods[0]``, ``mods[-1]``; a slice gives a new ``ModuleList`` sharing the
+    modules), assignable by index, iterable and sized, with ``append`` and ``extend``.
+    Parameter names are prefixed by position: ``"0.weight"``. It has no ``forward``: the
+    module holding it decides how its items are applied.
     """
 
-    def __init__(self, *modules: Module) -> None:
+    def __init__(self, modules: Iterable[Module] = ()) -> None:
         super().__init__()
-        for i, m in enumerate(modules):
-            if not isinstance(m, Module):
-                raise TypeError(f"Sequential: item {i} is a {type(m).__name__}, not a Module")
-        self._items: tuple[Module, ...] = tuple(modules)
+        if isinstance(modules, Module):
+            raise TypeError(f"{type(self).__name__}: expected an iterable of modules, got one")
+        object.__setattr__(self, "_items", [])
+        self.extend(modules)
+
+    def _checked(self, m: Any, where: Any) -> Module:
+        if not isinstance(m, Module):
+            raise TypeError(
+                f"{type(self).__name__}: item {where} is a {type(m).__name__}, not a Module"
+            )
+        return m
+
+    def append(self, module: Module) -> ModuleList:
+        """Add ``module`` at the end; returns the list itself."""
+        self._items.append(self._checked(module, len(self._items)))
+        return self
+
+    def extend(self, modules: Iterable[Module]) -> ModuleList:
+        """Add every module of ``modules`` at the end (all are checked before any is added)."""
+        new = [self._checked(m, len(self._items) + i) for i, m in enumerate(modules)]
+        self._items.extend(new)
+        return self
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
         for i, m in enumerate(self._items):
             yield str(i), m
+
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            return ModuleList(self._items[index])
+        try:
+            return self._items[index]
+        except IndexError:
+            raise IndexError(
+                f"{type(self).__name__}: index {index} is out of range for "
+                f"{len(self._items)} modules"
+            ) from None
+
+    def __setitem__(self, index: int, module: Module) -> None:
+        self._checked(module, index)
+        try:
+            self._items[index] = module
+        except IndexError:
+            raise IndexError(
+                f"{type(self).__name__}: index {index} is out of range for "
+                f"{len(self._items)} modules"
+            ) from None
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._items)
+
+
+class Sequential(ModuleList):
+    """Modules applied in order: ``Sequential(a, b, c)(x) == c(b(a(x)))``.
+
+    A :class:`ModuleList` with a ``forward``: indexable (``net[0]``; a slice gives a new
+    ``Sequential`` sharing the modules), iterable and sized. Parameter names are prefixed by
+    position: ``"0.weight"``.
+    """
+
+    def __init__(self, *modules: Module) -> None:
+        super().__init__(modules)
 
     def forward(self, x: Any) -> Any:
         for m in self._items:
@@ -468,15 +569,104 @@ class Sequential(Module):
     def __getitem__(self, index: int | slice) -> Any:
         if isinstance(index, slice):
             return Sequential(*self._items[index])
+        return super().__getitem__(index)
+
+
+class ModuleDict(Module):
+    """Sub-modules held by name: ``ModuleDict({"encoder": a, "decoder": b})``.
+
+    ``mods["encoder"]``, ``mods[name] = module``, ``in``, ``len``, iteration over the names,
+    ``keys()``, ``values()``, ``items()``, in insertion order. Parameter names are prefixed by
+    the key: ``"encoder.weight"``. Keys are non-empty strings without dots.
+    """
+
+    def __init__(self, modules: Mapping[str, Module] | None = None) -> None:
+        super().__init__()
+        object.__setattr__(self, "_items", {})
+        if modules is not None:
+            if not isinstance(modules, Mapping):
+                raise TypeError(
+                    f"ModuleDict: expected a mapping of names to modules, got "
+                    f"{type(modules).__name__}"
+                )
+            for key, m in modules.items():
+                self._check(key, m)
+            self._items.update(modules)
+
+    @staticmethod
+    def _check(key: Any, m: Any) -> None:
+        if not isinstance(key, str) or not key or "." in key:
+            raise KeyError(f"ModuleDict: keys must be non-empty strings without '.', got {key!r}")
+        if not isinstance(m, Module):
+            raise TypeError(f"ModuleDict: {key!r} is a {type(m).__name__}, not a Module")
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        yield from self._items.items()
+
+    def __getitem__(self, key: str) -> Module:
         try:
-            return self._items[index]
-        except IndexError:
-            raise IndexError(
-                f"Sequential: index {index} is out of range for {len(self._items)} modules"
-            ) from None
+            return self._items[key]  # type: ignore[no-any-return]
+        except KeyError:
+            raise KeyError(f"ModuleDict: no module {key!r}; it has {list(self._items)}") from None
+
+    def __setitem__(self, key: str, module: Module) -> None:
+        self._check(key, module)
+        self._items[key] = module
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._items
 
     def __len__(self) -> int:
         return len(self._items)
 
-    def __iter__(self) -> Iterator[Module]:
+    def __iter__(self) -> Iterator[str]:
         return iter(self._items)
+
+    def keys(self) -> Iterator[str]:
+        """The names, in insertion order."""
+        return iter(self._items)
+
+    def values(self) -> Iterator[Module]:
+        """The modules, in insertion order."""
+        return iter(self._items.values())
+
+    def items(self) -> Iterator[tuple[str, Module]]:
+        """``(name, module)`` pairs, in insertion order."""
+        return iter(self._items.items())
+
+
+def clip_grad_norm(parameters: Iterable[Tensor] | Tensor, max_norm: float) -> float:
+    r"""Scale the gradients in place so that their joint 2-norm is at most ``max_norm``.
+
+    With n = √(Σ_p ‖∂E/∂p‖²) over every parameter that has a ``.grad``, each gradient is
+    multiplied by min(1, max_norm / (n + 10⁻⁶)) (PyTorch's ``clip_grad_norm_``). Returns n, the
+    norm before clipping. A NaN or infinite norm is a ``ValueError`` and changes nothing.
+    """
+    if isinstance(max_norm, bool) or not isinstance(
+        max_norm, (int, float, np.integer, np.floating)
+    ):
+        raise TypeError(f"clip_grad_norm: max_norm must be a real number, got {max_norm!r}")
+    if not (math.isfinite(max_norm) and max_norm >= 0):
+        raise ValueError(f"clip_grad_norm: max_norm must be finite and >= 0, got {max_norm!r}")
+    params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
+    for i, p in enumerate(params):
+        if not isinstance(p, Tensor):
+            raise TypeError(f"clip_grad_norm: parameter {i} is a {type(p).__name__}, not a Tensor")
+    grads = [p.grad for p in params if p.grad is not None]
+    norm = math.sqrt(math.fsum(float(np.vdot(g.data, g.data)) for g in grads))
+    if not math.isfinite(norm):
+        raise ValueError(
+            f"clip_grad_norm: the gradients' norm is {norm}; nothing was scaled (look for the "
+            "NaN or inf gradient first)"
+        )
+    coef = float(max_norm) / (norm + 1e-6)
+    if coef < 1.0:
+        for p in params:
+            g = p.grad
+            if g is None:
+                continue
+            if g.data.flags.writeable:
+                g.data *= coef
+            else:  # a gradient recorded with create_graph: its array is read-only
+                p.grad = g.detach() * coef
+    return norm

@@ -1,9 +1,10 @@
-r"""Optimizers: :class:`SGD` and :class:`Adam`, with PyTorch's update rules.
+r"""Optimizers: :class:`SGD` and :class:`Adam`, with PyTorch's update rules, and the learning-rate
+schedules :class:`StepLR` and :class:`CosineAnnealingLR`.
 
 An optimizer holds a fixed list of parameters (Tensors with ``requires_grad=True``). ``step()``
 reads each parameter's ``.grad`` and changes ``.data`` in place; parameters whose ``.grad`` is
 ``None`` are skipped. While a graph kept by ``retain_graph=True`` still needs a parameter's array
-(it is then read-only, see :class:`autograd_lite.engine.Guard`), the step gives the parameter a
+(it is then read-only, see :class:`autograd_lite._guard.Guard`), the step gives the parameter a
 new array instead, so that graph keeps the values it was recorded with. ``zero_grad()`` sets
 every ``.grad`` to ``None``. Arguments are checked once, at construction (and when ``lr`` is
 assigned), so ``step()`` does no validation.
@@ -12,14 +13,14 @@ assigned), so ``step()`` does no validation.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, ClassVar
 
 import numpy as np
 
 from .tensor import Tensor
 
-__all__ = ["SGD", "Adam", "Optimizer"]
+__all__ = ["SGD", "Adam", "CosineAnnealingLR", "Optimizer", "StepLR"]
 
 
 _CHUNK = 1 << 14  # elements of the scratch array for lr·direction (128 KiB of float64)
@@ -59,8 +60,54 @@ def _check_number(name: str, value: Any, low: float = 0.0, below: float | None =
     return v
 
 
+def _fraction(name: str, value: Any) -> float:
+    return _check_number(name, value, 0.0, 1.0)
+
+
+def _flag(name: str, value: Any) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def _betas(name: str, value: Any) -> tuple[float, float]:
+    try:
+        b1, b2 = value
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a pair of numbers, got {value!r}") from None
+    return (_fraction(f"{name}[0]", b1), _fraction(f"{name}[1]", b2))
+
+
 class Optimizer:
-    """Base class: holds the parameters, validates them, provides ``zero_grad``."""
+    r"""Base class: holds the parameters, validates them, provides ``zero_grad``,
+    ``state_dict`` and ``load_state_dict``.
+
+    A subclass declares what its state is, and the base class does the rest:
+
+    - ``hyperparameters``: ``{attribute: checker}``, the settings saved in ``state_dict`` and
+      restored by ``load_state_dict`` (``lr`` among them). A checker ``(name, value) -> value``
+      validates and normalises a value, raising on a bad one (``_check_number``, ``_fraction``,
+      ``_flag``, ``_betas``); the constructor uses the same checkers.
+    - ``buffers``: names of per-parameter arrays shaped like the parameter (PyTorch's names:
+      ``momentum_buffer``, ``exp_avg``, ...). ``self.state[name][i]`` holds parameter i's
+      array, or ``None`` before its first step; ``step()`` updates them in place.
+    - ``counters``: names of per-parameter integers (``step``), in ``self.state[name][i]``,
+      starting at 0.
+
+    ``self.state`` is made by ``Optimizer.__init__`` from these declarations, so a subclass
+    only declares them and writes ``step()``::
+
+        class Momentum(Optimizer):
+            hyperparameters = {"lr": _check_number, "momentum": _check_number}
+            buffers = ("momentum_buffer",)
+
+    ``state_dict()`` is flat, so :func:`autograd_lite.save` can write it: each hyperparameter
+    under its name, and ``"state.{i}.{name}"`` for parameter i's buffers and counters.
+    """
+
+    hyperparameters: ClassVar[dict[str, Callable[[str, Any], Any]]] = {"lr": _check_number}
+    buffers: ClassVar[tuple[str, ...]] = ()
+    counters: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, params: Iterable[Tensor], lr: float) -> None:
         if isinstance(params, Tensor):
@@ -87,6 +134,9 @@ class Optimizer:
             seen.add(id(p))
         self.params: list[Tensor] = plist
         self.lr = lr
+        n = len(plist)
+        self.state: dict[str, list[Any]] = {name: [None] * n for name in self.buffers}
+        self.state.update({name: [0] * n for name in self.counters})
 
     @property
     def lr(self) -> float:
@@ -104,6 +154,73 @@ class Optimizer:
 
     def step(self) -> None:
         raise NotImplementedError
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Copies of the hyperparameters, buffers and step counts, as named arrays.
+
+        Keys: each hyperparameter's name (``"lr"``, ``"betas"``, ...), and
+        ``"state.{i}.{name}"`` for parameter i's buffers (those it has: a parameter that never
+        stepped has none) and counters. Save it with :func:`autograd_lite.save`.
+        """
+        out = {name: np.array(getattr(self, name)) for name in self.hyperparameters}
+        for name in (*self.buffers, *self.counters):
+            for i, value in enumerate(self.state[name]):
+                if value is not None:
+                    out[f"state.{i}.{name}"] = np.array(value)
+        return out
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Restore what :meth:`state_dict` returned (for the same parameters, in the same order).
+
+        Everything is checked first: a missing or unexpected key, a buffer whose shape is not
+        its parameter's, a non-integer or negative count, or a hyperparameter its checker
+        refuses raises ``KeyError``/``ValueError``/``TypeError``, and nothing changes.
+        Buffers are copied, so later steps never write into ``state``'s arrays.
+        """
+        cls = type(self).__name__
+        if not isinstance(state, Mapping):
+            raise TypeError(
+                f"{cls}.load_state_dict: expected a mapping, got {type(state).__name__}"
+            )
+        arrays = {k: np.asarray(v.data if isinstance(v, Tensor) else v) for k, v in state.items()}
+        missing = [k for k in self.hyperparameters if k not in arrays]
+        n = len(self.params)
+        wanted = {f"state.{i}.{name}" for i in range(n) for name in (*self.buffers, *self.counters)}
+        unexpected = [k for k in arrays if k not in self.hyperparameters and k not in wanted]
+        if missing or unexpected:
+            raise KeyError(
+                f"{cls}.load_state_dict: keys differ; missing {missing}, unexpected {unexpected} "
+                f"(is it the state of another optimizer, or of {n} other parameters?)"
+            )
+        settings = {}
+        for name, check in self.hyperparameters.items():
+            arr = arrays[name]
+            value = arr.item() if arr.ndim == 0 else tuple(arr.tolist())
+            settings[name] = check(name, value)
+        new: dict[str, list[Any]] = {name: [None] * n for name in self.buffers}
+        new.update({name: [0] * n for name in self.counters})
+        for i, p in enumerate(self.params):
+            for name in self.buffers:
+                arr = arrays.get(f"state.{i}.{name}")
+                if arr is None:
+                    continue
+                if arr.shape != p.shape or arr.dtype.kind != "f":
+                    raise ValueError(
+                        f"{cls}.load_state_dict: 'state.{i}.{name}' has shape {arr.shape} and "
+                        f"dtype {arr.dtype}; parameter {i} has shape {p.shape} and dtype {p.dtype}"
+                    )
+                new[name][i] = np.array(arr, dtype=p.dtype)
+            for name in self.counters:
+                arr = arrays.get(f"state.{i}.{name}", np.array(0))
+                if arr.shape != () or arr.dtype.kind not in "iu" or arr < 0:
+                    raise ValueError(
+                        f"{cls}.load_state_dict: 'state.{i}.{name}' must be a count (an integer "
+                        f">= 0), got {arr!r}"
+                    )
+                new[name][i] = int(arr)
+        for name, value in settings.items():
+            setattr(self, name, value)
+        self.state = new
 
     def _gradients(self) -> list[tuple[int, Tensor, np.ndarray]]:
         """``(index, parameter, gradient + weight decay)`` for every parameter with a gradient;
@@ -124,6 +241,105 @@ class Optimizer:
         return found
 
 
+class _Schedule:
+    """Base of the learning-rate schedules: ``step()`` once per epoch sets ``optimizer.lr``."""
+
+    def __init__(self, optimizer: Optimizer) -> None:
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(
+                f"{type(self).__name__}: expected an optimizer, got {type(optimizer).__name__}"
+            )
+        self.optimizer = optimizer
+        self.base_lr = optimizer.lr
+        self.last_epoch = 0
+        self._last_lr = optimizer.lr
+
+    def _next_lr(self, lr: float, epoch: int) -> float:
+        raise NotImplementedError
+
+    def step(self) -> None:
+        """Advance one epoch and set the optimizer's learning rate for it."""
+        self.last_epoch += 1
+        self.optimizer.lr = self._next_lr(self.optimizer.lr, self.last_epoch)
+        self._last_lr = self.optimizer.lr
+
+    def get_last_lr(self) -> list[float]:
+        """``[lr]``: the learning rate the last ``step()`` set (one per parameter group, as in
+        PyTorch; there is one group)."""
+        return [self._last_lr]
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """``last_epoch``, ``base_lr`` and the last learning rate, for resuming a schedule."""
+        return {
+            "last_epoch": np.array(self.last_epoch),
+            "base_lr": np.array(self.base_lr),
+            "last_lr": np.array(self._last_lr),
+        }
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Restore :meth:`state_dict`'s values (checked first; on an error nothing changes)."""
+        name = type(self).__name__
+        keys = {"last_epoch", "base_lr", "last_lr"}
+        if not isinstance(state, Mapping) or set(state) != keys:
+            raise KeyError(f"{name}.load_state_dict: expected exactly the keys {sorted(keys)}")
+        epoch = np.asarray(state["last_epoch"])
+        if epoch.shape != () or epoch.dtype.kind not in "iu" or epoch < 0:
+            raise ValueError(f"{name}.load_state_dict: last_epoch must be an integer >= 0")
+        base = _check_number("base_lr", np.asarray(state["base_lr"]).item())
+        last = _check_number("last_lr", np.asarray(state["last_lr"]).item())
+        self.last_epoch, self.base_lr, self._last_lr = int(epoch), base, last
+
+
+def _positive_int(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+class StepLR(_Schedule):
+    r"""Decay the learning rate by ``gamma`` every ``step_size`` epochs (PyTorch's ``StepLR``).
+
+    .. math:: η_e = η_0 \, γ^{\lfloor e / \text{step\_size} \rfloor},
+
+    computed as PyTorch does, by multiplying the current rate by γ at every
+    ``step_size``-th epoch (so a rate set by hand in between is carried on).
+    """
+
+    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
+        step_size = _positive_int("step_size", step_size)
+        gamma = _check_number("gamma", gamma)
+        super().__init__(optimizer)
+        self.step_size, self.gamma = step_size, gamma
+
+    def _next_lr(self, lr: float, epoch: int) -> float:
+        return lr * self.gamma if epoch % self.step_size == 0 else lr
+
+
+class CosineAnnealingLR(_Schedule):
+    r"""Cosine annealing from the initial rate η₀ to ``eta_min`` over ``T_max`` epochs
+    (PyTorch's ``CosineAnnealingLR``, without restarts).
+
+    .. math:: η_e = η_{min} + \tfrac12 (η_0 − η_{min}) \left(1 + \cos \frac{e π}{T_{max}}\right),
+
+    computed with PyTorch's recursive form (the ratio of consecutive cosine factors applied to
+    the current rate), which equals the formula above to rounding. After ``T_max`` epochs the
+    rate rises again along the same cosine, as in PyTorch.
+    """
+
+    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0) -> None:
+        t_max = _positive_int("T_max", T_max)
+        eta_min = _check_number("eta_min", eta_min)
+        super().__init__(optimizer)
+        self.T_max, self.eta_min = t_max, eta_min
+
+    def _next_lr(self, lr: float, epoch: int) -> float:
+        t, low = self.T_max, self.eta_min
+        if (epoch - 1 - t) % (2 * t) == 0:  # the cosine's trough: the ratio below is 0/0
+            return lr + (self.base_lr - low) * (1 - math.cos(math.pi / t)) / 2
+        ratio = (1 + math.cos(math.pi * epoch / t)) / (1 + math.cos(math.pi * (epoch - 1) / t))
+        return ratio * (lr - low) + low
+
+
 class SGD(Optimizer):
     r"""Stochastic gradient descent, optionally with momentum, Nesterov and weight decay.
 
@@ -135,6 +351,14 @@ class SGD(Optimizer):
 
     With μ = 0 this is the plain step p ← p − η g.
     """
+
+    hyperparameters: ClassVar[dict[str, Callable[[str, Any], Any]]] = {
+        "lr": _check_number,
+        "momentum": _check_number,
+        "weight_decay": _check_number,
+        "nesterov": _flag,
+    }
+    buffers = ("momentum_buffer",)
 
     def __init__(
         self,
@@ -150,7 +374,6 @@ class SGD(Optimizer):
             raise ValueError("nesterov=True needs momentum > 0")
         self.nesterov = bool(nesterov)
         super().__init__(params, lr)
-        self._velocity: list[np.ndarray | None] = [None] * len(self.params)
 
     def step(self) -> None:
         """One update of every parameter that has a gradient."""
@@ -159,7 +382,7 @@ class SGD(Optimizer):
             for _, p, g in self._gradients():
                 _descend(p, lr, g)
             return
-        velocity = self._velocity
+        velocity = self.state["momentum_buffer"]
         for i, p, g in self._gradients():
             v = velocity[i]
             if v is None:
@@ -181,6 +404,15 @@ class Adam(Optimizer):
         p \leftarrow p − η \frac{m / (1 − β_1^t)}{\sqrt{v / (1 − β_2^t)} + ε}.
     """
 
+    hyperparameters: ClassVar[dict[str, Callable[[str, Any], Any]]] = {
+        "lr": _check_number,
+        "betas": _betas,
+        "eps": _check_number,
+        "weight_decay": _check_number,
+    }
+    buffers = ("exp_avg", "exp_avg_sq")
+    counters = ("step",)
+
     def __init__(
         self,
         params: Iterable[Tensor],
@@ -189,32 +421,26 @@ class Adam(Optimizer):
         eps: float = 1e-8,
         weight_decay: float = 0.0,
     ) -> None:
-        try:
-            b1, b2 = betas
-        except (TypeError, ValueError):
-            raise ValueError(f"betas must be a pair of numbers, got {betas!r}") from None
-        self.betas = (
-            _check_number("betas[0]", b1, 0.0, 1.0),
-            _check_number("betas[1]", b2, 0.0, 1.0),
-        )
+        self.betas = _betas("betas", betas)
         self.eps = _check_number("eps", eps)
         self.weight_decay = _check_number("weight_decay", weight_decay)
         super().__init__(params, lr)
-        n = len(self.params)
-        self._m: list[np.ndarray | None] = [None] * n
-        self._v: list[np.ndarray | None] = [None] * n
-        self._t = [0] * n
 
     def step(self) -> None:
         """One update of every parameter that has a gradient."""
         lr, eps = self._lr, self.eps
         b1, b2 = self.betas
+        exp_avg, exp_avg_sq, steps = (
+            self.state["exp_avg"],
+            self.state["exp_avg_sq"],
+            self.state["step"],
+        )
         for i, p, g in self._gradients():
-            m, v = self._m[i], self._v[i]
+            m, v = exp_avg[i], exp_avg_sq[i]
             if m is None or v is None:
-                m = self._m[i] = np.zeros_like(p.data)
-                v = self._v[i] = np.zeros_like(p.data)
-            t = self._t[i] = self._t[i] + 1
+                m = exp_avg[i] = np.zeros_like(p.data)
+                v = exp_avg_sq[i] = np.zeros_like(p.data)
+            t = steps[i] = steps[i] + 1
             m *= b1
             m += (1 - b1) * g
             v *= b2

@@ -5,11 +5,15 @@ The file is an ordinary ``.npz`` (a zip archive of ``.npy`` members), readable b
 moved into place, so an interrupted save never leaves a half-written file under ``path``.
 ``load`` refuses, with a ``ValueError`` naming the file and the problem, anything that is not such
 an archive: a truncated or corrupted file, another kind of zip archive, object (pickled) or
-non-numeric arrays.
+non-numeric arrays, a member whose header declares more data than it holds, and arrays that
+would together take more than ``max_bytes`` of memory (by default max(64 MiB, 100 × the file's
+size): a compressed archive cannot expand without limit). Every member's header is checked
+before any array is read.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import tempfile
 import zipfile
@@ -32,6 +36,26 @@ def _numeric(key: str, value: Any) -> np.ndarray:
     return arr
 
 
+#: Default cap of :func:`load`: the arrays may take max(this, ``_EXPANSION`` × file size) bytes.
+DEFAULT_MAX_BYTES = 64 * 2**20
+_EXPANSION = 100
+
+
+def _check_key(key: str) -> None:
+    """A key must survive as a zip member name: no NUL (zip readers cut the name there), valid
+    UTF-8, and short enough for the name field (65,535 bytes with the ``.npy`` suffix)."""
+    if "\x00" in key:
+        raise ValueError(
+            f"save: key {key!r} contains a NUL character, which a zip name cannot hold"
+        )
+    try:
+        size = len(key.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise ValueError(f"save: key {key!r} is not valid Unicode text") from None
+    if size + 4 > 0xFFFF:
+        raise ValueError(f"save: key of {size} bytes is too long (at most 65,531 bytes)")
+
+
 def save(state_dict: Mapping[str, Any], path: PathLike) -> None:
     """Write ``state_dict`` (names → arrays or Tensors) to ``path`` as a ``.npz`` archive.
 
@@ -46,6 +70,7 @@ def save(state_dict: Mapping[str, Any], path: PathLike) -> None:
     for key, value in state_dict.items():
         if not isinstance(key, str) or not key:
             raise TypeError(f"save: keys must be non-empty strings, got {key!r}")
+        _check_key(key)
         arrays[key] = _numeric(key, value)
     target = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(target))
@@ -66,12 +91,53 @@ def save(state_dict: Mapping[str, Any], path: PathLike) -> None:
         raise
 
 
-def load(path: PathLike) -> dict[str, np.ndarray]:
+def _header(target: str, zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> int:
+    """Check member ``info``'s ``.npy`` header without reading its data; return the bytes of
+    data it declares. Object, non-numeric and over-declared arrays are refused."""
+    key = info.filename[:-4]
+    with zf.open(info) as member:
+        try:
+            version = np.lib.format.read_magic(member)
+            if version == (1, 0):
+                shape, _, dtype = np.lib.format.read_array_header_1_0(member)
+            else:
+                shape, _, dtype = np.lib.format.read_array_header_2_0(member)
+        except ValueError as exc:
+            raise ValueError(f"load: {target}: member {key!r} is damaged: {exc}") from None
+        start = member.tell()
+    if dtype.hasobject:
+        raise ValueError(
+            f"load: {target} holds an object array under {key!r}; refused, since reading it "
+            "would run pickle"
+        )
+    if dtype.kind not in "biufc":
+        raise ValueError(f"load: {target}: member {key!r} has non-numeric dtype {dtype}")
+    declared = math.prod(shape) * dtype.itemsize
+    held = info.file_size - start
+    if declared > held:
+        raise ValueError(
+            f"load: {target}: member {key!r} declares shape {shape} of {dtype} ({declared:,} "
+            f"bytes) but holds {held:,} bytes; the file is damaged or forged"
+        )
+    return declared
+
+
+def load(path: PathLike, max_bytes: int | None = None) -> dict[str, np.ndarray]:
     """Read a ``.npz`` archive written by :func:`save` (or ``np.savez``) into ``{name: array}``.
 
+    Each member ``NAME.npy`` becomes the key ``NAME``. ``max_bytes`` caps the memory the arrays
+    may take together (default: max(64 MiB, 100 × the file's size), which an archive of stored,
+    uncompressed arrays never reaches); raise it to read a highly compressed archive.
+
     Raises ``FileNotFoundError`` if ``path`` does not exist and ``ValueError`` (naming the file)
-    if it is not a complete ``.npz`` archive of numeric arrays.
+    if it is not a complete ``.npz`` archive of numeric arrays within the cap.
     """
+    if max_bytes is not None and (
+        isinstance(max_bytes, bool) or not isinstance(max_bytes, (int, np.integer))
+    ):
+        raise TypeError(f"load: max_bytes must be an int or None, got {max_bytes!r}")
+    if max_bytes is not None and max_bytes < 0:
+        raise ValueError(f"load: max_bytes must be >= 0, got {max_bytes}")
     target = os.fspath(path)
     if os.path.isdir(target):
         raise IsADirectoryError(f"load: {target} is a folder, not an .npz file")
@@ -82,31 +148,37 @@ def load(path: PathLike) -> dict[str, np.ndarray]:
             f"load: {target} is not an .npz archive (not a zip file, or truncated); "
             "it may be a .npy, a pickle or a partial download"
         )
+    if max_bytes is None:
+        max_bytes = max(DEFAULT_MAX_BYTES, _EXPANSION * os.path.getsize(target))
     result: dict[str, np.ndarray] = {}
     try:
         with zipfile.ZipFile(target) as zf:
-            names = zf.namelist()
+            infos = zf.infolist()
+            names = [i.filename for i in infos]
             foreign = [n for n in names if not n.endswith(".npy")]
-            if foreign or not names:
-                what = f"members that are not .npy arrays: {foreign[:3]}" if foreign else "nothing"
-                raise ValueError(f"load: {target} is a zip archive holding {what}; not an .npz")
-        with np.load(target, allow_pickle=False) as npz:
-            for key in npz.files:
-                try:
-                    arr = npz[key]
-                except ValueError as exc:
-                    if "allow_pickle" in str(exc) or "Object arrays" in str(exc):
+            if foreign:
+                raise ValueError(
+                    f"load: {target} is a zip archive holding members that are not .npy "
+                    f"arrays: {foreign[:3]}; not an .npz"
+                )
+            if len(set(names)) != len(names):
+                twice = sorted({n for n in names if names.count(n) > 1})
+                raise ValueError(f"load: {target} holds the member {twice[0]!r} twice")
+            total = sum(_header(target, zf, info) for info in infos)
+            if total > max_bytes:
+                raise ValueError(
+                    f"load: {target} would expand to {total:,} bytes of arrays, more than "
+                    f"max_bytes={max_bytes:,}; pass a larger max_bytes if the file is trusted"
+                )
+            for info in infos:
+                key = info.filename[:-4]
+                with zf.open(info) as member:
+                    try:
+                        arr = np.lib.format.read_array(member, allow_pickle=False)
+                    except ValueError as exc:
                         raise ValueError(
-                            f"load: {target} holds an object array under {key!r}; refused, "
-                            "since reading it would run pickle"
+                            f"load: {target}: member {key!r} is damaged: {exc}"
                         ) from None
-                    raise ValueError(f"load: {target}: member {key!r} is damaged: {exc}") from None
-                if not isinstance(arr, np.ndarray):
-                    raise ValueError(f"load: {target}: member {key!r} is not a NumPy array")
-                if arr.dtype.kind not in "biufc":
-                    raise ValueError(
-                        f"load: {target}: member {key!r} has non-numeric dtype {arr.dtype}"
-                    )
                 result[key] = arr
     except (zipfile.BadZipFile, EOFError, OSError, KeyError) as exc:
         raise ValueError(f"load: {target} is damaged or truncated ({exc})") from None

@@ -9,7 +9,9 @@ from typing import Any
 import numpy as np
 
 from . import _grad_mode
-from .engine import Guard, Op, check_forward, walk_backward
+from ._anomaly import check_forward
+from ._guard import Guard
+from .engine import Op, walk_backward
 from .ops import activations as act
 from .ops import elementwise as ew
 from .ops import reductions as red
@@ -121,7 +123,6 @@ class Tensor:
     """
 
     __slots__ = ("__weakref__", "_hooks", "_node", "_requires_grad", "data", "grad")
-    __array_ufunc__ = None  # ``ndarray <op> Tensor`` defers to the Tensor's reflected operator
     __hash__ = object.__hash__  # identity, so tensors can be dict keys despite elementwise ==
 
     data: np.ndarray
@@ -391,6 +392,60 @@ class Tensor:
     def __pos__(self) -> Tensor:
         return self
 
+    # -- in-place operators -----------------------------------------------------------------
+
+    def _inplace(self, op: Op, ufunc: np.ufunc, other: Any) -> Tensor:
+        """``self op= other``, PyTorch's way: written into ``self.data`` when nothing needs
+        recording (gradient mode off, or neither side requires grad); refused on a leaf that
+        requires grad; otherwise the out-of-place op is recorded and the name rebound."""
+        o = _operand(other)
+        if o is NotImplemented:
+            return NotImplemented  # type: ignore[return-value]
+        if _state.enabled and (self._requires_grad or (isinstance(o, Tensor) and o._requires_grad)):
+            if self._requires_grad and self._node is None:
+                raise RuntimeError(
+                    f"a leaf Tensor that requires grad (shape {self.shape}) cannot be changed in "
+                    f"place ({_INPLACE_SYMBOL[ufunc]}) while gradient mode is on; do it inside "
+                    "al.no_grad(), e.g. with al.no_grad(): p -= lr * p.grad"
+                )
+            return self._binary(op, o)
+        value = o.data if isinstance(o, Tensor) else o
+        try:
+            fits = np.broadcast_shapes(self.shape, np.shape(value)) == self.shape
+        except ValueError:
+            fits = False
+        if not fits:
+            raise ValueError(
+                f"{_INPLACE_SYMBOL[ufunc]}: a value of shape {np.shape(value)} does not broadcast "
+                f"to the tensor's shape {self.shape}"
+            )
+        ufunc(self.data, value, out=self.data)  # a read-only array raises before any write
+        return self
+
+    def __iadd__(self, other: Any) -> Tensor:
+        return self._inplace(ew.Add(), np.add, other)
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self._inplace(ew.Sub(), np.subtract, other)
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self._inplace(ew.Mul(), np.multiply, other)
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self._inplace(ew.Div(), np.true_divide, other)
+
+    # -- NumPy's protocols ---------------------------------------------------------------------
+
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """``np.exp(t)``, ``ndarray * t``, ``arr -= t``: see :mod:`autograd_lite.interop`."""
+        return _interop().apply_ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(
+        self, func: Callable[..., Any], types: Any, args: Any, kwargs: dict[str, Any]
+    ) -> Any:
+        """``np.sum(t)``, ``np.concatenate([a, b])``: see :mod:`autograd_lite.interop`."""
+        return _interop().apply_function(func, args, kwargs)
+
     def _compare(self, ufunc: np.ufunc, other: Any) -> Any:
         o = _operand(other)
         if o is NotImplemented:
@@ -490,6 +545,28 @@ class Tensor:
 
     def log_softmax(self, axis: int = -1) -> Tensor:
         return _apply(act.LogSoftmax(axis), self)
+
+
+_INPLACE_SYMBOL = {np.add: "+=", np.subtract: "-=", np.multiply: "*=", np.true_divide: "/="}
+
+
+def _interop() -> Any:
+    """The NumPy dispatch tables' module, imported on first use: it builds on the functions
+    module, which itself builds on this one."""
+    global _INTEROP
+    if _INTEROP is None:
+        from . import interop
+
+        _INTEROP = interop
+    return _INTEROP
+
+
+_INTEROP: Any = None
+
+
+def tensor(data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
+    """The same as ``Tensor(data, requires_grad, dtype)`` (PyTorch's spelling)."""
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
 
 
 def _check_differentiable(dtype: np.dtype[Any]) -> None:

@@ -3,12 +3,14 @@ r"""See the graph and the backward pass: Graphviz DOT text and a step-by-step tr
 Two tools for teaching what ``backward()`` does:
 
 - :func:`to_dot` draws the graph that produced a tensor: one box per recorded op (its name,
-  parameters and output shape), one ellipse per leaf tensor, one plain label per constant, and an
-  arrow from each input to the op that used it. Render the text with Graphviz (``dot -Tsvg``) or
-  the optional ``graphviz`` Python package; nothing here needs either.
+  parameters, output shape and rule), one ellipse per leaf tensor, one plain label per
+  constant, and an arrow from each input to the op that used it. Render the text with
+  Graphviz (``dot -Tsvg``) or the optional ``graphviz`` Python package; nothing here needs
+  either.
 - :func:`explain_backward` runs the backward walk on its own, without touching any ``.grad``,
-  and records every step: the node, its rule (the first line of the op's docstring), the
-  gradient ∂E/∂o flowing in and what it passes to each input. ``print(trace)`` shows the table;
+  and records every step: the node, its rule (``node.rule()``: the op states its own formulas
+  with its parameters and this node's shapes filled in), the gradient ∂E/∂o flowing in and what
+  it passes to each input. ``print(trace)`` shows the table;
   ``trace.paths(leaf)`` splits a gradient into one contribution per path, by the multivariate
   chain rule
 
@@ -33,7 +35,11 @@ Example
 
 from __future__ import annotations
 
+import html
 import inspect
+import shutil
+import subprocess
+import textwrap
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,10 +47,9 @@ from typing import Any
 import numpy as np
 
 from .engine import Op, sum_to_shape, walk_backward
-from .function import _FunctionOp
 from .tensor import Tensor
 
-__all__ = ["MAX_PATHS", "Step", "Trace", "explain_backward", "to_dot"]
+__all__ = ["MAX_PATHS", "DotGraph", "Step", "Trace", "explain_backward", "to_dot"]
 
 MAX_PATHS = 10_000
 """``Trace.paths`` refuses graphs with more paths than this (their number can grow
@@ -66,32 +71,24 @@ def _format_array(value: Any, max_elems: int = 8) -> str:
     return f"{arr.shape} [{head}, …]"
 
 
-def _rule(node: Op) -> str:
-    """The first paragraph of the op's docstring, where every op states its math."""
-    if isinstance(node, _FunctionOp):
-        doc = node.fn.__doc__ or ""
-        fallback = f"{node.name}.backward (a user-defined Function)"
-    else:
-        doc = type(node).__doc__ or ""
-        fallback = "(no rule documented)"
-    paragraph = inspect.cleandoc(doc).split("\n\n")[0]
-    return " ".join(paragraph.split()) or fallback
-
-
 def _input_names(node: Op, count: int) -> list[str]:
-    """Names of the op's inputs as its ``backward(g, out, a, b)`` calls them, else ``x0, x1, …``."""
-    if not isinstance(node, _FunctionOp):
-        params = list(inspect.signature(type(node).backward).parameters.values())[3:]
-        if len(params) == count and all(p.kind == p.POSITIONAL_OR_KEYWORD for p in params):
-            return [p.name for p in params]
+    """Names of the op's inputs as its ``backward(g, out, a, b)`` calls them, else ``x0, x1, …``
+    (as in the op's rule text)."""
+    params = list(inspect.signature(type(node).backward).parameters.values())[3:]
+    if len(params) == count and all(p.kind == p.POSITIONAL_OR_KEYWORD for p in params):
+        return [p.name for p in params]
     return [f"x{i}" for i in range(count)]
 
 
 def _op_text(node: Op, width: int = 60) -> str:
     """``repr(node)`` (name and parameters), shortened to ``width`` characters."""
-    text = f"{node.name}(Function)" if isinstance(node, _FunctionOp) else repr(node)
-    text = " ".join(text.split())
+    text = " ".join(repr(node).split())
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _wrap(text: str, width: int = 60) -> str:
+    """``text`` broken into lines of at most about ``width`` characters, at spaces."""
+    return "\n".join(textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False))
 
 
 def _shape(value: Any) -> tuple[int, ...]:
@@ -175,13 +172,80 @@ class _Labels:
 # -- to_dot ---------------------------------------------------------------------------------------
 
 
+def _html_table(header: list[str], rows: list[list[str]]) -> str:
+    """An HTML table, every cell escaped; line breaks in a cell become ``<br>``."""
+
+    def cells(tag: str, row: list[str]) -> str:
+        return "".join(
+            f'<{tag} style="text-align:left">{html.escape(c).replace(chr(10), "<br>")}</{tag}>'
+            for c in row
+        )
+
+    body = "".join(f"<tr>{cells('td', r)}</tr>" for r in rows)
+    return f"<table><thead><tr>{cells('th', header)}</tr></thead><tbody>{body}</tbody></table>"
+
+
+class DotGraph(str):
+    """The DOT text :func:`to_dot` returns: a plain ``str`` that also shows itself in a notebook.
+
+    Where Graphviz's ``dot`` program is on the ``PATH``, Jupyter shows the rendered SVG;
+    elsewhere an HTML table with one row per node (its label, op, output shape, inputs and
+    rule), and IPython's plain display prints the same rows as text. Nothing beyond NumPy is
+    needed. ``graph.nodes`` holds those rows.
+    """
+
+    nodes: list[list[str]]
+    HEADER = ("node", "op", "shape", "inputs", "rule")
+
+    def __new__(cls, text: str, nodes: list[list[str]]) -> DotGraph:
+        self = super().__new__(cls, text)
+        self.nodes = nodes
+        return self
+
+    def svg(self) -> str | None:
+        """The graph rendered by ``dot -Tsvg``, or ``None`` where ``dot`` is not installed or
+        fails."""
+        exe = shutil.which("dot")
+        if exe is None:
+            return None
+        try:
+            done = subprocess.run(
+                [exe, "-Tsvg"], input=str(self), capture_output=True, text=True, timeout=30
+            )
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return done.stdout if done.returncode == 0 and "<svg" in done.stdout else None
+
+    def _repr_svg_(self) -> str | None:
+        return self.svg()
+
+    def _repr_html_(self) -> str | None:
+        if shutil.which("dot") is not None and self.svg() is not None:
+            return None  # Jupyter prefers HTML to SVG: leave the drawing to _repr_svg_
+        return _html_table(list(self.HEADER), self.nodes)
+
+    def text(self) -> str:
+        """The nodes as readable lines, one per node (what a terminal shows)."""
+        lines = []
+        for name, op, shape, inputs, rule in self.nodes:
+            lines.append(f"{name}: {op} → {shape}" + (f" ← {inputs}" if inputs else ""))
+            if rule:
+                lines.append(f"    {rule}")
+        return "\n".join(lines)
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
+        p.text(self.text())
+
+
 def _quote(text: str) -> str:
     """A DOT double-quoted string: backslashes and quotes escaped, newlines as ``\\n``."""
     text = text.replace("\\", "\\\\").replace('"', '\\"')
     return '"' + text.replace("\n", "\\n") + '"'
 
 
-def to_dot(tensor: Tensor, values: bool = False, names: Mapping[str, Tensor] | None = None) -> str:
+def to_dot(
+    tensor: Tensor, values: bool = False, names: Mapping[str, Tensor] | None = None
+) -> DotGraph:
     """Graphviz DOT text of the graph that produced ``tensor``.
 
     Parameters
@@ -195,12 +259,14 @@ def to_dot(tensor: Tensor, values: bool = False, names: Mapping[str, Tensor] | N
 
     Returns
     -------
-    str
-        ``digraph autograd { ... }`` with one box per op, one ellipse per leaf Tensor (filled
-        when it requires grad), one plain label per constant input, and an arrow from every
-        input to the op that used it. A node whose saved values were released by an earlier
-        ``backward()`` is drawn dashed and marked "released"; its inputs are no longer known,
-        so nothing is drawn below it.
+    DotGraph
+        A ``str``: ``digraph autograd { ... }`` with one box per op, one ellipse per leaf
+        Tensor (filled when it requires grad), one plain label per constant input, and an
+        arrow from every input to the op that used it. A node whose saved values were
+        released by an earlier ``backward()`` is drawn dashed and marked "released"; its
+        inputs are no longer known, so nothing is drawn below it. In a notebook it displays
+        itself (see
+        :class:`DotGraph`).
     """
     if not isinstance(tensor, Tensor):
         raise TypeError(f"to_dot: expected a Tensor, got {type(tensor).__name__}")
@@ -212,6 +278,7 @@ def to_dot(tensor: Tensor, values: bool = False, names: Mapping[str, Tensor] | N
         '  node [fontname="Helvetica", fontsize=11];',
     ]
     ids: dict[int, str] = {}
+    rows: list[list[str]] = []
     for k, t in enumerate(leaves):
         ids[id(t)] = f"leaf{k}"
         text = [labels.leaf[id(t)] if id(t) in labels.tensor_names else "leaf", f"{t.shape}"]
@@ -221,6 +288,8 @@ def to_dot(tensor: Tensor, values: bool = False, names: Mapping[str, Tensor] | N
             text.append(f"value {_format_array(t.data)}")
             if t.grad is not None:
                 text.append(f"grad {_format_array(t.grad.data)}")
+        rows.append([labels.leaf[id(t)], "leaf" + (", requires_grad" if t.requires_grad else ""),
+                     str(t.shape), "", ""])  # fmt: skip
         style = ', style=filled, fillcolor="#dbe9f6"' if t.requires_grad else ""
         lines.append(f"  leaf{k} [shape=ellipse, label={_quote(chr(10).join(text))}{style}];")
     n_const = 0
@@ -228,14 +297,19 @@ def to_dot(tensor: Tensor, values: bool = False, names: Mapping[str, Tensor] | N
         nid = ids[id(node)] = f"op{k}"
         text = [labels.node[id(node)], _op_text(node)]
         if node.inputs is None:
+            rows.append([labels.node[id(node)], _op_text(node), "released", "", node.rule()])
             text.append("released")
             lines.append(f"  {nid} [shape=box, style=dashed, label={_quote(chr(10).join(text))}];")
             continue
         text.append(f"→ {np.shape(node.out)}")
         if values:
             text.append(_format_array(node.out))
+        text.append(_wrap(node.rule()))
         lines.append(f"  {nid} [shape=box, label={_quote(chr(10).join(text))}];")
         slots = _input_names(node, len(node.inputs))
+        sources = ", ".join(f"{s}: {labels.of_input(x)}" for s, x in zip(slots, node.inputs))
+        rows.append([labels.node[id(node)], _op_text(node), str(np.shape(node.out)), sources,
+                     node.rule()])  # fmt: skip
         for slot, x in zip(slots, node.inputs, strict=True):
             if isinstance(x, Tensor):
                 src = ids.get(id(x._node)) if x._node is not None else ids.get(id(x))
@@ -246,7 +320,7 @@ def to_dot(tensor: Tensor, values: bool = False, names: Mapping[str, Tensor] | N
                 lines.append(f"  {src} [shape=plaintext, label={_quote(text)}];")
             lines.append(f"  {src} -> {nid} [label={_quote(slot)}];")
     lines.append("}")
-    return "\n".join(lines) + "\n"
+    return DotGraph("\n".join(lines) + "\n", rows)
 
 
 # -- explain_backward -----------------------------------------------------------------------------
@@ -417,15 +491,18 @@ class Trace:
     def __str__(self) -> str:
         return self.format()
 
-    def format(self, max_elems: int = 8) -> str:
-        """The table: one row per (step, input) with the node, its rule, the gradient flowing
-        in and what it passes to that input; then each leaf's total. Arrays with more than
-        ``max_elems`` elements are shown as their shape and first values."""
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
+        p.text(self.format())
+
+    HEADER = ("step", "node", "rule", "gradient in", "passes to input")
+    LEAVES = "gradients of the leaves (what backward() would add to .grad):"
+
+    def _rows(self, max_elems: int) -> tuple[str, list[list[str]]]:
+        """The title and one row per (step, input): the table's content, for text and HTML."""
 
         def fmt(a: Any) -> str:
             return _format_array(a, max_elems)
 
-        header = ["step", "node", "rule", "gradient in", "passes to input"]
         rows: list[list[str]] = []
         for s in self.steps:
             first = True
@@ -436,23 +513,35 @@ class Trace:
                     first = False
                 else:
                     rows.append(["", "", "", "", cell])
+        loss = self._labels.short(self.loss)
+        return f"backward trace of {loss}, seed ∂{loss}/∂{loss} = {fmt(self.seed)}", rows
+
+    def _repr_html_(self) -> str:
+        """The table for a notebook, then each leaf's gradient."""
+        title, rows = self._rows(8)
+        text = f"<p>{html.escape(title)}</p>" + _html_table(list(self.HEADER), rows)
+        if self.leaf_grads:
+            leaves = [[name, _format_array(g)] for name, _, g in self.leaf_grads]
+            text += f"<p>{html.escape(self.LEAVES)}</p>" + _html_table(["leaf", "gradient"], leaves)
+        return text
+
+    def format(self, max_elems: int = 8) -> str:
+        """The table: one row per (step, input) with the node, its rule, the gradient flowing
+        in and what it passes to that input; then each leaf's total. Arrays with more than
+        ``max_elems`` elements are shown as their shape and first values."""
+        header = list(self.HEADER)
+        title, rows = self._rows(max_elems)
         widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
 
         def line(cells: list[str]) -> str:
             return " | ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
 
-        loss = self._labels.short(self.loss)
-        out = [
-            f"backward trace of {loss}, seed ∂{loss}/∂{loss} = {fmt(self.seed)}",
-            line(header),
-            "-+-".join("-" * w for w in widths),
-            *(line(r) for r in rows),
-        ]
+        out = [title, line(header), "-+-".join("-" * w for w in widths), *(line(r) for r in rows)]
         if self.leaf_grads:
             out.append("")
-            out.append("gradients of the leaves (what backward() would add to .grad):")
+            out.append(self.LEAVES)
             for name, _, g in self.leaf_grads:
-                out.append(f"  {name}: {fmt(g)}")
+                out.append(f"  {name}: {_format_array(g, max_elems)}")
         return "\n".join(out)
 
 
@@ -514,7 +603,7 @@ def explain_backward(
                 index=len(steps) + 1,
                 node=node,
                 label=labels.node[id(node)],
-                rule=_rule(node),
+                rule=node.rule(),
                 grad_in=np.asarray(grad_in),
                 input_labels=[labels.of_input(x) for x in inputs],
                 input_slots=_input_names(node, len(inputs)),

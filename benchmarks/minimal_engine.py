@@ -10,7 +10,7 @@ its inputs, the values its rule reads and its output; a slotted tensor; an itera
 topological sort; gradients in a dict. None of what autograd_lite adds for its users — the
 in-place guard, hooks, anomaly mode, broadcasting and dtype checks, modules, error messages —
 so the difference between its step and the hand-written one is a floor for the bookkeeping of
-the architecture in DESIGN.md (every op recorded and walked in Python). Its SGD update comes
+any engine that records every op and walks the graph in Python. Its SGD update comes
 two ways: NumPy's ``w -= lr * g`` (a temporary as large as w) and autograd_lite's chunked update
 (no such temporary). Not part of the package. On workloads 6, 1 and 2's arrays
 (``workloads.tutorial_arrays``) it times the bare engine beside the hand-written and

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import numpy as np
 
 import autograd_lite as al
-from autograd_lite.engine import COPY_LIMIT
+from autograd_lite._guard import COPY_LIMIT
 from autograd_lite.layers import Linear, Sequential, Sigmoid
 from autograd_lite.ops.activations import stable_sigmoid
 from autograd_lite.optim import SGD, _descend

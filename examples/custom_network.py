@@ -32,7 +32,8 @@ def build(seed: int = 0) -> Sequential:
 
 
 def main(quick: bool = False) -> float:
-    """Train, print the test accuracy after each few epochs, and return the final one."""
+    """Train; every few epochs print the epoch's mean training loss (over all its samples: the
+    last mini-batch alone is noisy) and the test accuracy; return the final accuracy."""
     train, test = load_digits(seed=0)
     net = build()
     opt = Adam(net.parameters(), lr=0.01)
@@ -42,18 +43,21 @@ def main(quick: bool = False) -> float:
     for epoch in range(1, epochs + 1):
         net.train()
         order = rng.permutation(len(train))
+        total = 0.0
         for k in range(0, len(order), batch):
             idx = order[k : k + batch]
             loss = al.cross_entropy(net(train.inputs[idx]), train.labels[idx])
             opt.zero_grad()
             loss.backward()
             opt.step()
+            total += loss.item() * len(idx)  # the batch's mean loss, times its samples
         net.eval()
         with al.no_grad():
             predicted = net(test.inputs).data.argmax(axis=1)
         accuracy = float(np.mean(predicted == test.labels))
         if epoch % 10 == 0 or epoch == epochs:
-            print(f"epoch {epoch:>2}: loss {loss.item():.4f}, test accuracy {accuracy:.3f}")
+            mean_loss = total / len(order)
+            print(f"epoch {epoch:>2}: mean loss {mean_loss:.4f}, test accuracy {accuracy:.3f}")
     assert accuracy >= (0.8 if quick else 0.93), accuracy
     return accuracy
 

@@ -12,9 +12,12 @@ changes.
 from __future__ import annotations
 
 import gzip
+import io
 import math
 import pickle
 import re
+import tempfile
+import warnings
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -979,6 +982,154 @@ CASES = [
         ValueError,
         r"min_value 3 is greater than max_value 1",
     ),
+    # -- in-place rule, serialization, state dicts, dtypes and edges (trust) -------------------
+    Case(
+        "save-key-nul",
+        lambda w: al.save({"w\x00": np.ones(2)}, w.folder / "new.npz"),
+        ValueError,
+        r"key 'w\\x00' contains a NUL",
+    ),
+    Case(
+        "save-key-surrogate",
+        lambda w: al.save({"\ud800": np.ones(2)}, w.folder / "new.npz"),
+        ValueError,
+        r"not valid Unicode",
+    ),
+    Case(
+        "load-forged-shape",
+        lambda w: al.load(_stray("forged.npz", {"w.npy": _npy_member((2**40,), b"\0" * 8)})),
+        ValueError,
+        r"forged\.npz: member 'w' declares shape \(1099511627776,\) of float64",
+    ),
+    Case(
+        "load-duplicate-member",
+        lambda w: al.load(_stray("twice.npz", {"w.npy": _npy_member((1,), b"\0" * 8)}, twice=True)),
+        ValueError,
+        r"twice\.npz holds the member 'w\.npy' twice",
+    ),
+    Case(
+        "load-over-max-bytes",
+        lambda w: al.load(w.good, max_bytes=8),
+        ValueError,
+        r"good\.npz would expand to [\d,]+ bytes of arrays, more than max_bytes=8",
+    ),
+    Case("load-max-bytes-bool", lambda w: al.load(w.good, max_bytes=True), TypeError, r"max_bytes"),
+    Case(
+        "load-state-overflows-float32",
+        lambda w: _float32_model().load_state_dict({"weight": np.full((1, 2), 1e300)}),
+        ValueError,
+        r"'weight' holds values too large for float32",
+    ),
+    Case("dropout-p-bool", lambda w: layers.Dropout(True), ValueError, r"real number.*got True"),
+    Case(
+        "dropout-p-numpy-bool",
+        lambda w: layers.Dropout(np.bool_(False)),
+        ValueError,
+        r"real number in \[0, 1\), got np\.False_",
+    ),
+    Case(
+        "view-written-before-backward",
+        lambda w: _write_through_an_earlier_view(w),
+        RuntimeError,
+        r"input 1 of Mul\(\) \(an array of shape \(5, 3\)\) changed after the op was recorded",
+    ),
+    # -- PyTorch and NumPy habits: in-place updates, NumPy protocols, optimizer state ----------
+    Case(
+        "numpy-sin-on-a-parameter",
+        lambda w: np.sin(w.model[0].weight),
+        TypeError,
+        r"numpy\.sin has no differentiable counterpart",
+    ),
+    Case(
+        "numpy-cumsum-on-a-graph",
+        lambda w: np.cumsum(w.model(w.x)),
+        TypeError,
+        r"numpy\.cumsum has no differentiable counterpart",
+    ),
+    Case(
+        "numpy-out-is-a-tensor",
+        lambda w: np.add(1.0, w.x, out=w.model[0].weight),
+        TypeError,
+        r"out= must be a plain ndarray",
+    ),
+    Case(
+        "inplace-on-a-leaf-with-grad-on",
+        lambda w: w.model[0].weight.__isub__(0.1),
+        RuntimeError,
+        r"leaf Tensor that requires grad .*cannot be changed in place",
+    ),
+    Case(
+        "inplace-that-does-not-broadcast",
+        lambda w: _inplace_no_grad(w, np.ones((5, 4, 3))),
+        ValueError,
+        r"-=: a value of shape \(5, 4, 3\) does not broadcast.*\(2, 4\)",
+    ),
+    Case(
+        "inplace-while-a-graph-reads-it",
+        lambda w: _inplace_under_a_live_graph(w),
+        ValueError,
+        r"read-only",
+    ),
+    Case(
+        "optimizer-state-of-another-optimizer",
+        lambda w: w.sgd.load_state_dict(w.adam.state_dict()),
+        KeyError,
+        r"keys differ",
+    ),
+    Case(
+        "optimizer-state-wrong-shape",
+        lambda w: w.adam.load_state_dict(_adam_state(w, "state.0.exp_avg", np.zeros(3))),
+        ValueError,
+        r"'state\.0\.exp_avg' has shape \(3,\)",
+    ),
+    Case(
+        "optimizer-state-bad-betas",
+        lambda w: w.adam.load_state_dict(_adam_state(w, "betas", np.array([0.9, 1.0]))),
+        ValueError,
+        r"betas\[1\]",
+    ),
+    Case(
+        "optimizer-state-bad-step-count",
+        lambda w: w.adam.load_state_dict(_adam_state(w, "state.2.step", np.array(-3))),
+        ValueError,
+        r"'state\.2\.step' must be a count",
+    ),
+    Case(
+        "module-attribute-plain-dict-of-modules",
+        lambda w: setattr(w.model, "extra", {"head": layers.Linear(2, 2)}),
+        TypeError,
+        r"Sequential\.extra is a plain dict .*ModuleDict",
+    ),
+    Case(
+        "clip-grad-norm-negative",
+        lambda w: layers.clip_grad_norm(w.model.parameters(), -1.0),
+        ValueError,
+        r"max_norm must be finite and >= 0",
+    ),
+    Case(
+        "batches-misaligned",
+        lambda w: data.batches(np.ones((3, 2)), np.ones(4), batch_size=2),
+        ValueError,
+        r"first dimensions differ; shapes \[\(3, 2\), \(4,\)\]",
+    ),
+    Case(
+        "steplr-step-size-zero",
+        lambda w: optim.StepLR(w.sgd, step_size=0),
+        ValueError,
+        r"step_size must be a positive integer",
+    ),
+    Case(
+        "jvp-tangent-shape",
+        lambda w: al.jvp(lambda x: x * 2, np.ones(2), np.ones(3)),
+        ValueError,
+        r"jvp: v has shape \(3,\), x has shape \(2,\)",
+    ),
+    Case(
+        "jacobian-returns-a-number",
+        lambda w: al.jacobian(lambda x: 1.0)(np.ones(2)),
+        TypeError,
+        r"jacobian: the function must return a Tensor, got float",
+    ),
     # negative and repeated axes
     Case(
         "transpose-negative-repeat",
@@ -1011,6 +1162,55 @@ CASES = [
         r"concatenate: axis 1 is out of bounds",
     ),
 ]
+
+
+def _stray(name: str, members: dict[str, bytes], twice: bool = False) -> Path:
+    """A hand-made zip archive in a folder of its own (outside the world's folder)."""
+    path = Path(tempfile.mkdtemp()) / name
+    with warnings.catch_warnings(), zipfile.ZipFile(path, "w") as zf:
+        warnings.simplefilter("ignore")  # zipfile warns about a duplicate name
+        for member, content in members.items():
+            for _ in range(2 if twice else 1):
+                zf.writestr(member, content)
+    return path
+
+
+def _npy_member(shape: tuple[int, ...], payload: bytes) -> bytes:
+    out = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        out, {"descr": "<f8", "fortran_order": False, "shape": shape}
+    )
+    return out.getvalue() + payload
+
+
+def _float32_model() -> layers.Linear:
+    net = layers.Linear(2, 1, bias=False, rng=0)
+    net.weight.data = net.weight.data.astype(np.float32)
+    return net
+
+
+def _write_through_an_earlier_view(w: World) -> None:
+    data = np.linspace(0.0, 1.0, 15).reshape(5, 3)
+    view = data[:]
+    loss = (w.model[0].weight.sum() * T(data)).sum()  # the weight's gradient reads data
+    view[0, 0] = 9.0
+    loss.backward()
+def _inplace_no_grad(w: World, value: Any) -> None:
+    with al.no_grad():
+        w.model[2].weight.__isub__(value)
+
+
+def _inplace_under_a_live_graph(w: World) -> None:
+    out = w.model(w.x).sum()  # the graph reads the second layer's weight (for the hidden grad)
+    with al.no_grad():
+        w.model[2].weight.__isub__(0.1)
+    out.backward()
+
+
+def _adam_state(w: World, key: str, value: np.ndarray) -> dict[str, np.ndarray]:
+    state = w.adam.state_dict()
+    state[key] = value
+    return state
 
 
 def _anomaly(w: World) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 import subprocess
 import sys
@@ -150,3 +151,79 @@ def test_defaults_reach_097_on_the_held_out_digits(capsys):
     assert main(["train", "--no-progress"]) == 0
     out = capsys.readouterr().out
     assert float(ACCURACY.search(out).group(1)) >= 0.97
+
+
+# -- batch size, progress bar and log files ---------------------------------------------------
+
+
+def test_a_batch_with_the_per_sample_rate_is_warned_about(capsys):
+    assert main(["train", "--batch-size", "32", "--epochs", "1", "--no-progress"]) == 0
+    err = capsys.readouterr().err
+    assert "warning: --batch-size 32 keeps the per-sample learning rate 1" in err
+    assert "--lr 0.0312" in err
+    assert main(["train", "--batch-size", "32", "--lr", "0.03", "--epochs", "1",
+                 "--no-progress"]) == 0  # fmt: skip
+    assert "warning" not in capsys.readouterr().err  # the rate was chosen
+    assert main(["train", "--epochs", "1", "--hidden", "10", "--no-progress"]) == 0
+    assert "warning" not in capsys.readouterr().err  # online SGD: the tutorial's setting
+
+
+def test_the_suggested_rate_trains_where_the_default_one_fails(capsys):
+    """lr / batch size gives batches the step size of online SGD (30 epochs, about 1 s each)."""
+    assert main(["train", "--batch-size", "32", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert float(ACCURACY.search(out).group(1)) < 0.3  # saturated sigmoids: about chance
+    assert main(["train", "--batch-size", "32", "--lr", "0.03125", "--no-progress"]) == 0
+    assert float(ACCURACY.search(capsys.readouterr().out).group(1)) > 0.9
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_bar_names_the_epoch_under_way(monkeypatch):
+    import tqdm
+
+    seen: list[tuple[int, str]] = []  # (samples done after an update, the bar's label then)
+
+    class Bar:
+        def __init__(self, total, desc, **kwargs):
+            self.n, self.desc = 0, desc
+
+        def update(self, k):
+            self.n += k
+            seen.append((self.n, self.desc))
+
+        def set_description(self, desc, refresh=True):
+            self.desc = desc
+
+        def set_postfix_str(self, text):
+            assert text.startswith("epoch ")  # the finished epoch that the loss belongs to
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(tqdm, "tqdm", Bar)
+    monkeypatch.setattr(sys, "stderr", _Terminal())
+    assert main(["train", "--epochs", "3", "--hidden", "10"]) == 0
+    n = 1347  # training samples of the digits
+    assert seen and seen[-1][0] == 3 * n
+    for done, label in seen:
+        assert label == f"epoch {(done - 1) // n + 1}/3", (done, label)
+
+
+def test_a_log_file_gets_one_line_per_epoch(capsys):
+    """stderr is not a terminal here (pytest captures it): no bar updates on one long line."""
+    assert main(["train", "--epochs", "3", "--hidden", "10"]) == 0
+    lines = capsys.readouterr().err.splitlines()
+    assert [line.split("  ")[0] for line in lines] == ["epoch 1/3", "epoch 2/3", "epoch 3/3"]
+    assert all("\r" not in line and "samples/s" in line for line in lines)
+
+
+def test_a_terminal_gets_the_bar(monkeypatch):
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    assert main(["train", "--epochs", "2", "--hidden", "10"]) == 0
+    text = terminal.getvalue()
+    assert "\r" in text and "epoch 2/2" in text and "2.69k/2.69k" in text

@@ -6,8 +6,11 @@ any exception fails the page. A ```text block right after the marker ``<!-- outp
 equal what the python block before it printed (trailing spaces ignored), so no printed table in
 the docs can drift from what the code prints; after ``<!-- output: approximate -->`` the text
 must match and each number be close (for output of long floating-point runs, such as SGD over
-thousands of steps, whose last digits may differ on another CPU). There is no way to skip a
-block.
+thousands of steps, whose last digits may differ on another CPU), and timings (a number of
+seconds or of samples per second) are not compared. A ```bash block followed by an output block
+runs too, in order with the page's python blocks: each of its lines is a ``python ...`` command,
+run with this interpreter, and the output block shows what the commands print. There is no way
+to skip a block.
 
 To refresh the output blocks after changing a page:
 ``python tests/test_docs.py docs/engine.md`` (rewrites that page's output blocks in place).
@@ -24,6 +27,8 @@ import importlib
 import io
 import os
 import re
+import shlex
+import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +46,8 @@ FENCE = re.compile(
     re.MULTILINE | re.DOTALL,
 )
 IMAGE = re.compile(r"!\[[^\]]*\]\((?P<path>[^)\s]+)")
+TIMING = re.compile(r"\d[\d,.]*(?= ?(?:s|ms|µs|samples/s)\b)")
+SHELL = ("bash", "sh", "console")
 
 
 @dataclass
@@ -86,9 +93,11 @@ def _normalize(text: str) -> str:
 
 def numbers_close(printed: str, shown: str) -> bool:
     """Same text around the numbers, and each number close: integers within 2 + 5 %, others
-    within 0.03 + 5 %. For output that follows a long floating-point computation (SGD over
-    thousands of steps, rounding noise), where another CPU's rounding may move the last digits
-    or flip a prediction; the claims themselves are the blocks' assertions."""
+    within 0.03 + 5 %; timings (seconds, samples per second) are not compared. For output that
+    follows a long floating-point computation (SGD over thousands of steps, rounding noise),
+    where another CPU's rounding may move the last digits or flip a prediction; the claims
+    themselves are the blocks' assertions."""
+    printed, shown = TIMING.sub("#", printed), TIMING.sub("#", shown)
     if NUMBER.sub("#", printed) != NUMBER.sub("#", shown):
         return False
     for a, b in zip(NUMBER.findall(printed), NUMBER.findall(shown), strict=True):
@@ -99,18 +108,42 @@ def numbers_close(printed: str, shown: str) -> bool:
     return True
 
 
+def run_commands(body: str, where: str) -> str:
+    """Run each line of a shell block (``python ...`` commands only) with this interpreter, in
+    the current folder; what they print to stdout."""
+    printed = []
+    path = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
+    env = {**os.environ, "PYTHONPATH": path}
+    for line in body.splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        argv = shlex.split(line, comments=True)
+        assert argv[0] == "python", f"{where}: a shell block that runs may only call python: {line}"
+        done = subprocess.run(
+            [sys.executable, *argv[1:]], capture_output=True, text=True, env=env, timeout=600
+        )
+        assert done.returncode == 0, f"{where}: {line!r} exited {done.returncode}\n{done.stderr}"
+        printed.append(done.stdout)
+    return "".join(printed)
+
+
 def run_page(path: Path) -> list[tuple[Block, str, Block | None]]:
-    """Run the page's python blocks in one namespace; ``(block, stdout, its output block)``."""
+    """Run the page's python blocks in one namespace, and its shell blocks that show output;
+    ``(block, stdout, its output block)``."""
     text = path.read_text(encoding="utf-8")
     all_blocks = blocks(text)
     namespace: dict[str, object] = {"__name__": f"docs.{path.stem}"}
     results = []
     for k, block in enumerate(all_blocks):
-        if block.lang not in ("python", "py"):
-            continue
         shown = all_blocks[k + 1] if k + 1 < len(all_blocks) else None
         shown = shown if shown is not None and shown.is_output else None
-        code = compile(block.body, f"{path.relative_to(ROOT)}:{block.line}", "exec")
+        where = f"{path.relative_to(ROOT)}:{block.line}"
+        if block.lang in SHELL and shown is not None:
+            results.append((block, run_commands(block.body, where), shown))
+            continue
+        if block.lang not in ("python", "py"):
+            continue
+        code = compile(block.body, where, "exec")
         out = io.StringIO()
         with contextlib.redirect_stdout(out):
             exec(code, namespace)
@@ -145,16 +178,18 @@ def test_numbers_close() -> None:
     assert not numbers_close("acc 0.809 (364/450)", "acc 0.905 (408/450)")
     assert not numbers_close("acc 0.909", "accuracy 0.909")
     assert numbers_close("err 8.1e-05", "err 2.0e-05")  # rounding noise
+    assert numbers_close("in 0.4 s (3,691 samples/s)", "in 2.5 s (612 samples/s)")  # timings
+    assert not numbers_close("in 0.4 s, 3 epochs", "in 0.4 s, 30 epochs")
     assert not numbers_close("[[45  0]]", "[[40  0]]")
 
 
-def test_every_output_block_follows_a_python_block() -> None:
+def test_every_output_block_follows_a_python_or_shell_block() -> None:
     for path in pages():
         bs = blocks(path.read_text(encoding="utf-8"))
         for k, b in enumerate(bs):
             if b.is_output:
-                assert k > 0 and bs[k - 1].lang in ("python", "py"), (
-                    f"{path.name}:{b.line}: an output block must follow a python block"
+                assert k > 0 and bs[k - 1].lang in ("python", "py", *SHELL), (
+                    f"{path.name}:{b.line}: an output block must follow a python or shell block"
                 )
 
 
@@ -235,6 +270,7 @@ def update(path: Path) -> None:
 
 
 if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))  # the checkout's package, as under pytest
     for arg in sys.argv[1:]:
         update(Path(arg).resolve())
         print(f"updated {arg}")

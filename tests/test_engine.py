@@ -236,3 +236,18 @@ def test_create_graph_defaults_retain_graph():
     x.grad = None
     g.backward()  # d²y/dx² = 6x, through the retained graph
     assert x.grad.item() == pytest.approx(12.0)
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_a_float32_leaf_gets_a_float32_gradient_from_a_float64_graph(create_graph):
+    # Σ c x² with a float64 constant c computes in float64; ∂/∂x = 2 c x, ∂²/∂x² = 2 c
+    x = al.Tensor(np.array([1.0, -2.0], dtype=np.float32), requires_grad=True)
+    c = np.array([3.0, 0.25])
+    (x * x * c).sum().backward(create_graph=create_graph)
+    assert x.grad.dtype == np.float32
+    np.testing.assert_allclose(x.grad.data, [6.0, -1.0])
+    if create_graph:
+        g, x.grad = x.grad, None
+        g.sum().backward()
+        assert x.grad.dtype == np.float32
+        np.testing.assert_allclose(x.grad.data, [6.0, 0.5])

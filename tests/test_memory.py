@@ -21,7 +21,7 @@ import pytest
 from custom_ops import Cube
 
 import autograd_lite as al
-from autograd_lite import engine, layers, optim, viz
+from autograd_lite import _guard, layers, optim, viz
 from autograd_lite.tutorial import NeuralNetwork
 
 
@@ -99,7 +99,7 @@ USES: dict[str, Callable[[al.Tensor], None]] = {
 @pytest.mark.parametrize("use", list(USES))
 def test_graphs_die_by_reference_counting(use, anomaly):
     with collector_off():
-        locked_before = len(engine._locked)
+        locked_before = len(_guard._locked)
         x, w = _inputs()
         probes = []
         if anomaly:
@@ -115,7 +115,7 @@ def test_graphs_die_by_reference_counting(use, anomaly):
         probes += [weakref.ref(x), weakref.ref(w)]
         del x, w
         assert all(p() is None for p in probes), "a tensor outlived its last reference"
-        assert len(engine._locked) == locked_before, "a dead graph left arrays read-only"
+        assert len(_guard._locked) == locked_before, "a dead graph left arrays read-only"
         assert gc.collect() == 0, "the cycle collector found garbage: a reference cycle"
 
 
@@ -175,7 +175,7 @@ def _train_and_measure(step: Callable[[int], None], steps: int, warmup: int) -> 
                 counts["objects_warm"] = len(gc.get_objects())
         counts["blocks_end"] = sys.getallocatedblocks()
         counts["objects_end"] = len(gc.get_objects())
-        counts["locked"] = len(engine._locked)
+        counts["locked"] = len(_guard._locked)
         counts["cycles"] = gc.collect()
     return counts
 

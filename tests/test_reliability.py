@@ -42,7 +42,7 @@ def test_an_input_whose_partner_needs_no_gradient_is_not_locked():
 
 
 def test_small_plain_arrays_are_copied_and_large_ones_locked():
-    from autograd_lite.engine import COPY_LIMIT
+    from autograd_lite._guard import COPY_LIMIT
 
     w = al.Tensor(np.ones(3), requires_grad=True)
     small = np.array([1.0, 2.0, 3.0])
@@ -201,19 +201,19 @@ def test_a_guard_freed_by_the_collector_inside_the_bookkeeping_does_not_deadlock
     # free it while another op holds the guard's lock. Run in a subprocess so a hang can't block.
     code = (
         "import gc, numpy as np, autograd_lite as al\n"
-        "from autograd_lite import engine\n"
+        "from autograd_lite import _guard\n"
         "gc.disable()\n"
         "x = al.Tensor(np.ones(3), requires_grad=True)\n"
         "(x * x * x).sum().backward(create_graph=True)\n"
         "data = x.data\n"
         "del x\n"
-        "engine._locked_mutex.acquire()\n"
-        "engine._inside.busy = True\n"
+        "_guard._locked_mutex.acquire()\n"
+        "_guard._inside.busy = True\n"
         "gc.collect()\n"
-        "engine._drain_deferred()\n"
-        "engine._inside.busy = False\n"
-        "engine._locked_mutex.release()\n"
-        "assert data.flags.writeable and not engine._locked and not engine._deferred\n"
+        "_guard._drain_deferred()\n"
+        "_guard._inside.busy = False\n"
+        "_guard._locked_mutex.release()\n"
+        "assert data.flags.writeable and not _guard._locked and not _guard._deferred\n"
     )
     assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0
 
@@ -237,3 +237,135 @@ def test_an_op_returning_its_input_does_not_freeze_the_callers_array():
     del y
     arr[0] = 2.0  # ... but the caller's own array is theirs again
     np.testing.assert_array_equal(x.grad.data, [2.0, 2.0, 2.0])
+
+
+# -- arrays an op holds as fields (an index, a condition, labels, clip bounds) ------------------
+
+
+def _field_cases():
+    """Per op with array fields: ``make(n) -> (leaf, field array, loss builder, expected grad)``;
+    the expected gradient is written out from the field's values at the forward pass."""
+
+    def getitem(n):
+        x = al.Tensor(np.linspace(-1.0, 1.0, n), requires_grad=True)
+        idx = (np.arange(n) * 7) % n
+        expected = np.zeros(n)
+        np.add.at(expected, idx, np.arange(n, dtype=float))
+        return x, idx, lambda: (x[idx] * np.arange(n, dtype=float)).sum(), expected
+
+    def scatter_add(n):
+        from autograd_lite.ops.shape import scatter_add as scatter
+
+        x = al.Tensor(np.linspace(-1.0, 1.0, n), requires_grad=True)
+        idx = (np.arange(n) * 3) % n
+        w = np.arange(n, dtype=float)
+        return x, idx, lambda: (scatter(x, idx, (n,)) * w).sum(), w[idx]  # ∂/∂x_k = w[idx_k]
+
+    def where(n):
+        x = al.Tensor(np.ones(n), requires_grad=True)
+        cond = np.arange(n) % 3 == 0
+        return x, cond, lambda: (al.where(cond, x, 0.0) * 2.0).sum(), 2.0 * cond
+
+    def cross_entropy(n):
+        x = al.Tensor(np.zeros((n, 2)), requires_grad=True)
+        labels = np.arange(n) % 2
+        expected = (0.5 - np.eye(2)[labels]) / n  # (softmax(0) − onehot) / n
+        return x, labels, lambda: al.cross_entropy(x, labels), expected
+
+    def clip(n):
+        x = al.Tensor(np.linspace(-1.0, 1.0, n), requires_grad=True)
+        low = np.where(np.arange(n) % 2 == 0, -2.0, 2.0)
+        return x, low, lambda: x.clip(low, None).sum(), (x.data >= low).astype(float)
+
+    return {"GetItem": getitem, "ScatterAdd": scatter_add, "Where": where,
+            "CrossEntropy": cross_entropy, "Clip": clip}  # fmt: skip
+
+
+FIELD_CASES = _field_cases()
+
+
+def _op_classes(cls=None):
+    from autograd_lite.engine import Op
+
+    for sub in (cls or Op).__subclasses__():
+        yield sub
+        yield from _op_classes(sub)
+
+
+def test_every_op_with_array_fields_has_a_case():
+    with_fields = {c.__name__ for c in _op_classes() if c.array_fields}
+    assert with_fields == set(FIELD_CASES)
+
+
+def _spoil(arr):
+    arr[0] = arr[1]  # every case's field differs there; a one-element change is always caught
+
+
+@pytest.mark.parametrize("name", sorted(FIELD_CASES))
+def test_a_small_array_field_is_copied_so_later_writes_change_nothing(name):
+    x, field, build, expected = FIELD_CASES[name](12)
+    loss = build()
+    _spoil(field)  # the caller's array stays writable ...
+    loss.backward()
+    np.testing.assert_allclose(x.grad.data, expected)  # ... and the gradient uses the old values
+
+
+@pytest.mark.parametrize("name", sorted(FIELD_CASES))
+def test_a_large_array_field_is_locked_and_checked(name):
+    from autograd_lite._guard import COPY_LIMIT
+
+    n = COPY_LIMIT + 2
+    x, field, build, expected = FIELD_CASES[name](n)
+    view = field[:]  # made before the forward: locking the array cannot reach it
+    loss = build()
+    with pytest.raises(ValueError, match="read-only"):
+        _spoil(field)
+    _spoil(view)
+    with pytest.raises(RuntimeError, match="changed after the op was recorded"):
+        loss.backward()
+    assert x.grad is None and field.flags.writeable  # nothing written; the failed walk unlocked
+    x, field, build, expected = FIELD_CASES[name](n)
+    build().backward()  # untouched, the same case passes
+    np.testing.assert_allclose(x.grad.data, expected)
+
+
+@pytest.mark.parametrize("n", [3, 5000])
+def test_a_view_made_before_the_forward_cannot_change_a_gradient(n):
+    base = np.arange(1.0, n + 1.0)
+    view = base[:]
+    x = al.Tensor(base, requires_grad=True)
+    loss = (x * x).sum()
+    with pytest.raises(ValueError, match="read-only"):
+        base[0] = 100.0
+    view[0] = 100.0  # gradient 2x would say 200
+    with pytest.raises(RuntimeError, match=r"input 0 of Mul\(\) \(an array of shape"):
+        loss.backward()
+    assert x.grad is None and base.flags.writeable
+    loss = (x * x).sum()
+    loss.backward()
+    assert x.grad.data[0] == 200.0  # recomputed after the change: the new value's gradient
+
+
+def test_a_view_of_a_large_constant_made_before_the_forward_is_checked():
+    from autograd_lite._guard import COPY_LIMIT
+
+    c = np.ones(COPY_LIMIT + 1)
+    view = c[1:]
+    w = al.Tensor(np.ones(COPY_LIMIT + 1), requires_grad=True)
+    loss = (w * c).sum()
+    view[-1] = 3.0
+    with pytest.raises(RuntimeError, match="input 1 of Mul"):
+        loss.backward()
+    assert w.grad is None
+
+
+def test_detect_anomaly_says_backward_for_a_nan_made_by_a_create_graph_rule():
+    # d√x/dx = 1 / (2√x) is inf at 0; with create_graph the rule's Div is itself recorded
+    x = al.Tensor(np.array([0.0, 1.0]), requires_grad=True)
+    with al.detect_anomaly():
+        y = x.sqrt().sum()
+        with pytest.raises(al.AnomalyError, match=r"in backward .*gradient rule of Sqrt\(\)"):
+            y.backward(create_graph=True)
+    assert x.grad is None and al._grad_mode._state.rule is None
+    with al.detect_anomaly(), pytest.raises(al.AnomalyError, match=r"Log\(\) .* in forward"):
+        (x * 0).log()

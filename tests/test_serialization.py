@@ -104,11 +104,14 @@ def test_foreign_zip_is_refused(tmp_path):
         zf.writestr("readme.txt", "hi")
     with pytest.raises(ValueError, match=r"not \.npy"):
         al.load(path)
-    empty = tmp_path / "empty.npz"
-    with zipfile.ZipFile(empty, "w"):
-        pass
-    with pytest.raises(ValueError, match="nothing"):
-        al.load(empty)
+
+
+def test_an_empty_state_round_trips(tmp_path):
+    # a module without parameters has the state {}; np.savez() writes it as an empty archive
+    al.save({}, tmp_path / "none.npz")
+    assert al.load(tmp_path / "none.npz") == {}
+    np.savez(tmp_path / "numpy.npz")
+    assert al.load(tmp_path / "numpy.npz") == {}
 
 
 def test_npy_member_that_is_not_an_array_is_refused(tmp_path):
@@ -138,3 +141,110 @@ def test_non_numeric_arrays_are_refused(tmp_path):
 def test_missing_file(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"nothing\.npz"):
         al.load(tmp_path / "nothing.npz")
+
+
+def test_keys_that_look_like_member_names_or_paths_round_trip(tmp_path):
+    state = {
+        "a": np.ones(2),
+        "a.npy": np.zeros(2),  # np.load's own lookup would hand back "a.npy.npy"'s neighbour
+        "a.npy.npy": np.full(2, 2.0),
+        "dir/b": np.full(2, 3.0),
+        "../up": np.full(2, 4.0),
+        "é 😀": np.full(2, 5.0),
+        "back\\slash": np.full(2, 6.0),
+    }
+    al.save(state, tmp_path / "s.npz")
+    loaded = al.load(tmp_path / "s.npz")
+    assert list(loaded) == list(state)
+    for k, v in state.items():
+        np.testing.assert_array_equal(loaded[k], v, err_msg=k)
+
+
+@pytest.mark.parametrize(
+    "key, match",
+    [("a\x00b", "NUL"), ("\ud800", "not valid Unicode"), ("k" * 65532, "too long")],
+)
+def test_keys_a_zip_name_cannot_hold_are_refused_before_writing(tmp_path, key, match):
+    with pytest.raises(ValueError, match=match):
+        al.save({"fine": np.ones(1), key: np.ones(1)}, tmp_path / "s.npz")
+    assert os.listdir(tmp_path) == []
+
+
+def _member(shape: tuple[int, ...], payload: bytes, dtype: str = "<f8") -> bytes:
+    """A .npy member whose header declares ``shape`` and ``dtype``, followed by ``payload``."""
+    out = io.BytesIO()
+    header = {"descr": dtype, "fortran_order": False, "shape": shape}
+    np.lib.format.write_array_header_1_0(out, header)
+    return out.getvalue() + payload
+
+
+def test_a_header_declaring_more_than_the_member_holds_is_refused(tmp_path):
+    path = tmp_path / "forged.npz"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("w.npy", _member((2**40,), b"\0" * 16))
+    assert path.stat().st_size < 400
+    with pytest.raises(
+        ValueError, match=r"forged\.npz: member 'w' declares shape \(1099511627776,\)"
+    ):
+        al.load(path)
+
+
+def test_a_member_named_twice_is_refused(tmp_path):
+    path = tmp_path / "twice.npz"
+    with pytest.warns(UserWarning, match="Duplicate name"), zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("w.npy", _member((1,), b"\0" * 8))
+        zf.writestr("w.npy", _member((1,), b"\1" * 8))
+    with pytest.raises(ValueError, match=r"holds the member 'w\.npy' twice"):
+        al.load(path)
+
+
+def test_a_compressed_archive_expands_only_up_to_the_cap(tmp_path):
+    # 80 MB of zeros deflate to about 80 kB: past the default cap of max(64 MiB, 100 × file)
+    path = tmp_path / "bomb.npz"
+    n = 10_000_000
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        with zf.open("w.npy", "w", force_zip64=True) as member:
+            member.write(_member((n,), b""))
+            chunk = bytes(1 << 20)
+            for _ in range(n * 8 // len(chunk)):
+                member.write(chunk)
+            member.write(bytes(n * 8 % len(chunk)))
+    assert path.stat().st_size < 200_000
+    with pytest.raises(ValueError, match=r"bomb\.npz would expand to 80,000,000 bytes.*max_bytes"):
+        al.load(path)
+
+
+def test_max_bytes_caps_and_allows(tmp_path):
+    path = tmp_path / "s.npz"
+    al.save({"a": np.ones(100), "b": np.ones(100)}, path)  # 1,600 bytes of arrays
+    with pytest.raises(ValueError, match="1,600 bytes of arrays, more than max_bytes=1,599"):
+        al.load(path, max_bytes=1599)
+    assert set(al.load(path, max_bytes=1600)) == {"a", "b"}
+    with pytest.raises(TypeError, match="max_bytes must be an int"):
+        al.load(path, max_bytes=1.5e9)
+    with pytest.raises(ValueError, match="max_bytes must be >= 0"):
+        al.load(path, max_bytes=-1)
+
+
+def test_load_state_dict_with_the_modules_own_arrays_swapped():
+    net = Sequential(Linear(3, 3, rng=0), Tanh(), Linear(3, 3, rng=1))
+    first, second = net[0].weight.data.copy(), net[2].weight.data.copy()
+    state = {name: p.data for name, p in net.named_parameters()}  # the live arrays, not copies
+    state["0.weight"], state["2.weight"] = state["2.weight"], state["0.weight"]
+    net.load_state_dict(state)
+    np.testing.assert_array_equal(net[0].weight.data, second)
+    np.testing.assert_array_equal(net[2].weight.data, first)
+
+
+def test_load_state_dict_converts_before_checking_finiteness():
+    net = Linear(2, 1, rng=0)
+    net.weight.data = net.weight.data.astype(np.float32)
+    before = net.weight.data.copy()
+    state = net.state_dict()
+    state["weight"] = np.array([[1e300, 0.0]])  # finite as float64, inf as float32
+    with pytest.raises(ValueError, match="'weight' holds values too large for float32"):
+        net.load_state_dict(state)
+    np.testing.assert_array_equal(net.weight.data, before)
+    state["weight"] = np.array([[0.5, -0.25]])
+    net.load_state_dict(state)
+    assert net.weight.dtype == np.float32 and net.weight.data.tolist() == [[0.5, -0.25]]

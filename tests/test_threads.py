@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import autograd_lite as al
-from autograd_lite import engine, layers, optim
+from autograd_lite import _guard, layers, optim
 from autograd_lite.tutorial import NeuralNetwork
 
 RNG = np.random.default_rng(3)
@@ -95,7 +95,7 @@ def test_two_models_in_two_threads_match_training_one_after_the_other():
     assert not np.array_equal(
         weights(sequential[0][0])[0], weights(make_classifier(0, False)[0])[0]
     )
-    assert X.flags.writeable and not engine._locked  # the shared input was unlocked by both
+    assert X.flags.writeable and not _guard._locked  # the shared input was unlocked by both
 
 
 def test_four_tutorial_networks_in_four_threads():
@@ -140,3 +140,88 @@ def test_no_grad_and_anomaly_mode_in_one_thread_leave_a_training_thread_alone():
     assert seen == {"recorded": 0, "anomalies": STEPS}
     for a, b in zip(weights(reference), weights(net)):
         np.testing.assert_array_equal(a, b)
+
+
+def in_lockstep(*jobs: list[Callable[[], Any]]) -> None:
+    """Run the steps of each job in its own thread, in turns: step 1 of every job (in the order
+    given), then step 2 of every job, and so on, with a barrier between turns."""
+    turn = threading.Barrier(len(jobs))
+    errors: list[BaseException] = []
+
+    def run(k: int, steps: list[Callable[[], Any]]) -> None:
+        for step in steps:
+            for j in range(len(jobs)):
+                if j == k:
+                    try:
+                        step()
+                    except BaseException as exc:  # pragma: no cover - reported below
+                        errors.append(exc)
+                turn.wait()
+
+    threads = [threading.Thread(target=run, args=(k, job)) for k, job in enumerate(jobs)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
+
+
+def _state() -> tuple[bool, bool, bool]:
+    s = al._grad_mode._state
+    return s.enabled, s.anomaly, s.sites
+
+
+@pytest.mark.parametrize(
+    "make, before_a, before_b, inside",
+    [
+        (al.no_grad, al.no_grad, al.enable_grad, lambda s: not s[0]),
+        (al.enable_grad, al.no_grad, al.enable_grad, lambda s: s[0]),
+        (al.detect_anomaly, al.enable_grad, al._grad_mode.recording_sites, lambda s: s[1] and s[2]),
+    ],
+)
+def test_one_context_manager_entered_by_two_threads_restores_each_threads_state(
+    make, before_a, before_b, inside
+):
+    # Thread A enters the shared manager, then B; A leaves first, then B. Each thread must get
+    # back its own state (B's differs from A's before they enter).
+    shared = make()
+    seen: dict[str, Any] = {}
+
+    def job(name: str, before: Any) -> list[Callable[[], Any]]:
+        outer = before()
+
+        def enter() -> None:
+            outer.__enter__()
+            seen[name + " before"] = _state()
+            shared.__enter__()
+            seen[name + " inside"] = _state()
+
+        def leave() -> None:
+            shared.__exit__(None, None, None)
+            seen[name + " after"] = _state()
+            outer.__exit__(None, None, None)
+
+        return [enter, leave]
+
+    in_lockstep(job("a", before_a), job("b", before_b))
+    assert seen["a before"] != seen["b before"]
+    for name in ("a", "b"):
+        assert inside(seen[name + " inside"])
+        assert seen[name + " after"] == seen[name + " before"]
+    assert _state() == (True, False, False)
+
+
+def test_one_no_grad_object_shared_by_four_threads():
+    shared = al.no_grad()
+    w = al.Tensor(np.ones(3), requires_grad=True)
+    recorded: list[bool] = []
+
+    def job() -> None:
+        for _ in range(200):
+            with shared:
+                recorded.append((w * 2).requires_grad)
+            recorded.append(not (w * 2).requires_grad)  # recording is back on outside
+
+    run_in_threads([job] * 4)
+    assert len(recorded) == 1600 and not any(recorded)

@@ -7,15 +7,23 @@ formulas (the tutorial chapter's corrected backprop equations), never against vi
 from __future__ import annotations
 
 import doctest
+import inspect
 import re
+import sys
+import types
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest
 from custom_ops import Cube
+from hypothesis import given
+from hypothesis import strategies as st
+from op_cases import CASES as OP_CASES
 
 import autograd_lite as al
-from autograd_lite import viz
+from autograd_lite import ops, viz
+from autograd_lite.testing.catalogue import CASES as CATALOGUE
 
 rng = np.random.default_rng(0)
 
@@ -244,8 +252,9 @@ def test_tutorial_network_rows_match_the_chapters_formulas():
         np.testing.assert_allclose(c, expected, rtol=1e-12)
 
     text = str(trace)
-    assert "o = σ(x) = 1 / (1 + e⁻ˣ); ∂E/∂x = ∂E/∂o · o · (1 − o)." in text
-    assert "o = a @ b; ∂E/∂a = ḡ @ bᵀ, ∂E/∂b = aᵀ @ ḡ." in text
+    assert "o = σ(x) = 1 / (1 + e⁻ˣ); ∂E/∂x (2, 1) = ∂E/∂o · o · (1 − o)." in text
+    matmul = "o = a @ b; ∂E/∂a (2, 4) = ḡ (2, 1) @ bᵀ (1, 4), ∂E/∂b (4, 1) = aᵀ (4, 2) @ ḡ (2, 1)."
+    assert matmul in text
     assert "who as a:" in text and "wih as a:" in text and "const (3, 1) as b: no gradient" in text
 
 
@@ -299,7 +308,8 @@ def test_custom_function_rule_comes_from_its_docstring():
     y = Cube.apply(x).sum()
     trace = viz.explain_backward(y)
     assert trace.steps[1].label == "Cube#1"
-    assert trace.steps[1].rule == "o = x³; ∂E/∂x = 3 x² ḡ."
+    rule = "Cube (custom Function; x0 (1,) → o (1,)): o = x³; ∂E/∂x = 3 x² ḡ."
+    assert trace.steps[1].rule == rule
     np.testing.assert_allclose(sum(c for _, c in trace.paths(x)), [12.0])
     assert "Cube(Function)" in viz.to_dot(y)
 
@@ -456,3 +466,239 @@ def test_dot_of_a_leaf_and_quoting():
 def test_module_docstring_example():
     failures, tried = doctest.testmod(viz, verbose=False)
     assert tried >= 4 and failures == 0
+
+
+# -- every op states its own rule, with this node's shapes ------------------------------------
+
+SHAPE = r"\(([0-9, ]*)\)"
+SYMBOL = r"(?:(?<=\s)|(?<=∂E/∂)|^)(ḡ|[a-zE]\d?)(ᵀ?) " + SHAPE
+INDEX = r"(\[(?:[^\[\]]|\[[^\[\]]*\])*\])"
+PRODUCT = re.compile(
+    r"∂E/∂(\w+) " + SHAPE + r" = (ḡ|[a-z]\d?)(ᵀ?) " + SHAPE + r" (@|⊗) (ḡ|[a-z]\d?)(ᵀ?) " + SHAPE
+    + r"( summed over the batch axes)?"
+)  # fmt: skip
+INDEXED = re.compile(r"(?:∂E/∂\w+ " + SHAPE + r"|^o) = (?:ḡ|a) " + SHAPE + INDEX)
+
+
+def parse_shape(text: str) -> tuple[int, ...]:
+    return tuple(int(v) for v in text.replace(" ", "").split(",") if v)
+
+
+def swap_last(shape: tuple[int, ...]) -> tuple[int, ...]:
+    return shape[:-2] + shape[:-3:-1]
+
+
+def reduced_axes(axis: tuple[int, ...] | None, ndim: int) -> tuple[int, ...]:
+    return tuple(range(ndim)) if axis is None else axis
+
+
+def check_rule(step: viz.Step) -> None:
+    """The rule a node states fits the node: each input's ∂E/∂ with its real shape, every shape
+    it prints equal to the real one, every product and index it prints giving the shape it claims,
+    and the node's parameters (axes, keepdims, reduction, exponent, bounds...) in the text."""
+    node, rule = step.node, step.rule
+    assert rule == node.rule()
+    real = {slot: np.shape(x.data if isinstance(x, al.Tensor) else x)
+            for slot, x in zip(step.input_slots, step.inputs)}  # fmt: skip
+    out = np.shape(node.out)
+    real.setdefault("o", out)
+    real.update({"E": out, "ḡ": out})
+    if hasattr(node, "labels"):
+        real["y"] = node.labels.shape
+    for slot in step.input_slots:
+        assert f"∂E/∂{slot} {real[slot]} =" in rule, f"{node}: no ∂E/∂{slot} with its shape: {rule}"
+    for sym, t, shape in re.findall(SYMBOL, rule):
+        assert sym in real, f"{node}: unknown symbol {sym!r} in {rule}"
+        expected = swap_last(real[sym]) if t else real[sym]
+        assert parse_shape(shape) == expected, f"{node}: {sym}{t} is {expected}, not ({shape})"
+    for m in PRODUCT.finditer(rule):
+        stated, s1, s2 = parse_shape(m[2]), parse_shape(m[5]), parse_shape(m[9])
+        try:
+            shape = np.matmul(np.empty(s1), np.empty(s2)).shape if m[6] == "@" else s1 + s2
+        except ValueError:
+            raise AssertionError(f"{node}: the shapes in {m[0]} do not fit a product") from None
+        if m[10]:  # the engine sums the batch axes back to the input's shape
+            assert shape != stated and np.broadcast_shapes(shape, stated) == shape, m[0]
+        else:
+            assert shape == stated, f"{node}: {m[0]} gives {shape}"
+    for m in INDEXED.finditer(rule):
+        source, index = parse_shape(m[2]), m[3]
+        target = parse_shape(m[1]) if m[1] is not None else out
+        if "<" not in index:  # a large index array is shown by its kind and shape
+            assert eval(f"np.empty({source}){index}").shape == target, f"{node}: {m[0]}"
+    check_parameters(node, rule, real)
+
+
+def check_parameters(node: Any, rule: str, real: dict[str, tuple[int, ...]]) -> None:
+    name = type(node).__name__
+    if name in ("Sum", "Mean", "Max", "Min"):
+        shape = real["a"]
+        axes = reduced_axes(node.axis, len(shape))
+        over = "all axes" if node.axis is None else str(axes[0] if len(axes) == 1 else axes)
+        assert over in rule
+        kept = tuple(1 if i in axes else n for i, n in enumerate(shape))
+        assert (f"reshaped to {kept}" in rule) != node.keepdims, rule
+        assert f"broadcast back to {shape}" in rule
+        if name == "Mean":
+            assert f"n = {int(np.prod([shape[i] for i in axes]))}" in rule
+    elif name == "MatMul":
+        assert rule.startswith("o = a @ bᵀ" if node.transpose_b else ("o = a @ b", "o = a · b"))
+    elif name == "Transpose" and node.axes is None:
+        assert rule.count("with axes reversed") == 2
+        assert real["ḡ"] == real["a"][::-1]
+    elif name == "Transpose":
+        found = re.search(r"inverse \(([0-9, ]*)\)", rule)[1]
+        inverse = tuple(int(i) for i in found.split(",") if i.strip())  # "(0,)" for one axis
+        assert inverse == tuple(np.argsort(node.axes))
+        assert np.empty(real["ḡ"]).transpose(inverse).shape == real["a"]
+    elif name in ("Softmax", "LogSoftmax"):
+        assert f"axis={node.axis}" in rule
+    elif name in ("Reshape", "BroadcastTo"):
+        assert f"shape={node.shape}" in rule
+    elif name == "Cast":
+        assert f"dtype={node.dtype}" in rule
+    elif name in ("SquaredError", "BinaryCrossEntropy", "CrossEntropy"):
+        assert f"reduction={node.reduction!r}" in rule
+        if node.reduction == "mean":
+            n = node.labels.size if name == "CrossEntropy" else int(np.prod(real[step_slot(node)]))
+            assert f"n = {n}" in rule
+    elif name == "Pow" and not isinstance(node.inputs[1], al.Tensor):
+        b = float(node.inputs[1])
+        assert f"a^{b:g}" in rule and f"· {b:g} · a^{b - 1:g}" in rule
+    elif name == "Clip":
+        assert f"[{node.low:g} ≤ a ≤ {node.high:g}]" in rule
+    elif name in ("Concatenate", "Stack"):
+        assert f"axis {node.axis}" in rule
+
+
+def step_slot(node: Any) -> str:
+    """The name of a loss's first input (o for squared error, p for binary cross-entropy)."""
+    return {"SquaredError": "o", "BinaryCrossEntropy": "p"}[type(node).__name__]
+
+
+def concrete_ops() -> set[str]:
+    """Every op class defined in autograd_lite.ops's modules that has a forward and a rule."""
+    from autograd_lite.engine import Op
+
+    found = set()
+    for module in (m for m in vars(ops).values() if inspect.ismodule(m)):
+        for name, cls in vars(module).items():
+            if isinstance(cls, type) and issubclass(cls, Op) and cls.__module__ == module.__name__:
+                if cls.forward is not Op.forward and cls.backward is not Op.backward:
+                    found.add(name)
+    return found
+
+
+def test_every_op_states_its_exact_rule_with_the_node_shapes():
+    assert concrete_ops() <= set(ops.__all__), "an op class missing from autograd_lite.ops"
+    rng = np.random.default_rng(3)
+    checked: set[str] = set()
+    for case in CATALOGUE:
+        fn, inputs = case.build(rng)
+        out = fn(*inputs)
+        trace = viz.explain_backward(out, gradient=np.ones(out.shape))
+        dot = viz.to_dot(out)
+        for step in trace.steps:
+            check_rule(step)
+            assert " ".join(step.rule.split()[:4]) in dot.replace("\\n", " ")
+            checked.add(step.node.name)
+        out.backward(np.ones(out.shape))  # releases the nodes: the rules lose their shapes
+        for step in trace.steps:
+            released = step.node.rule()  # the labels of cross-entropy are a parameter: kept
+            assert "∂E/∂" in released and {m[0] for m in re.findall(SYMBOL, released)} <= {"y"}
+    assert checked >= set(ops.__all__), f"no rule checked for {set(ops.__all__) - checked}"
+
+
+@pytest.mark.parametrize(
+    ("build", "expected"),
+    [
+        (lambda a, b: a @ b, "o = a @ b; ∂E/∂a (3, 4) = ḡ (3, 5) @ bᵀ (5, 4), "
+                             "∂E/∂b (4, 5) = aᵀ (4, 3) @ ḡ (3, 5)."),
+        (lambda a, b: a[1:, ::2], "o = a (3, 4)[1:, ::2]; ∂E/∂a (3, 4) = zeros like a with ḡ "
+                                  "(2, 2) scatter-added at [1:, ::2] (repeated indices "
+                                  "accumulate)."),
+        (lambda a, b: a.sum(axis=1), "o = Σ over axis 1 of a; ∂E/∂a (3, 4) = ḡ (3,) reshaped to "
+                                     "(3, 1), broadcast back to (3, 4)."),
+    ],
+)  # fmt: skip
+def test_rule_texts_read_as_the_math(build, expected):
+    a = al.Tensor(rng.normal(size=(3, 4)), requires_grad=True)
+    b = al.Tensor(rng.normal(size=(4, 5)), requires_grad=True)
+    assert build(a, b)._node.rule() == expected
+
+
+def test_linear_layer_rows_state_the_transposed_product():
+    layer = al.layers.Linear(4, 3)
+    x = al.Tensor(rng.normal(size=(2, 4)))
+    trace = viz.explain_backward(layer(x).sum())
+    (step,) = [s for s in trace.steps if s.node.name == "MatMul"]
+    rule = "o = a @ bᵀ; ∂E/∂a (2, 4) = ḡ (2, 3) @ b (3, 4), ∂E/∂b (3, 4) = ḡᵀ (3, 2) @ a (2, 4)."
+    assert rule in str(trace)
+    check_rule(step)
+
+
+# -- notebook displays ------------------------------------------------------------------------
+
+
+def small_graph():
+    w = al.Tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    loss = (w @ np.ones(2)).sum()
+    return w, loss
+
+
+def test_a_graph_shows_a_table_where_graphviz_is_missing(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no dot here
+    w, loss = small_graph()
+    graph = viz.to_dot(loss, names={"<w>": w})
+    assert isinstance(graph, str) and graph.startswith("digraph autograd {")
+    assert graph._repr_svg_() is None
+    page = graph._repr_html_()
+    assert page.count("<tr>") == 1 + 3  # the header, the leaf, MatMul and Sum
+    assert "&lt;w&gt;" in page and "<w>" not in page  # escaped
+    assert "∂E/∂a (2, 2) = ḡ (2,) ⊗ b (2,)" in page
+    printed = []
+    graph._repr_pretty_(types.SimpleNamespace(text=printed.append), False)
+    assert printed[0].splitlines()[0] == "<w>: leaf, requires_grad → (2, 2)"
+    assert "MatMul#1: MatMul(transpose_b=False) → (2,) ← a: <w>, b: const (2,)" in printed[0]
+
+
+def test_a_graph_is_drawn_where_graphviz_is_installed(monkeypatch, tmp_path):
+    fake = tmp_path / "dot"  # stands for Graphviz: checks its arguments, echoes an SVG
+    fake.write_text(
+        f"#!{sys.executable}\nimport sys\nassert sys.argv[1:] == ['-Tsvg']\n"
+        "text = sys.stdin.read()\nprint(f'<svg><!-- {text.count(\"->\")} edges --></svg>')\n"
+    )
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    _, loss = small_graph()
+    graph = viz.to_dot(loss)
+    assert graph._repr_svg_().strip() == "<svg><!-- 3 edges --></svg>"
+    assert graph._repr_html_() is None  # Jupyter would prefer HTML: leave it to the SVG
+    fake.write_text("#!/bin/sh\nexit 1\n")  # a broken dot: back to the table
+    assert graph._repr_svg_() is None and "<table>" in graph._repr_html_()
+
+
+def test_a_trace_shows_an_html_table():
+    w, loss = small_graph()
+    trace = viz.explain_backward(loss, names={"w": w, "E<": loss})
+    page = trace._repr_html_()
+    assert page.startswith("<p>backward trace of E&lt;, seed ∂E&lt;/∂E&lt; = 1</p>")
+    assert page.count("<table>") == 2  # the steps, then the leaves' gradients
+    assert page.count("<tr>") == 1 + 1 + 2 + 1 + 1  # header, Sum, MatMul's two inputs; leaves
+    assert "w as a: [[1, 1], [1, 1]]" in page
+    printed = []
+    trace._repr_pretty_(types.SimpleNamespace(text=printed.append), False)
+    assert printed == [str(trace)]
+
+
+@pytest.mark.parametrize("case", OP_CASES, ids=lambda c: c.name)
+@given(data=st.data())
+def test_rules_fit_the_nodes_over_drawn_shapes(case, data):
+    """The same checks over Hypothesis's shapes: broadcasting, batched and 1-D products, every
+    kind of index, negative axes, each reduction."""
+    arrays, kwargs = data.draw(case.inputs, label="inputs")
+    tensors = [al.Tensor(np.array(a, dtype=np.float64), requires_grad=True) for a in arrays]
+    out = case.fn(*tensors, **kwargs)
+    trace = viz.explain_backward(out, gradient=np.ones(out.shape))
+    for step in trace.steps:
+        check_rule(step)

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..engine import Op
-from ._record import data, is_plain, record, shape_of
+from ._record import Sizes, data, is_plain, record, shape_of
 
 
 class Binary(Op):
@@ -120,9 +120,23 @@ class Pow(Binary):
             gb = g * zero_where((data(a) == 0) & (data(b) >= 0), lambda: out * log(a))
         return ga, gb
 
+    def rule(self) -> str:
+        s, (a, b) = Sizes(self), getattr(self, "inputs", None) or (None, None)
+        if isinstance(b, (int, float, np.number)):  # a constant exponent, as in x ** 3
+            return (
+                f"o = a^{b:g}; ∂E/∂a{s(0)} = ḡ{s(2)} · {b:g} · a^{b - 1:g}, "
+                f"∂E/∂b{s(1)} = none (b = {b:g} is a constant)."
+            )
+        if isinstance(a, (int, float, np.number)):  # a constant base, as in 2 ** x
+            return (
+                f"o = {a:g}ᵇ; ∂E/∂a{s(0)} = none (a = {a:g} is a constant), "
+                f"∂E/∂b{s(1)} = ḡ{s(2)} · o · log {a:g}."
+            )
+        return super().rule()
+
 
 class Maximum(Binary):
-    r"""o = max(a, b);  ∂E/∂a = ḡ · [a > b] + ½ ḡ · [a = b], and the mirror image for b.
+    r"""o = max(a, b);  ∂E/∂a = ḡ · ([a > b] + ½ [a = b]),  ∂E/∂b = ḡ · ([b > a] + ½ [a = b]).
 
     A tie gives each side half, as in PyTorch (so ``maximum(x, x)`` has gradient ḡ).
     """
@@ -139,7 +153,7 @@ class Maximum(Binary):
 
 
 class Minimum(Binary):
-    r"""o = min(a, b);  ∂E/∂a = ḡ · [a < b] + ½ ḡ · [a = b], and the mirror image for b."""
+    r"""o = min(a, b);  ∂E/∂a = ḡ · ([a < b] + ½ [a = b]),  ∂E/∂b = ḡ · ([b < a] + ½ [a = b])."""
 
     __slots__ = ()
     keeps = (0, 1)
@@ -158,6 +172,7 @@ class Where(Op):
     __slots__ = ("cond",)
     keeps = ()
     keeps_out = False
+    array_fields = ("cond",)
 
     def __init__(self, cond: np.ndarray) -> None:
         self.cond = cond
@@ -255,6 +270,7 @@ class Clip(Op):
     __slots__ = ("high", "low")
     keeps = (0,)
     keeps_out = False
+    array_fields = ("high", "low")
 
     def __init__(self, low: float | None, high: float | None) -> None:
         if low is None and high is None:
@@ -274,6 +290,14 @@ class Clip(Op):
         if self.high is not None:
             inside &= ad <= self.high
         return (g * inside,)
+
+    def rule(self) -> str:
+        s, low, high = Sizes(self), self.low, self.high
+        forward = "a" if low is None else f"max(a, {low:g})"
+        forward = forward if high is None else f"min({forward}, {high:g})"
+        bounds = [f"{low:g}"] * (low is not None) + ["a"] + [f"{high:g}"] * (high is not None)
+        inside = " ≤ ".join(bounds)
+        return f"o = {forward}; ∂E/∂a{s(0)} = ḡ{s(1)} · [{inside}]."
 
 
 class Cast(Op):

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..engine import Op
-from ._record import is_plain, shape_of
+from ._record import Sizes, is_plain, shape_of
 
 
 def _swap_last(v: Any) -> Any:
@@ -92,6 +92,38 @@ class MatMul(Op):
             ga, gb = self._rule(g, a, _swap_last(b))
             return ga, (None if gb is None else _swap_last(gb))
         return self._rule(g, a, b)
+
+    def rule(self) -> str:
+        s = Sizes(self)
+        a_nd, b_nd = (len(s.shapes[0]), len(s.shapes[1])) if s.shapes else (2, 2)
+        ga, gb = f"∂E/∂a{s(0)} =", f"∂E/∂b{s(1)} ="
+        batch = s.shapes and np.broadcast_shapes(s.shapes[0][:-2], s.shapes[1][:-2])
+        summed = [
+            " summed over the batch axes" if batch and batch != x[:-2] else ""
+            for x in (s.shape(0) or (), s.shape(1) or ())
+        ]
+        if self.transpose_b:
+            if a_nd == 1:
+                return f"o = a @ bᵀ; {ga} ḡ{s(2)} @ b{s(1)}, {gb} ḡ{s(2)} ⊗ a{s(0)}."
+            return (
+                f"o = a @ bᵀ; {ga} ḡ{s(2)} @ b{s(1)}{summed[0]}, "
+                f"{gb} ḡᵀ{s(2, T=True)} @ a{s(0)}{summed[1]}."
+            )
+        if a_nd == 1 and b_nd == 1:
+            return f"o = a · b (dot product); {ga} ḡ{s(2)} · b{s(1)}, {gb} ḡ{s(2)} · a{s(0)}."
+        if b_nd == 1:
+            return (
+                f"o = a @ b (b a column); {ga} ḡ{s(2)} ⊗ b{s(1)}, "
+                f"{gb} aᵀ{s(0, T=True)} @ ḡ{s(2)}{summed[1]}."
+            )
+        if a_nd == 1 and b_nd > 2:
+            return f"o = a @ b (a a row); {ga} Σ over batches of bₖ @ ḡₖ, {gb} a ⊗ ḡₖ in batch k."
+        if a_nd == 1:
+            return f"o = a @ b (a a row); {ga} b{s(1)} @ ḡ{s(2)}, {gb} a{s(0)} ⊗ ḡ{s(2)}."
+        return (
+            f"o = a @ b; {ga} ḡ{s(2)} @ bᵀ{s(1, T=True)}{summed[0]}, "
+            f"{gb} aᵀ{s(0, T=True)} @ ḡ{s(2)}{summed[1]}."
+        )
 
     def _rule(self, g, a, b):
         needs = self.needs

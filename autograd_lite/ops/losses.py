@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from ..engine import Op
-from ._record import data, shape_of
+from ._record import Sizes, data, shape_of
 from .activations import log_softmax_array, softmax
 from .elementwise import clip, log
 
@@ -40,6 +40,20 @@ def _reduce(terms: np.ndarray, reduction: str, op: str) -> np.ndarray:
         _check_mean_terms(terms.size, op)
         return np.asarray(terms.mean())
     return terms
+
+
+def _rule_terms(op: Op, reduction: str, samples: bool = False) -> tuple[str, str, str, Sizes]:
+    """Pieces of a loss's rule text: how the terms are combined (``Σ``, ``(1/n) Σ`` or nothing
+    for ``"none"``), a note naming the reduction (and n, while the node holds its input), the
+    factor that goes with ḡ, and the node's shapes. ``samples``: a term per row, not per element.
+    """
+    s = Sizes(op)
+    shape = s.shape(0)
+    note = f" (reduction={reduction!r})"
+    if reduction == "mean" and shape is not None:
+        note = f", n = {int(np.prod(shape[:-1] if samples else shape))}{note}"
+    combine = {"sum": "Σ ", "mean": "(1/n) Σ ", "none": ""}[reduction]
+    return combine, note, " / n" if reduction == "mean" else "", s
 
 
 def _check_same_shape(op: str, prediction: Any, target: Any) -> None:
@@ -85,6 +99,14 @@ class SquaredError(Op):
         go = (o - t) * (g * k)
         return go, (-go if self.needs[1] else None)
 
+    def rule(self) -> str:
+        terms, note, per, s = _rule_terms(self, self.reduction)
+        k = "" if self.scale == 0.5 else f"{2 * self.scale:g} · "
+        return (
+            f"E = {self.scale:g} · {terms}(t − o)²{note}; ∂E/∂o{s(0)} = {k}ḡ{s(2)}{per} · "
+            f"(o − t), ∂E/∂t{s(1)} = −∂E/∂o."
+        )
+
 
 class BinaryCrossEntropy(Op):
     r"""E = −[t log p + (1 − t) log(1 − p)];  ∂E/∂p = ḡ · (p − t) / (p (1 − p)),
@@ -126,6 +148,13 @@ class BinaryCrossEntropy(Op):
                 gt = g * (clip(log(1 - p), -100, None) - clip(log(p), -100, None))
         return gp, gt
 
+    def rule(self) -> str:
+        terms, note, per, s = _rule_terms(self, self.reduction)
+        return (
+            f"E = −{terms}[t log p + (1 − t) log(1 − p)]{note}; ∂E/∂p{s(0)} = ḡ{s(2)}{per} · "
+            f"(p − t) / (p (1 − p)), ∂E/∂t{s(1)} = ḡ{per} · (log(1 − p) − log p)."
+        )
+
 
 class CrossEntropy(Op):
     r"""E = −log softmax(x)[y] per sample;  ∂E/∂x = ḡ · (softmax(x) − onehot(y)).
@@ -137,6 +166,7 @@ class CrossEntropy(Op):
     __slots__ = ("labels", "reduction")
     keeps = (0,)
     keeps_out = False
+    array_fields = ("labels",)
 
     def __init__(self, labels: np.ndarray, reduction: str = "mean") -> None:
         self.labels, self.reduction = labels, check_reduction(reduction, "cross_entropy")
@@ -169,3 +199,12 @@ class CrossEntropy(Op):
         elif self.reduction == "none":
             g = g.reshape(g.shape + (1,))
         return ((softmax(x, -1) - onehot) * g,)
+
+    def rule(self) -> str:
+        terms, note, per, s = _rule_terms(self, self.reduction, samples=True)
+        labels = f"labels y {self.labels.shape}"
+        per = per or (" as a column" if self.reduction == "none" and self.labels.ndim else "")
+        return (
+            f"E = −{terms}log softmax(x)[y] over samples{note}, {labels}; ∂E/∂x{s(0)} = "
+            f"ḡ{s(1)}{per} · (softmax(x) − onehot(y)), one-hot along the last axis."
+        )

@@ -7,12 +7,12 @@ for max and min, routed to the elements that attained the extreme (split evenly 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from ..engine import Op
-from ._record import data
+from ._record import Sizes, data
 from .axes import normalize_axis
 from .shape import broadcast_to
 
@@ -51,6 +51,26 @@ class Reduction(Op):
                 f"{shape}, reducing {over})"
             )
 
+    #: The rule's text: the forward's symbol and how ḡ reaches the elements (see ``rule``).
+    rule_forward: ClassVar[str] = "Σ"
+    rule_route: ClassVar[str] = ""
+
+    def rule(self) -> str:
+        s, axes = Sizes(self), self.axis
+        over = (
+            f"axes {axes}" if axes and len(axes) > 1 else f"axis {axes[0]}" if axes else "all axes"
+        )
+        route = self.rule_route
+        if s.shapes is None:
+            back = "ḡ with the reduced axes restored as size 1, broadcast back"
+        else:
+            shape = s.shapes[0]
+            n = int(np.prod([shape[i] for i in (axes if axes is not None else range(len(shape)))]))
+            route = route.replace("n", f"n, n = {n}") if route.endswith("/ n") else route
+            kept = "" if self.keepdims else f" reshaped to {kept_shape(shape, axes)},"
+            back = f"ḡ{s(1)}{kept} broadcast back to {shape}"
+        return f"o = {self.rule_forward} over {over} of a; ∂E/∂a{s(0)} = {back}{route}."
+
     def expand(self, g: Any, shape: tuple[int, ...]) -> Any:
         """The incoming gradient with the reduced axes restored as size 1."""
         return g if self.keepdims else g.reshape(kept_shape(shape, self.axis))
@@ -77,6 +97,7 @@ class Mean(Reduction):
     __slots__ = ()
     keeps = ()
     keeps_out = False
+    rule_forward, rule_route = "(1/n) Σ", " / n"
 
     def forward(self, a):
         self.normalize(a)
@@ -105,6 +126,8 @@ class Max(Reduction):
     keeps = (0,)
     keeps_out = True
     reducer = "max"
+    rule_forward = "max"
+    rule_route = " · [a = o] / #{a = o} (ties share the gradient evenly)"
 
     def forward(self, a):
         self.normalize(a)
@@ -124,3 +147,4 @@ class Min(Max):
 
     __slots__ = ()
     reducer = "min"
+    rule_forward = "min"

@@ -12,12 +12,12 @@ from typing import Any
 import numpy as np
 
 from ..engine import Op, sum_to_shape
-from ._record import is_plain, record, shape_of
+from ._record import Sizes, is_plain, record, shape_of
 from .axes import permutation, single_axis
 
 
 class Reshape(Op):
-    r"""o = a viewed with shape ``shape``;  ∂E/∂a = ḡ reshaped to a's shape."""
+    r"""o = a viewed with ``shape``;  ∂E/∂a = ḡ reshaped to a's shape."""
 
     __slots__ = ("shape",)
     keeps = ()
@@ -55,6 +55,16 @@ class Transpose(Op):
     def backward(self, g, out, a):
         inverse = None if self.axes is None else tuple(np.argsort(self.axes))
         return (g.transpose(inverse),)
+
+    def rule(self) -> str:
+        s = Sizes(self)
+        if self.axes is None:
+            return f"o = a{s(0)} with axes reversed; ∂E/∂a{s(0)} = ḡ{s(1)} with axes reversed."
+        inverse = tuple(int(i) for i in np.argsort(self.axes))
+        return (
+            f"o = a{s(0)} with axes permuted by {self.axes}; "
+            f"∂E/∂a{s(0)} = ḡ{s(1)} permuted by the inverse {inverse}."
+        )
 
 
 class BroadcastTo(Op):
@@ -120,6 +130,7 @@ class GetItem(Op):
     __slots__ = ("index",)
     keeps = ()
     keeps_out = False
+    array_fields = ("index",)
 
     def __init__(self, index: Any) -> None:
         self.index = normalize_index(index)
@@ -130,6 +141,13 @@ class GetItem(Op):
     def backward(self, g, out, a):
         return (scatter_add(g, self.index, a.shape),)
 
+    def rule(self) -> str:
+        s, at = Sizes(self), index_text(self.index)
+        return (
+            f"o = a{s(0)}{at}; ∂E/∂a{s(0)} = zeros like a with ḡ{s(1)} scatter-added at {at} "
+            "(repeated indices accumulate)."
+        )
+
 
 class ScatterAdd(Op):
     r"""o = zeros(shape) with a added at ``index``;  ∂E/∂a = ḡ[index]."""
@@ -137,6 +155,7 @@ class ScatterAdd(Op):
     __slots__ = ("index", "shape")
     keeps = ()
     keeps_out = False
+    array_fields = ("index",)
 
     def __init__(self, index: Any, shape: tuple[int, ...]) -> None:
         self.index, self.shape = normalize_index(index), shape
@@ -151,6 +170,10 @@ class ScatterAdd(Op):
 
     def backward(self, g, out, a):
         return (g[self.index],)
+
+    def rule(self) -> str:
+        s, at = Sizes(self), index_text(self.index)
+        return f"o = zeros {self.shape} with a{s(0)} added at {at}; ∂E/∂a{s(0)} = ḡ{s(1)}{at}."
 
 
 class Concatenate(Op):
@@ -183,6 +206,19 @@ class Concatenate(Op):
             start = stop
         return grads
 
+    def rule(self) -> str:
+        s = Sizes(self)
+        if s.shapes is None:
+            return f"o = [x0, x1, …] joined along axis {self.axis}; ∂E/∂xₖ = ḡ's slice from xₖ."
+        *shapes, g = s.shapes
+        axis, start, parts = self.axis % len(g), 0, []
+        for k, shape in enumerate(shapes):
+            at = index_text((slice(None),) * axis + (slice(start, start + shape[axis]),))
+            parts.append(f"∂E/∂x{k}{s(k)} = ḡ{s(-1)}{at}")
+            start += shape[axis]
+        names = ", ".join(f"x{k}" for k in range(len(shapes)))
+        return f"o = [{names}] joined along axis {self.axis}; " + ", ".join(parts) + "."
+
 
 class Stack(Op):
     r"""o = [a₁, a₂, …] stacked along a new ``axis``;  ∂E/∂aₖ = ḡ taken at position k of axis."""
@@ -205,6 +241,40 @@ class Stack(Op):
     def backward(self, g, out, *xs):
         lead = (slice(None),) * self.axis
         return [g[lead + (k,)] if need else None for k, need in enumerate(self.needs)]
+
+    def rule(self) -> str:
+        s = Sizes(self)
+        if s.shapes is None:
+            return f"o = [x0, x1, …] stacked along a new axis {self.axis}; ∂E/∂xₖ = ḡ at k there."
+        *shapes, g = s.shapes
+        lead = (slice(None),) * (self.axis % len(g))
+        parts = [f"∂E/∂x{k}{s(k)} = ḡ{s(-1)}{index_text(lead + (k,))}" for k in range(len(shapes))]
+        names = ", ".join(f"x{k}" for k in range(len(shapes)))
+        return f"o = [{names}] stacked along a new axis {self.axis}; " + ", ".join(parts) + "."
+
+
+def index_text(index: Any, max_elems: int = 8) -> str:
+    """``index`` as NumPy syntax for rule texts (``[1:, ::2]``); a large array as its kind
+    and shape (``[<int array (100,)>]``)."""
+
+    def part(p: Any) -> str:
+        if isinstance(p, slice):
+            text = ("" if p.start is None else str(p.start)) + ":"
+            text += "" if p.stop is None else str(p.stop)
+            return text + ("" if p.step is None else f":{p.step}")
+        if p is None:
+            return "None"
+        if p is Ellipsis:
+            return "..."
+        if isinstance(p, np.ndarray):
+            kind = "bool mask" if p.dtype == bool else "int array"
+            return str(p.tolist()) if p.size <= max_elems else f"<{kind} {p.shape}>"
+        return str(p)
+
+    parts = index if isinstance(index, tuple) else (index,)
+    if not parts:
+        return "[()]"  # the empty index: all of a 0-d array
+    return "[" + ", ".join(part(p) for p in parts) + "]"
 
 
 def broadcast_to(v: Any, shape: tuple[int, ...]) -> Any:

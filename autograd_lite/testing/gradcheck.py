@@ -14,25 +14,28 @@ O(u·|f|/ε) (u the float64 unit roundoff):
 
 Small inputs (≤ ``full_limit`` elements in all) are compared element by element. Large ones
 are first compared along a few random unit directions v (⟨a, v⟩ against the central difference
-along v); only if that fails is the full comparison run, to build the report.
+along v); only if that fails is the full comparison run, to build the report. Fast mode
+compares only uᵀJv = v·(Jᵀu) for a few random unit u (output space) and v (input space), then
+falls back in the same way.
+
+An entry fails when |a − n| > atol + rtol·|n|, and whenever a or n is nan or ±inf: every
+comparison here is written so that nan cannot pass (``not err <= tol``, never ``err > tol``).
 """
 
 from __future__ import annotations
 
-import copy
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from .._grad_mode import enable_grad, no_grad, recording_sites
-from ..engine import Op, creation_site, topological_order, walk_backward
-from ..function import _FunctionOp
+from ..engine import walk_backward
 from ..tensor import Tensor
 from . import kinks
+from .blame import find_blame
 from .report import (
-    BlameResult,
     ElementError,
     GradcheckError,
     GradcheckReport,
@@ -48,7 +51,7 @@ FULL_OUTPUT = 16  # outputs up to this many elements are checked row by row of t
 WORST_SHOWN = 5  # elements listed per input in a report
 
 
-class _Problem:
+class Problem:
     """The inputs of a check in float64, and ways to run ``fn`` on (perturbed) copies of them."""
 
     def __init__(self, fn: Callable[..., Any], inputs: Any, what: str) -> None:
@@ -122,7 +125,7 @@ class _Problem:
 
     def evaluate(self, values: list[Any]) -> np.ndarray:
         """fn at ``values`` (no recording), all outputs flattened into one float64 vector."""
-        with no_grad():
+        with no_grad(), np.errstate(all="ignore"):  # nan or inf is reported, not warned about
             outs = self.outputs(self.fn(*self.args(values, leaves=False)))
         return np.concatenate([o.data.astype(np.float64).ravel() for o in outs])
 
@@ -133,6 +136,13 @@ class _Problem:
             d = delta[self.offsets[k] : self.offsets[k + 1]].reshape(self.values[p].shape)
             values[p] = self.values[p] + d
         return values
+
+    def along(self, P: np.ndarray, v: np.ndarray, eps: float) -> np.ndarray:
+        """P (f(x + εv) − f(x − εv)) / 2ε: central differences of the projections ``P`` of
+        fn along the flat direction ``v``."""
+        fp = self.evaluate(self.perturbed(eps * v))
+        fm = self.evaluate(self.perturbed(-eps * v))
+        return P @ ((fp - fm) / (2 * eps))
 
     def shifted(self, i: int, step: float) -> list[Any]:
         """The inputs with flat element ``i`` of the checked inputs moved by ``step``."""
@@ -153,7 +163,7 @@ class _Problem:
     def analytic(self, projections: np.ndarray, out_shapes: list[tuple[int, ...]]) -> np.ndarray:
         """Rows wᵀJ from backward, one per row of ``projections`` (r × m), as an r × n array."""
         rows = np.zeros((len(projections), self.n))
-        with enable_grad():
+        with enable_grad(), np.errstate(all="ignore"):  # nan or inf is reported, not warned
             args = self.args(self.values, leaves=True)
             outs = self.outputs(self.fn(*args))
             position = {id(args[p]): k for k, p in enumerate(self.checked)}
@@ -178,7 +188,7 @@ class _Problem:
         """The first kinky op whose branch changes across the stencil of flat element ``i``."""
         masks = []
         for step in (eps, -eps):
-            with enable_grad(), recording_sites():
+            with enable_grad(), recording_sites(), np.errstate(all="ignore"):
                 args = self.args(self.shifted(i, step), leaves=True)
                 result = kink_fn(*args)
                 outs = list(result) if isinstance(result, (tuple, list)) else [result]
@@ -186,12 +196,18 @@ class _Problem:
         return kinks.first_difference(masks[0], masks[1])
 
 
-def _projections(m: int, rng: np.random.Generator) -> tuple[np.ndarray, str]:
+def projections(m: int, rng: np.random.Generator) -> tuple[np.ndarray, str]:
     if m <= FULL_OUTPUT:
         return np.eye(m), "every row of the Jacobian (index = output element)"
     return rng.standard_normal((1, m)), (
         f"a random projection w of all {m} output elements (entries are ∂⟨w, fn⟩/∂x)"
     )
+
+
+def _unit_rows(rng: np.random.Generator, k: int, size: int) -> np.ndarray:
+    """``k`` random unit vectors of length ``size``, as rows."""
+    rows = rng.standard_normal((k, size))
+    return rows / np.linalg.norm(rows, axis=1, keepdims=True)
 
 
 def _out_labels(shapes: list[tuple[int, ...]], m: int) -> list[str]:
@@ -217,6 +233,7 @@ def check_gradients(
     seed: int = 0,
     full_limit: int = 1024,
     directions: int = 4,
+    fast_mode: bool = False,
     _order: int = 1,
     _kink_fn: Callable[..., Any] | None = None,
     _blame_fn: Callable[..., Any] | None = None,
@@ -226,21 +243,15 @@ def check_gradients(
 
     This is :func:`gradcheck` without the raising: the report says whether the check passed
     (``report.passed``) and what the worst errors were, even when everything agrees.
+    ``directions`` is the number of random unit vectors of the directional and fast checks.
     """
-    _check_tolerances(_what, eps, atol, rtol)
-    problem = _Problem(fn, inputs, _what)
+    check_tolerances(_what, eps, atol, rtol)
+    problem = Problem(fn, inputs, _what)
     rng = np.random.default_rng(seed)
-    with no_grad(), np.errstate(all="ignore"):  # a non-finite start is reported just below
-        outs = problem.outputs(fn(*problem.args(problem.values, leaves=False)))
-    shapes = [o.shape for o in outs]
-    center = np.concatenate([o.data.astype(np.float64).ravel() for o in outs])
-    if not np.all(np.isfinite(center)):
-        raise ValueError(f"{_what}: fn returned non-finite values at the given inputs")
-    m = center.size
-    W, projection = _projections(m, rng)
+    shapes, m = output_shapes(problem)
+    W, projection = projections(m, rng)
     if _order == 2:
         projection += "; fn here is g = ∂⟨w, f⟩/∂x for a random w, so outputs index g"
-    A = problem.analytic(W, shapes)
     report = GradcheckReport(
         order=_order,
         eps=eps,
@@ -249,126 +260,229 @@ def check_gradients(
         projection=projection,
         strict_kinks=strict_kinks,
     )
-
-    if problem.n > full_limit:  # directional check first; full comparison only if it fails
-        worst = 0.0
-        ok = True
-        for _ in range(directions):
-            v = rng.standard_normal(problem.n)
-            v /= np.linalg.norm(v)
-            fp = problem.evaluate(problem.perturbed(eps * v))
-            fm = problem.evaluate(problem.perturbed(-eps * v))
-            num = W @ ((fp - fm) / (2 * eps))
-            ana = A @ v
-            err = np.abs(ana - num)
-            worst = max(worst, float(err.max(initial=0.0)))
-            ok = ok and bool(np.all(err <= atol + rtol * np.abs(num)))
+    if fast_mode and _fast_check(report, problem, inputs, shapes, rng, directions):
+        return report
+    A = problem.analytic(W, shapes)
+    if problem.n > full_limit and not fast_mode:  # directional first; full only if it fails
+        V = _unit_rows(rng, directions, problem.n)
+        ok, worst = _agree_along(problem, W, A, V, eps, atol, rtol)
         if ok:
-            for p in problem.checked:
-                arr = problem.values[p]
-                report.inputs.append(
-                    InputReport(
-                        p,
-                        arr.shape,
-                        str(inputs_dtype(inputs, p)),
-                        "directional",
-                        directions,
-                        0,
-                        0,
-                        worst,
-                        0.0,
-                    )
-                )
+            _add_directional_reports(report, problem, inputs, "directional", directions, worst)
             return report
+    comparison = _Comparison(A, _numeric_rows(problem, W, eps), atol, rtol)
+    kink_of = _kinks_of(problem, comparison, _kink_fn or fn, eps, strict_kinks)
+    _add_full_reports(report, problem, inputs, comparison, kink_of, _out_labels(shapes, m))
+    if blame and any(e.rule_failure for r in report.inputs for e in r.worst):
+        blame_fn = _blame_fn if _blame_fn is not None else fn
+        report.blame_detail = find_blame(
+            blame_fn,
+            problem.args(problem.values, leaves=True),
+            order=_order,
+            eps=eps,
+            atol=atol,
+            rtol=rtol,
+            checks=(check_gradients, check_second_gradients),
+        )
+    return report
 
-    N = np.empty_like(A)
+
+def _fast_check(
+    report: GradcheckReport,
+    problem: Problem,
+    inputs: Any,
+    shapes: list[tuple[int, ...]],
+    rng: np.random.Generator,
+    directions: int,
+) -> bool:
+    r"""Whether uᵀJv agrees for random unit u (output space; one backward each) and v (input
+    space; two evaluations each); if so, the report says so."""
+    m = sum(int(np.prod(shape)) for shape in shapes)
+    U = _unit_rows(rng, min(directions, m), m)
+    V = _unit_rows(rng, directions, problem.n)
+    tolerances = (report.eps, report.atol, report.rtol)
+    ok, worst = _agree_along(problem, U, problem.analytic(U, shapes), V, *tolerances)
+    if ok:
+        report.projection = f"{len(U)} random unit vectors u of the output space"
+        _add_directional_reports(report, problem, inputs, "fast", len(U) * len(V), worst)
+    return ok
+
+
+def output_shapes(problem: Problem) -> tuple[list[tuple[int, ...]], int]:
+    """The shapes of fn's outputs at the inputs, and their number of elements in all."""
+    with no_grad(), np.errstate(all="ignore"):  # a non-finite start is reported just below
+        outs = problem.outputs(problem.fn(*problem.args(problem.values, leaves=False)))
+    center = np.concatenate([o.data.astype(np.float64).ravel() for o in outs])
+    if not np.all(np.isfinite(center)):
+        raise ValueError(f"{problem.what}: fn returned non-finite values at the given inputs")
+    return [o.shape for o in outs], center.size
+
+
+def _agree_along(
+    problem: Problem,
+    P: np.ndarray,
+    A: np.ndarray,
+    V: np.ndarray,
+    eps: float,
+    atol: float,
+    rtol: float,
+) -> tuple[bool, float]:
+    r"""Whether (P J) v from backward (``A @ v``) matches P times the central difference of fn
+    along v, for every row v of ``V``: two evaluations per v. Anything non-finite disagrees.
+    Returns the verdict and the worst absolute error."""
+    worst = 0.0
+    for v in V:
+        num = problem.along(P, v, eps)
+        ana = A @ v
+        with np.errstate(invalid="ignore"):
+            err = np.abs(ana - num)
+            agree = np.isfinite(ana) & np.isfinite(num) & (err <= atol + rtol * np.abs(num))
+        if not np.all(agree):
+            return False, float("nan")
+        worst = max(worst, float(err.max(initial=0.0)))
+    return True, worst
+
+
+def _add_directional_reports(
+    report: GradcheckReport,
+    problem: Problem,
+    inputs: Any,
+    mode: str,
+    n_checked: int,
+    worst: float,
+) -> None:
+    for p in problem.checked:
+        shape, dtype = problem.values[p].shape, str(inputs_dtype(inputs, p))
+        report.inputs.append(InputReport(p, shape, dtype, mode, n_checked, 0, 0, worst, 0.0))
+
+
+def _numeric_rows(problem: Problem, W: np.ndarray, eps: float) -> np.ndarray:
+    """Central differences of ⟨w, fn⟩ for every row w of ``W`` and every input element."""
+    N = np.empty((len(W), problem.n))
     for i in range(problem.n):
         fp = problem.evaluate(problem.shifted(i, eps))
         fm = problem.evaluate(problem.shifted(i, -eps))
         N[:, i] = W @ ((fp - fm) / (2 * eps))
-    abs_err = np.abs(A - N)
-    rel = rel_error(A, N)
-    bad = abs_err > atol + rtol * np.abs(N)
-    labels = _out_labels(shapes, m)
-    kink_fn = fn if _kink_fn is None else _kink_fn
-    kink_of: dict[int, tuple[str, Any] | None] = {}
-    # elements that disagree are examined for kinks; with strict_kinks every element is, and
-    # one whose stencil crosses a kink fails even where the two sides happen to agree
-    examine = range(problem.n) if strict_kinks else np.flatnonzero(bad.any(axis=0))
-    for i in examine:
-        kink_of[int(i)] = problem.kink_at(kink_fn, int(i), eps)
+    return N
+
+
+class _Comparison:
+    """Analytic ``A`` against numeric ``N`` (r × n): errors, and which entries fail.
+
+    An entry fails when |a − n| > atol + rtol·|n|, and whenever a or n is nan or inf (a
+    comparison with nan is false, so a plain ``>`` would let it pass).
+    """
+
+    def __init__(self, A: np.ndarray, N: np.ndarray, atol: float, rtol: float) -> None:
+        self.A, self.N = A, N
+        self.nonfinite = ~(np.isfinite(A) & np.isfinite(N))
+        with np.errstate(invalid="ignore"):
+            self.abs_err = np.abs(A - N)
+            self.tol = atol + rtol * np.abs(N)
+            self.bad = self.nonfinite | ~(self.abs_err <= self.tol)
+        self.rel = rel_error(A, N)
+
+    def badness(self, r: int, i: int) -> float:
+        """How far entry (r, i) is past its tolerance (inf if not finite)."""
+        if self.nonfinite[r, i]:
+            return np.inf
+        return float(self.abs_err[r, i] / self.tol[r, i]) if self.tol[r, i] else np.inf
+
+
+def _kinks_of(
+    problem: Problem,
+    comparison: _Comparison,
+    kink_fn: Callable[..., Any],
+    eps: float,
+    strict_kinks: bool,
+) -> dict[int, tuple[str, Any] | None]:
+    """The kink crossed by the stencil of each examined element (``None`` if none).
+
+    Elements that disagree are examined; with ``strict_kinks`` every element is, and one whose
+    stencil crosses a kink fails even where the two sides happen to agree.
+    """
+    examine = range(problem.n) if strict_kinks else np.flatnonzero(comparison.bad.any(axis=0))
+    kink_of = {int(i): problem.kink_at(kink_fn, int(i), eps) for i in examine}
     if strict_kinks:
         crossing = np.array([kink_of[i] is not None for i in range(problem.n)], dtype=bool)
-        bad = bad | crossing[None, :]
-    seen_kinks: set[int] = set()
+        comparison.bad = comparison.bad | crossing[None, :]
+    return kink_of
+
+
+def _add_full_reports(
+    report: GradcheckReport,
+    problem: Problem,
+    inputs: Any,
+    c: _Comparison,
+    kink_of: dict[int, tuple[str, Any] | None],
+    labels: list[str],
+) -> None:
+    """One :class:`InputReport` per checked input, and the kink notes, from the comparison."""
     for k, p in enumerate(problem.checked):
-        lo, hi = problem.offsets[k], problem.offsets[k + 1]
-        entries = []
-        n_failed = n_kinks = 0
-        ok_abs = [0.0]
-        ok_rel = [0.0]
-        for i in range(lo, hi):
+        entries: list[tuple[int, int, bool, str | None]] = []
+        counted = np.zeros(c.A.shape, dtype=bool)  # errors that count (not excused kinks)
+        n_failed = n_kinks = n_nonfinite = 0
+        for i in range(problem.offsets[k], problem.offsets[k + 1]):
             kink = kink_of.get(i)
-            if kink is not None and i not in seen_kinks:
-                seen_kinks.add(i)
+            kink_name = None if kink is None else kink[0]
+            if kink is not None:
                 n_kinks += 1
                 report.kinks.append(KinkNote(p, problem.locate(i)[1], kink[0], kink[1]))
-            for r in range(len(W)):
-                failed = bool(bad[r, i])
-                is_kink = failed and kink is not None
-                if is_kink and not strict_kinks:
-                    failed = False
-                else:
-                    ok_abs.append(float(abs_err[r, i]))
-                    ok_rel.append(float(rel[r, i]))
-                n_failed += failed
-                if failed or is_kink:
-                    entries.append((i, r, failed, kink[0] if is_kink else None))
-        # the worst: failures first, then by how far past the tolerance
-        tol = atol + rtol * np.abs(N)
-        entries.sort(key=lambda e: (not e[2], -abs_err[e[1], e[0]] / tol[e[1], e[0]]))
-        worst = [
-            ElementError(
-                p,
-                problem.locate(i)[1],
-                labels[r],
-                float(A[r, i]),
-                float(N[r, i]),
-                float(abs_err[r, i]),
-                float(rel[r, i]),
-                failed,
-                kink,
-            )
-            for i, r, failed, kink in entries[:WORST_SHOWN]
-        ]
+            for r in range(len(c.A)):
+                failed = bool(c.bad[r, i])
+                nonfinite = bool(c.nonfinite[r, i])
+                # a kink excuses a disagreement, unless strict_kinks or a side is not finite
+                at_kink = failed and kink_name is not None and not nonfinite
+                excused = at_kink and not report.strict_kinks
+                if failed:
+                    entries.append((i, r, not excused, kink_name if at_kink else None))
+                counted[r, i] = not excused
+                n_failed += not excused and failed
+                n_nonfinite += failed and nonfinite
+        worst = _worst_elements(problem, p, c, entries, labels)
+        max_abs = float(np.max(c.abs_err[counted], initial=0.0))
+        max_rel = float(np.max(c.rel[counted], initial=0.0))
+        size = int(problem.offsets[k + 1] - problem.offsets[k])
         report.inputs.append(
             InputReport(
                 p,
                 problem.values[p].shape,
                 str(inputs_dtype(inputs, p)),
                 "full",
-                (hi - lo) * len(W),
+                size * len(c.A),
                 n_failed,
                 n_kinks,
-                max(ok_abs),
-                max(ok_rel),
+                max_abs,
+                max_rel,
                 worst,
+                n_nonfinite,
             )
         )
 
-    real_failures = any(e.failed and e.kink is None for r in report.inputs for e in r.worst)
-    if real_failures and blame:
-        from .blame import find_blame
 
-        report.blame_detail = find_blame(
-            _blame_fn if _blame_fn is not None else fn,
-            problem,
-            order=_order,
-            eps=eps,
-            atol=atol,
-            rtol=rtol,
+def _worst_elements(
+    problem: Problem,
+    p: int,
+    c: _Comparison,
+    entries: list[tuple[int, int, bool, str | None]],
+    labels: list[str],
+) -> list[ElementError]:
+    """The ``WORST_SHOWN`` worst of input ``p``'s ``entries`` (element, row, failed, kink):
+    failures first, non-finite ones first among them, then by how far past the tolerance."""
+    entries = sorted(entries, key=lambda e: (not e[2], -c.badness(e[1], e[0])))
+    return [
+        ElementError(
+            p,
+            problem.locate(i)[1],
+            labels[r],
+            float(c.A[r, i]),
+            float(c.N[r, i]),
+            float(c.abs_err[r, i]),
+            float(c.rel[r, i]),
+            failed,
+            kink,
         )
-    return report
+        for i, r, failed, kink in entries[:WORST_SHOWN]
+    ]
 
 
 def inputs_dtype(inputs: Any, p: int) -> np.dtype[Any]:
@@ -376,7 +490,7 @@ def inputs_dtype(inputs: Any, p: int) -> np.dtype[Any]:
     return x.dtype
 
 
-def _check_tolerances(what: str, eps: float, atol: float, rtol: float) -> None:
+def check_tolerances(what: str, eps: float, atol: float, rtol: float) -> None:
     for name, v in (("eps", eps), ("atol", atol), ("rtol", rtol)):
         if not isinstance(v, (int, float, np.floating)) or not np.isfinite(v) or v < 0:
             raise ValueError(f"{what}: {name} must be a finite non-negative number, got {v!r}")
@@ -396,6 +510,7 @@ def gradcheck(
     blame: bool = True,
     seed: int = 0,
     full_limit: int = 1024,
+    fast_mode: bool = False,
 ) -> bool:
     r"""Check the gradients backward computes for ``fn(*inputs)`` against central differences.
 
@@ -410,14 +525,15 @@ def gradcheck(
     eps
         The finite-difference step: n = (f(x + ε) − f(x − ε)) / 2ε, elementwise.
     atol, rtol
-        An entry fails when |analytic − numeric| > atol + rtol·|numeric|.
+        An entry fails when |analytic − numeric| > atol + rtol·|numeric|, and whenever either
+        side is nan or inf.
     raise_exception
         Raise :class:`GradcheckError` on failure (else return ``False``).
     strict_kinks
         Fail every element whose stencil crosses a kink of a built-in op (relu/abs at 0, ties
         in max/min/maximum/minimum, clip bounds), even where both sides happen to agree. By
         default an element that disagrees at a kink is reported as "not differentiable at …"
-        and does not fail the check.
+        and does not fail the check (unless a side is not finite).
     blame
         On failure, re-check every recorded op's own rule on the values it saw and name the
         first that disagrees (``report.blame``), with where it was created.
@@ -426,6 +542,13 @@ def gradcheck(
     full_limit
         Inputs with more elements than this (in all) are first checked along random
         directions; the element-by-element comparison runs only if that fails.
+    fast_mode
+        Compare only the scalars uᵀJv for 4 random unit vectors v of the input space and up to
+        4 random unit u of the output space: one backward per u, two evaluations of ``fn``
+        per v, whatever the size of the input. The tolerance applies to each scalar, where an
+        error in a single element of an n-element input is diluted by about 1/√n: to catch
+        relative errors r in single elements, use rtol well below r/√n. On a disagreement
+        the full check runs, to name the worst element.
 
     Returns
     -------
@@ -442,7 +565,12 @@ def gradcheck(
         blame=blame,
         seed=seed,
         full_limit=full_limit,
+        fast_mode=fast_mode,
     )
+    return _verdict(report, raise_exception)
+
+
+def _verdict(report: GradcheckReport, raise_exception: bool) -> bool:
     if report.passed:
         return True
     if raise_exception:
@@ -451,14 +579,14 @@ def gradcheck(
 
 
 def _first_gradients(
-    fn: Callable[..., Any], problem: _Problem, weights: list[np.ndarray]
+    fn: Callable[..., Any], problem: Problem, weights: list[np.ndarray]
 ) -> Callable[..., tuple[Tensor, ...]]:
     r"""g(*inputs) = ∂⟨w, fn(*inputs)⟩/∂(checked inputs), recorded so it can be differentiated."""
     checked = problem.checked
 
-    def g(*args: Any) -> tuple[Tensor, ...]:
+    def g(*given: Any) -> tuple[Tensor, ...]:
         with enable_grad():
-            args = list(args)
+            args = list(given)
             for p in checked:
                 if not args[p].requires_grad:
                     args[p] = Tensor(args[p].data, requires_grad=True)
@@ -490,21 +618,31 @@ def gradgradcheck(
     blame: bool = True,
     seed: int = 0,
     full_limit: int = 1024,
+    fast_mode: bool = False,
 ) -> bool:
     r"""Check second derivatives: :func:`gradcheck` of the first-order gradients.
 
     With a fixed random output weight w, g(x) = ∂⟨w, fn(x)⟩/∂x is computed by
     ``backward(create_graph=True)``; the check compares backward through that recorded
     backward pass (the Hessian-vector products of ⟨w, fn⟩) with central differences of g.
-    Blame re-checks each op's rule to second order (a rule that reaches into ``.data`` has
-    no derivative of its own). Parameters as for :func:`gradcheck`.
+    If g itself is nan or inf at the inputs, the check fails with the first-order report of
+    ⟨w, fn⟩, which names the element. Blame re-checks each op's rule to second order (a rule
+    that reaches into ``.data`` has no derivative of its own). Parameters as for
+    :func:`gradcheck`.
     """
-    report = _gradgrad_report(fn, inputs, eps, atol, rtol, strict_kinks, blame, seed, full_limit)
-    if report.passed:
-        return True
-    if raise_exception:
-        raise GradcheckError(report)
-    return False
+    report = check_second_gradients(
+        fn,
+        inputs,
+        eps=eps,
+        atol=atol,
+        rtol=rtol,
+        strict_kinks=strict_kinks,
+        blame=blame,
+        seed=seed,
+        full_limit=full_limit,
+        fast_mode=fast_mode,
+    )
+    return _verdict(report, raise_exception)
 
 
 def check_second_gradients(
@@ -518,24 +656,11 @@ def check_second_gradients(
     blame: bool = True,
     seed: int = 0,
     full_limit: int = 1024,
+    fast_mode: bool = False,
 ) -> GradcheckReport:
     """:func:`gradgradcheck` without the raising: the :class:`GradcheckReport` of the check."""
-    return _gradgrad_report(fn, inputs, eps, atol, rtol, strict_kinks, blame, seed, full_limit)
-
-
-def _gradgrad_report(
-    fn: Callable[..., Any],
-    inputs: Any,
-    eps: float,
-    atol: float,
-    rtol: float,
-    strict_kinks: bool,
-    blame: bool,
-    seed: int,
-    full_limit: int,
-) -> GradcheckReport:
-    _check_tolerances("gradgradcheck", eps, atol, rtol)
-    problem = _Problem(fn, inputs, "gradgradcheck")
+    check_tolerances("gradgradcheck", eps, atol, rtol)
+    problem = Problem(fn, inputs, "gradgradcheck")
     with no_grad():
         outs = problem.outputs(fn(*problem.args(problem.values, leaves=False)))
     rng = np.random.default_rng(seed + 1)
@@ -545,90 +670,40 @@ def _gradgrad_report(
         Tensor(v, requires_grad=p in problem.checked) if problem.is_tensor[p] else v
         for p, v in enumerate(problem.values)
     ]
+    options: dict[str, Any] = {"eps": eps, "atol": atol, "rtol": rtol}
+    options.update(strict_kinks=strict_kinks)
+    options.update(blame=blame, seed=seed, full_limit=full_limit, fast_mode=fast_mode)
+    if not _finite_at(g, leaves):  # second derivatives of a non-finite g mean nothing
+        return _first_order_failure(fn, weights, leaves, options)
     return check_gradients(
-        g,
-        leaves,
-        eps=eps,
-        atol=atol,
-        rtol=rtol,
-        strict_kinks=strict_kinks,
-        blame=blame,
-        seed=seed,
-        full_limit=full_limit,
-        _order=2,
-        _kink_fn=fn,
-        _blame_fn=fn,
-        _what="gradgradcheck",
+        g, leaves, _order=2, _kink_fn=fn, _blame_fn=fn, _what="gradgradcheck", **options
     )
 
 
-# -- local checks of one recorded node, used by blame --------------------------------------------
+def _finite_at(g: Callable[..., tuple[Tensor, ...]], leaves: list[Any]) -> bool:
+    with np.errstate(all="ignore"):
+        return all(bool(np.all(np.isfinite(t.data))) for t in g(*leaves))
 
 
-def fresh_op(node: Op) -> Op:
-    """A new op like ``node`` (same class and parameters), safe to run forward again."""
-    if isinstance(node, _FunctionOp):
-        return _FunctionOp(node.fn)
-    return copy.copy(node)
+def _first_order_failure(
+    fn: Callable[..., Any], weights: list[np.ndarray], leaves: list[Any], options: Any
+) -> GradcheckReport:
+    """The failing first-order report of ⟨w, fn⟩, labelled as part of a second-order check."""
 
+    def weighted(*args: Any) -> Tensor:
+        result = fn(*args)
+        outs = list(result) if isinstance(result, (tuple, list)) else [result]
+        total = None
+        for o, w in zip(outs, weights):
+            term = (o * Tensor._wrap(w.astype(o.dtype))).sum()
+            total = term if total is None else total + term
+        assert total is not None
+        return total
 
-def local_check(
-    node: Op, *, order: int, eps: float, atol: float, rtol: float
-) -> GradcheckReport | None:
-    """Check ``node``'s own rule on the values its forward saw; ``None`` if nothing to check."""
-    assert node.inputs is not None and node.xs is not None
-    local_inputs: list[Any] = []
-    any_checked = False
-    for x, need, xv in zip(node.inputs, node.needs, node.xs):
-        if isinstance(x, Tensor):
-            arr = np.asarray(xv)
-            if need and arr.dtype.kind == "f":
-                local_inputs.append(Tensor(arr.astype(np.float64), requires_grad=True))
-                any_checked = True
-            else:
-                local_inputs.append(Tensor._wrap(arr))
-        else:
-            local_inputs.append(xv)
-    if not any_checked:
-        return None
-
-    def local_fn(*args: Any) -> Tensor:
-        return Tensor._apply(fresh_op(node), *args)
-
-    check = check_gradients if order == 1 else check_second_gradients
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", GradcheckWarning)
-        return check(local_fn, local_inputs, eps=eps, atol=atol, rtol=rtol, blame=False)
-
-
-def forward_nodes(outputs: Sequence[Any]) -> list[Op]:
-    """Every recorded node behind ``outputs``, each after the nodes it depends on."""
-    seen: set[int] = set()
-    order = []
-    for out in outputs:
-        node = getattr(out, "_node", None)
-        if node is None:
-            continue
-        for n in topological_order(node):
-            if id(n) not in seen:
-                seen.add(id(n))
-                order.append(n)
-    return order
-
-
-def blame_node(node: Op, report: GradcheckReport) -> BlameResult:
-    worst = max(
-        (e for r in report.inputs for e in r.worst if e.failed),
-        key=lambda e: e.abs_error,
+    report = check_gradients(weighted, leaves, _blame_fn=fn, _what="gradgradcheck", **options)
+    report.order = 2
+    report.projection = (
+        "⟨w, fn⟩ for a random w: its first-order gradient g is not finite at the inputs, so "
+        "second derivatives were not checked"
     )
-    text = "a custom Function" if isinstance(node, _FunctionOp) else repr(node)
-    return BlameResult(
-        node.name,
-        text,
-        creation_site(node),
-        worst.input,
-        worst.index,
-        worst.analytic,
-        worst.numeric,
-        worst.abs_error,
-    )
+    return report

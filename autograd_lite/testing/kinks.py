@@ -25,7 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from ..engine import Op, creation_site, topological_order
+from .._anomaly import creation_site
+from ..engine import Op, topological_order
 from ..ops import Abs, Clip, Max, Maximum, Minimum, ReLU
 
 __all__ = ["branch_mask", "first_difference", "graph_masks"]

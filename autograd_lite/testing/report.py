@@ -13,6 +13,7 @@ and the entry fails when :math:`|a_i - n_i| > \mathrm{atol} + \mathrm{rtol}\,|n_
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -46,6 +47,22 @@ class ElementError:
     failed: bool
     kink: str | None = None
 
+    @property
+    def rule_failure(self) -> bool:
+        """A failure that an op's rule may be to blame for: not excused as a kink, and with
+        finite differences that are finite (a nan there means fn left its domain)."""
+        return self.failed and self.kink is None and bool(np.isfinite(self.numeric))
+
+    @property
+    def nonfinite(self) -> str | None:
+        """The text "analytic gradient is nan" (or numeric, or both) if a side is not finite."""
+        sides = [
+            f"{name} gradient is {value}"
+            for name, value in (("analytic", self.analytic), ("numeric", self.numeric))
+            if not np.isfinite(value)
+        ]
+        return " and ".join(sides) or None
+
 
 @dataclass(frozen=True)
 class KinkNote:
@@ -73,14 +90,36 @@ class BlameResult:
     analytic: float
     numeric: float
     abs_error: float
+    order: int = 1
+    first_order_ok: bool | None = None  # for order 2: does the op's first-order rule agree?
 
     def __str__(self) -> str:
         where = f", created at {self.site}" if self.site else ""
-        return (
-            f"blame: the gradient rule of {self.name} ({self.op}{where}) disagrees with central "
-            f"differences of its own forward on the values it saw: at its input {self.input} "
-            f"{_index(self.index)} it gives {self.analytic:.6g}, finite differences give "
-            f"{self.numeric:.6g} (abs err {self.abs_error:.2e})"
+        at = f"at its input {self.input} {_index(self.index)}"
+        if self.order == 1:
+            return (
+                f"blame: the gradient rule of {self.name} ({self.op}{where}) disagrees with "
+                f"central differences of its own forward on the values it saw: {at} it gives "
+                f"{self.analytic:.6g}, finite differences give {self.numeric:.6g} "
+                f"(abs err {self.abs_error:.2e})"
+            )
+        text = (
+            f"blame: the derivative of the gradient rule of {self.name} ({self.op}{where}) "
+            f"disagrees with central differences of the rule itself on the values it saw (a "
+            f"second-order error): {at} differentiating the rule gives {self.analytic:.6g}, "
+            f"finite differences of the rule give {self.numeric:.6g} "
+            f"(abs err {self.abs_error:.2e}). "
+        )
+        if self.first_order_ok is False:
+            return text + (
+                f"Its first-order rule is wrong too: gradcheck of {self.name} names the element."
+            )
+        return text + (
+            "Its first-order values agree with its forward (gradcheck of it passes), so it is "
+            "the rule's own derivative that is wrong: backward must be written in recorded "
+            "Tensor operations on what forward saved, each differentiable itself, so that "
+            "create_graph=True can differentiate it (e.g. recompute a sigmoid from the saved "
+            "input inside backward instead of saving its value as a constant or reading .data)."
         )
 
 
@@ -91,13 +130,14 @@ class InputReport:
     position: int
     shape: tuple[int, ...]
     dtype: str
-    mode: str  # "full" (every element) or "directional" (random directions, all agreed)
+    mode: str  # "full" (every element); "directional" or "fast" (random directions, all agreed)
     n_checked: int
     n_failed: int
     n_kinks: int
     max_abs_error: float
     max_rel_error: float
     worst: list[ElementError] = field(default_factory=list)
+    n_nonfinite: int = 0  # failed entries where a side is nan or inf
 
     @property
     def passed(self) -> bool:
@@ -146,11 +186,11 @@ class GradcheckReport:
 
     @property
     def max_abs_error(self) -> float:
-        return max((r.max_abs_error for r in self.inputs), default=0.0)
+        return _max(r.max_abs_error for r in self.inputs)
 
     @property
     def max_rel_error(self) -> float:
-        return max((r.max_rel_error for r in self.inputs), default=0.0)
+        return _max(r.max_rel_error for r in self.inputs)
 
     def __str__(self) -> str:
         what = "gradcheck" if self.order == 1 else "gradgradcheck"
@@ -172,8 +212,16 @@ class GradcheckReport:
                     f"(worst abs err {r.max_abs_error:.2e})"
                 )
                 continue
+            if r.mode == "fast":
+                lines.append(
+                    head + f"all {r.n_checked} products uᵀJv for random unit u, v agree "
+                    f"(worst abs err {r.max_abs_error:.2e})"
+                )
+                continue
             if r.n_failed:
                 head += f"{r.n_failed} of {r.n_checked} entries fail"
+                if r.n_nonfinite:
+                    head += f" ({r.n_nonfinite} not finite)"
             else:
                 head += f"all {r.n_checked} entries agree (worst abs err {r.max_abs_error:.2e})"
             if r.n_kinks:
@@ -181,6 +229,7 @@ class GradcheckReport:
             lines.append(head)
             if r.n_failed or (r.n_kinks and self.strict_kinks):
                 lines.extend(_table(r.worst))
+            lines.extend(_nonfinite_lines(r))
         if self.kinks:
             label = "failures, as strict_kinks=True" if self.strict_kinks else "not failures"
             lines.append(f"elements whose stencil crosses a kink of a built-in op ({label}):")
@@ -190,12 +239,35 @@ class GradcheckReport:
                 lines.append(f"  ... and {len(self.kinks) - 8} more")
         if self.blame_detail is not None:
             lines.append(str(self.blame_detail))
-        elif any(e.failed and e.kink is None for r in self.inputs for e in r.worst):
+        elif any(e.rule_failure for r in self.inputs for e in r.worst):
             lines.append(
                 "blame: every recorded op's own rule agrees with finite differences; look at "
                 "what fn does outside the recorded ops (e.g. values taken through .data)"
             )
         return "\n".join(lines)
+
+
+def _max(values: Iterable[float]) -> float:
+    """The largest value, nan if any is nan (Python's max would drop it), 0 if none."""
+    return float(np.max(np.fromiter(values, dtype=np.float64), initial=0.0))
+
+
+def _nonfinite_lines(r: InputReport) -> list[str]:
+    lines = []
+    for e in r.worst:
+        text = e.nonfinite
+        if text is None or not e.failed:
+            continue
+        line = f"  input {r.position}: {text} at index {_index(e.index)} (output {e.output})"
+        if np.isfinite(e.analytic):
+            line += (
+                f"; analytic gives {e.analytic:.6g}: fn is not finite within eps of the input "
+                "(move the input away from the edge of fn's domain, or lower eps)"
+            )
+        elif np.isfinite(e.numeric):
+            line += f"; finite differences give {e.numeric:.6g}"
+        lines.append(line)
+    return lines
 
 
 def _index(index: tuple[int, ...]) -> str:
@@ -210,6 +282,8 @@ def _table(rows: list[ElementError]) -> list[str]:
     out = [header]
     for e in rows:
         status = "FAIL" if e.failed else ("kink" if e.kink else "ok")
+        if e.failed and e.nonfinite:
+            status += ": not finite"
         if e.kink:
             status += f": not differentiable at {e.kink}"
         out.append(
@@ -228,7 +302,10 @@ class GradcheckError(AssertionError):
 
 
 def rel_error(a: np.ndarray, n: np.ndarray) -> np.ndarray:
-    """|a − n| / max(|a|, |n|), and 0 where both are 0."""
-    scale = np.maximum(np.abs(a), np.abs(n))
-    diff = np.abs(a - n)
-    return np.divide(diff, scale, out=np.zeros_like(diff), where=scale > 0)
+    """|a − n| / max(|a|, |n|), 0 where both are 0, and nan where either is not finite."""
+    with np.errstate(invalid="ignore"):
+        scale = np.maximum(np.abs(a), np.abs(n))
+        diff = np.abs(a - n)
+        rel = np.divide(diff, scale, out=np.zeros_like(diff), where=scale != 0)
+    rel[~(np.isfinite(a) & np.isfinite(n))] = np.nan
+    return rel

@@ -4,6 +4,12 @@ The central difference of a smooth f has truncation error about ε²·|f‴|/6, 
 ε, and rounding error about u·|f|/ε (u ≈ 1.1e-16 for float64), which grows as ε shrinks. The
 total is smallest near ε ≈ (3u·|f|/|f‴|)^{1/3}, typically 1e-6 to 1e-4 in float64. This module
 measures that V-shaped curve for a given function.
+
+Non-finite values: if the gradient from backward is nan or inf anywhere, no step can agree
+with it, and :func:`eps_sweep` raises ``ValueError`` naming the element (run :func:`gradcheck`
+for the full report). A step whose central differences are not finite (the stencil leaves fn's
+domain, or overflows) has error ``inf``: it is never the best step. If every step is like that,
+``ValueError`` again.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from .gradcheck import _check_tolerances, _Problem, _projections
+from .gradcheck import Problem, check_tolerances, output_shapes, projections
 from .report import GradcheckWarning
 
 __all__ = ["EpsSweep", "eps_sweep"]
@@ -30,7 +36,8 @@ class EpsSweep:
     eps
         The steps, increasing.
     errors
-        The worst absolute error max |analytic − numeric| over all compared entries, per step.
+        The worst absolute error max |analytic − numeric| over all compared entries, per step;
+        ``inf`` where the central differences at that step are not finite.
     rel_errors
         The same divided by the largest |analytic| entry (or 1 if all are 0).
     best_eps
@@ -46,6 +53,8 @@ class EpsSweep:
         lines = [f"{'eps':>10} {'worst abs err':>14} {'rel err':>10}"]
         for e, a, r in zip(self.eps, self.errors, self.rel_errors):
             mark = "  <- best" if e == self.best_eps else ""
+            if not np.isfinite(a):
+                mark = "  (central differences not finite)"
             lines.append(f"{e:>10.1e} {a:>14.3e} {r:>10.3e}{mark}")
         lines.append(
             f"recommended eps: {self.best_eps:.1e} (smaller steps lose to rounding, larger ones "
@@ -66,14 +75,16 @@ class EpsSweep:
         import matplotlib.pyplot as plt
 
         floor = np.finfo(np.float64).tiny
-        errors = np.maximum(self.errors, floor)
+        finite = np.isfinite(self.errors)
+        errors = np.maximum(self.errors[finite], floor)
+        steps = self.eps[finite]
         fig, ax = plt.subplots(figsize=(6, 4))
         try:
-            ax.loglog(self.eps, errors, "o-", label="measured worst error")
+            ax.loglog(steps, errors, "o-", label="measured worst error")
             k = int(np.argmin(errors))
-            e0, err0 = self.eps[k], errors[k]
-            ax.loglog(self.eps, err0 * (self.eps / e0) ** 2, "--", label="truncation ∝ ε²")
-            ax.loglog(self.eps, err0 * (e0 / self.eps), ":", label="rounding ∝ u/ε")
+            e0, err0 = steps[k], errors[k]
+            ax.loglog(steps, err0 * (steps / e0) ** 2, "--", label="truncation ∝ ε²")
+            ax.loglog(steps, err0 * (e0 / steps), ":", label="rounding ∝ u/ε")
             ax.axvline(self.best_eps, color="grey", lw=0.8)
             ax.set_ylim(errors.min() / 10, errors.max() * 10)
             ax.set_xlabel("finite-difference step ε")
@@ -109,23 +120,27 @@ def eps_sweep(
     -------
     EpsSweep
         ``.eps``, ``.errors``, ``.best_eps``, a table as ``str()``, and ``.plot(path)``.
+
+    Raises
+    ------
+    ValueError
+        If the gradient from backward is nan or inf anywhere, or the central differences are
+        not finite at any step.
     """
     grid = np.logspace(-12, -1, 23) if eps is None else np.asarray(eps, dtype=np.float64)
     if grid.ndim != 1 or grid.size == 0:
         raise ValueError(f"eps_sweep: eps must be a non-empty 1-D sequence, got shape {grid.shape}")
     for e in grid:
-        _check_tolerances("eps_sweep", float(e), 0.0, 0.0)
+        check_tolerances("eps_sweep", float(e), 0.0, 0.0)
     grid = np.sort(grid)
     with warnings.catch_warnings():
         warnings.simplefilter("always", GradcheckWarning)
-        problem = _Problem(fn, inputs, "eps_sweep")
+        problem = Problem(fn, inputs, "eps_sweep")
     rng = np.random.default_rng(seed)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        center = problem.evaluate(problem.values)
-    outs_shapes = _shapes(problem)
-    W, _ = _projections(center.size, rng)
-    A = problem.analytic(W, outs_shapes)
+    shapes, m = output_shapes(problem)
+    W, _ = projections(m, rng)
+    A = problem.analytic(W, shapes)
+    _require_finite(problem, A)
     if problem.n <= full_limit:
         V = np.eye(problem.n)
     else:
@@ -133,22 +148,32 @@ def eps_sweep(
         V /= np.linalg.norm(V, axis=1, keepdims=True)
     ana = A @ V.T
     scale = float(np.abs(ana).max(initial=0.0)) or 1.0
-    errors = np.empty(grid.size)
-    for j, e in enumerate(grid):
-        num = np.empty_like(ana)
-        for c, v in enumerate(V):
-            fp = problem.evaluate(problem.perturbed(e * v))
-            fm = problem.evaluate(problem.perturbed(-e * v))
-            num[:, c] = W @ ((fp - fm) / (2 * e))
-        err = np.abs(ana - num)
-        errors[j] = float(err.max(initial=0.0)) if np.all(np.isfinite(err)) else np.inf
+    errors = np.array([_worst_error(problem, W, V, ana, float(e)) for e in grid])
+    if not np.any(np.isfinite(errors)):
+        raise ValueError(
+            "eps_sweep: the central differences are not finite at any step: fn is not finite "
+            "near the inputs (move them away from the edge of its domain)"
+        )
     best = float(grid[int(np.argmin(errors))])
     return EpsSweep(grid, errors, errors / scale, best)
 
 
-def _shapes(problem: _Problem) -> list[tuple[int, ...]]:
-    from .._grad_mode import no_grad
+def _require_finite(problem: Problem, A: np.ndarray) -> None:
+    bad = np.argwhere(~np.isfinite(A))
+    if bad.size:
+        r, i = (int(j) for j in bad[0])
+        p, index = problem.locate(i)
+        raise ValueError(
+            f"eps_sweep: the analytic gradient is {A[r, i]} at input {p} index {index}, so no "
+            "step can agree with it (gradcheck gives the full report)"
+        )
 
-    with no_grad():
-        outs = problem.outputs(problem.fn(*problem.args(problem.values, leaves=False)))
-    return [o.shape for o in outs]
+
+def _worst_error(
+    problem: Problem, W: np.ndarray, V: np.ndarray, ana: np.ndarray, e: float
+) -> float:
+    """max |analytic − numeric| along the rows of ``V`` at step ``e``; inf if not finite."""
+    num = np.stack([problem.along(W, v, e) for v in V], axis=1)
+    if not np.all(np.isfinite(num)):
+        return np.inf
+    return float(np.abs(ana - num).max(initial=0.0))

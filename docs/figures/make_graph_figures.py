@@ -16,6 +16,7 @@ DOT files are written.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -56,7 +57,34 @@ def tutorial_network() -> tuple[str, str]:
     names = {"wih": wih, "who": who, "h": h, "o": o, "E": E}
     trace = viz.explain_backward(E, names=names)
     E.backward(retain_graph=True)
-    return viz.to_dot(E, values=True, names=names), str(trace)
+    return narrow(viz.to_dot(E, values=True, names=names)), str(trace)
+
+
+def narrow(dot: str, width: int = 34) -> str:
+    """``dot`` with each label line longer than ``width`` characters cut into a matrix's rows,
+    and rows still too long wrapped after a comma, so that the figure stays narrow enough to
+    read at the page's width."""
+
+    def rows(line: str) -> list[str]:
+        if len(line) <= width:
+            return [line]
+        return line.replace("], [", "],\n [").split("\n")
+
+    def wrap(line: str) -> list[str]:
+        lines = [""]
+        for part in line.split(", "):
+            if lines[-1] and len(lines[-1]) + len(part) + 2 > width:
+                lines[-1] += ","
+                lines.append(" " + part)
+            else:
+                lines[-1] += (", " if lines[-1] else "") + part
+        return lines
+
+    def fold(m: re.Match[str]) -> str:
+        lines = [w for line in m.group(1).split("\\n") for r in rows(line) for w in wrap(r)]
+        return 'label="' + "\\n".join(lines) + '"'
+
+    return re.sub(r'label="((?:[^"\\]|\\.)*)"', fold, dot)
 
 
 def diamond() -> str:

@@ -11,7 +11,7 @@ import pytest
 import autograd_lite as al
 from autograd_lite import ops
 from autograd_lite.testing import catalogue, cli, gradcheck, gradgradcheck
-from autograd_lite.testing.gradcheck import forward_nodes
+from autograd_lite.testing.blame import forward_nodes
 
 
 def test_catalogue_covers_every_builtin_op():
@@ -47,6 +47,16 @@ def test_cli_exits_nonzero_when_a_rule_is_wrong(monkeypatch, capsys):
     assert cli.main(["--op", "Tanh"]) == 1
     out = capsys.readouterr().out
     assert "Tanh" in out and "FAIL" in out
+
+
+def test_cli_fails_a_rule_that_returns_nan(monkeypatch, capsys):
+    def nan_rule(self, g, out, x):
+        return (g * np.nan,)
+
+    monkeypatch.setattr(ops.Tanh, "backward", nan_rule)
+    assert cli.main(["--op", "Tanh"]) == 1
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("Tanh")]
+    assert rows and all(row.endswith("FAIL") and "nan" in row for row in rows)
 
 
 def test_cli_rejects_an_unknown_op(capsys):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from planted import OffByOnePercentMul, Square
 
 import autograd_lite as al
 from autograd_lite import ops
@@ -24,14 +25,6 @@ def t(x, grad=True):
 @pytest.fixture
 def rng():
     return np.random.default_rng(1)
-
-
-class OffByOnePercentMul(ops.Mul):
-    __slots__ = ()
-
-    def backward(self, g, out, a, b):
-        ga, gb = super().backward(g, out, a, b)
-        return ga * 1.01, gb
 
 
 class WrongSignTanh(al.Function):
@@ -142,12 +135,7 @@ def test_gradgradcheck_rejects_a_rule_without_a_derivative(rng):
 
 
 def test_gradgradcheck_rejects_a_wrong_second_order_rule(rng):
-    class SquareWrongCurvature(al.Function):
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return x * x
-
+    class SquareWrongCurvature(Square):
         @staticmethod
         def backward(ctx, grad):
             (x,) = ctx.saved_tensors

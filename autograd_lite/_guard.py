@@ -1,0 +1,229 @@
+"""The in-place rule: the arrays a node's gradient rule reads stay as the forward saw them.
+
+Results of recorded operations are read-only from birth; arrays from outside that a rule reads
+are locked (or, when small, copied) by :class:`Guard` while a live node needs them.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from .engine import Op
+
+__all__ = ["COPY_LIMIT", "Guard"]
+
+_locked: dict[int, list[Any]] = {}  # id(array) -> [array, number of live nodes that need it]
+_locked_mutex = threading.Lock()
+# The cycle collector may free a Guard while this thread is inside the bookkeeping below (any
+# allocation can trigger it). Such a Guard hands its arrays to ``_deferred`` instead of taking
+# the lock again; they are unlocked before the bookkeeping ends.
+_inside = threading.local()
+_deferred: list[list[np.ndarray]] = []
+
+
+def _unlock(arrays: list[np.ndarray]) -> None:
+    """Count down each array's users (mutex held); unlock it when none is left.
+
+    An array is made writable *before* its entry goes, so that the lock-free look in
+    :meth:`Guard.lock` never sees a locked array as "read-only, not ours".
+    """
+    for a in reversed(arrays):  # bases before their views
+        entry = _locked[id(a)]
+        if entry[1] > 1:
+            entry[1] -= 1
+            continue
+        try:
+            a.setflags(write=True)
+        except ValueError:  # pragma: no cover - its base was made read-only by others
+            pass
+        del _locked[id(a)]
+
+
+def _drain_deferred() -> None:
+    """Unlock what Guards freed inside the bookkeeping handed over (mutex held)."""
+    while _deferred:
+        _unlock(_deferred.pop())
+
+
+#: Plain arrays (not Tensors) of at most this many elements that a rule reads are copied when
+#: the op is recorded instead of locked: copying a few kilobytes costs less than the locking.
+COPY_LIMIT = 4096
+
+
+#: A crossed op's kept positions, indexed by needs[0] + 2 · needs[1]: input 0 is kept when input 1
+#: needs a gradient, and input 1 when input 0 does.
+_CROSSED_KEEPS: tuple[tuple[int, ...], ...] = ((), (1,), (0,), (0, 1))
+
+
+def _keep_copy(op: Op, i: int) -> None:
+    """Give node ``op`` its own copy of its plain-array input ``i`` (in ``xs`` and ``inputs``)."""
+    copy = op.xs[i].copy()  # type: ignore[index]
+    op.xs[i] = copy  # type: ignore[index]
+    inputs = list(op.inputs)  # type: ignore[arg-type]
+    inputs[i] = copy
+    op.inputs = tuple(inputs)
+
+
+def _keep_field(value: Any, name: str, wanted: list[tuple[np.ndarray, int | str]]) -> Any:
+    """What node keeps of the array field ``name`` (an array, or a tuple holding arrays such as
+    an index): a private copy of each small array; a large one is kept and added to ``wanted``."""
+    if type(value) is tuple:
+        return tuple(_keep_field(v, name, wanted) for v in value)
+    if type(value) is not np.ndarray:
+        return value
+    if value.size <= COPY_LIMIT:
+        return value.copy()
+    wanted.append((value, name))
+    return value
+
+
+def _fingerprint(a: np.ndarray) -> bytes | int:
+    """What ``a`` holds, to compare at backward: its bytes for a small array (exact), else the sum
+    of its 64-bit words modulo 2⁶⁴: one pass and no copy for a contiguous array, so it costs about
+    as much as reading the array once. Any change to one element changes the sum; changes that
+    cancel (two values swapped, two signs flipped) do not."""
+    if a.size <= COPY_LIMIT:
+        return a.tobytes()
+    raw = np.ascontiguousarray(a).reshape(-1).view(np.uint8)
+    if raw.size % 8 == 0:
+        raw = raw.view(np.uint64)
+    return int(np.add.reduce(raw, dtype=np.uint64))
+
+
+def _where(where: int | str) -> str:
+    if where == "out":
+        return "the output"
+    return f"input {where}" if isinstance(where, int) else f"the array {where!r}"
+
+
+class Guard:
+    """Keeps the arrays a node's rule reads read-only until the node is released or dies, and
+    checks at backward that none changed behind NumPy's back.
+
+    The rule: an array that backward will read cannot change. Results of recorded operations
+    are read-only from birth (``Tensor._apply`` marks them); arrays from outside (leaf data,
+    inputs, constants, and the arrays an op holds as fields: an index, a ``where`` condition,
+    class labels) are locked here while a live node needs them, and unlocked when the last such
+    node is released by backward or dies. A small plain array (not a Tensor's data, at most
+    :data:`COPY_LIMIT` elements) is copied into the node instead, so the caller's array stays
+    writable and the node keeps the values it saw; so is a small array field. Writing into a
+    locked array (``t.data[0] = 1``, ``t.data -= 1``) raises NumPy's "read-only" ``ValueError``
+    instead of silently changing a gradient. Views are locked together with their base arrays.
+    Arrays that were read-only before are left alone; a count per array lets several nodes share
+    one. Locking cannot reach a view made *before* the forward pass (it stays writable), so
+    every array this guard locks for the rule is fingerprinted (:func:`_fingerprint`) and
+    :meth:`verify` compares before the rule runs.
+    """
+
+    __slots__ = ("arrays", "seen")
+
+    def __init__(
+        self,
+        arrays: list[np.ndarray],
+        seen: list[tuple[np.ndarray, bytes | int, int | str]] | None,
+    ) -> None:
+        self.arrays = arrays
+        self.seen = seen  # (array the rule reads, its fingerprint, which one) or None
+
+    @staticmethod
+    def lock(op: Op, xs: list[Any], out: np.ndarray) -> Guard | None:
+        if op.crossed:
+            needs = op.needs
+            keeps: Sequence[int] = _CROSSED_KEEPS[needs[0] + 2 * needs[1]]
+        else:
+            keeps = range(len(xs)) if op.keeps is None else op.keeps
+        wanted: list[tuple[np.ndarray, int | str]] = []
+        for i in keeps:
+            a = xs[i]
+            if type(a) is np.ndarray:
+                if a.size <= COPY_LIMIT and op.inputs[i] is a:  # type: ignore[index]
+                    _keep_copy(op, i)  # a small plain array: a private copy is cheaper
+                else:
+                    wanted.append((a, i))
+        for name in op.array_fields:
+            value = getattr(op, name)
+            if type(value) is np.ndarray or type(value) is tuple:
+                setattr(op, name, _keep_field(value, name, wanted))
+        if op.keeps_out and out.base is not None:  # out itself is read-only from birth
+            wanted.append((out.base, "out"))
+        # Without the lock: only writable arrays and arrays locked by other nodes need work
+        # (an entry is made before its array goes read-only, and an array goes writable before
+        # its entry is removed, so no array is ever "read-only and not ours" in between).
+        todo = []
+        seen = None
+        for w, where in wanted:
+            a = w
+            ours = False
+            while type(a) is np.ndarray:
+                if a.flags.writeable or id(a) in _locked:
+                    todo.append(a)
+                    ours = True
+                a = a.base
+            if ours:
+                if seen is None:
+                    seen = []
+                seen.append((w, _fingerprint(w), where))
+        if not todo:
+            return None
+        locked: list[np.ndarray] = []
+        _locked_mutex.acquire()
+        _inside.busy = True
+        try:
+            for a in todo:
+                entry = _locked.get(id(a))
+                if entry is not None:
+                    entry[1] += 1
+                    locked.append(a)
+                elif a.flags.writeable:
+                    _locked[id(a)] = [a, 1]
+                    a.setflags(write=False)
+                    locked.append(a)
+        finally:
+            if _deferred:
+                _drain_deferred()
+            _inside.busy = False
+            _locked_mutex.release()
+        return Guard(locked, seen) if locked or seen else None
+
+    def verify(self, op: Op) -> None:
+        """Raise ``RuntimeError`` if an array the rule of ``op`` reads changed since the forward."""
+        for a, before, where in self.seen or ():
+            if _fingerprint(a) != before:
+                raise RuntimeError(
+                    f"backward: {_where(where)} of {op!r} (an array of shape {a.shape}) changed "
+                    "after the op was recorded, through a view made before the forward pass (or "
+                    "memory NumPy cannot lock), so its gradient would be wrong; recompute the "
+                    "forward pass after changing an array"
+                )
+
+    def release(self) -> None:
+        self.seen = None
+        arrays, self.arrays = self.arrays, []
+        if not arrays:
+            return
+        _locked_mutex.acquire()
+        _inside.busy = True
+        try:
+            _unlock(arrays)
+        finally:
+            if _deferred:
+                _drain_deferred()
+            _inside.busy = False
+            _locked_mutex.release()
+
+    def __del__(self) -> None:
+        if not self.arrays:
+            return
+        if getattr(_inside, "busy", False):  # freed by the collector inside the bookkeeping
+            _deferred.append(self.arrays)
+            self.arrays = []
+            return
+        try:
+            self.release()
+        except Exception:  # pragma: no cover - interpreter shutdown
+            pass
