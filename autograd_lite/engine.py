@@ -221,22 +221,20 @@ def walk_backward(
     # Each leaf's total is returned in memory of its own: shared with no other leaf's total, nor
     # with the seed, a gradient a hook saw, or an array a node holds. Rules may hand back ḡ
     # itself (add, reshape...) or, in custom ops, what they saved, so each leaf contribution
-    # records whether it aliases such an array, and only those are copied at the end.
-    # ``memory(v)``: the array that owns v's memory (NumPy points every view at its owner).
-    leaves: dict[int, list[Any]] = {}  # id(leaf) -> [leaf, total, may alias something]
-    visible: set[int] = set()  # owners that stay visible after the walk: the seed, hooks' arrays
-
-    def memory(v: Any) -> Any:
-        a = v.data if hasattr(v, "_node") else v  # a Tensor's array (with create_graph)
-        base = getattr(a, "base", None)
-        return a if base is None else base
-
+    # records whether it may alias an array its node holds (those are read-only while the node
+    # lives: recorded results from birth, inputs it reads while it is locked), and at the end a
+    # total is copied only if so, or if it shares its owner (``a.base``, or ``a`` itself: NumPy
+    # points every view at the array that owns the memory) with another total, the seed or an
+    # array a hook saw.
+    leaves: dict[int, list[Any]] = {}  # id(leaf) -> [leaf, total, aliases a node's array]
+    visible: set[int] = set()  # ids of the owners of the seed and of what hooks saw
     node = root._node
     if node is None:  # backward() on a leaf: its gradient is the seed itself
         if root._hooks:
             grad = _run_hooks(root._hooks, grad, cls, create_graph)
         return [(root, grad * 1 if create_graph else np.array(grad))]
-    visible.add(id(memory(grad)))
+    a = grad.data if create_graph else grad
+    visible.add(id(a if a.base is None else a.base))
     order = topological_order(node)
     grads: dict[Op, Any] = {node: grad}
     state = _grad_mode._state
@@ -253,9 +251,10 @@ def walk_backward(
             if create_graph:
                 state.rule = node  # anomaly mode names it for a NaN made by the recorded rule
             if node.hooks:
-                visible.add(id(memory(g)))
-                g = _run_hooks(node.hooks, g, cls, create_graph)
-                visible.add(id(memory(g)))
+                for h in (g, _run_hooks(node.hooks, g, cls, create_graph)):
+                    a = h.data if create_graph else h
+                    visible.add(id(a if a.base is None else a.base))
+                g = h
             guard = node.guard
             if guard is not None and guard.seen is not None:
                 guard.verify(node)  # nothing the rule reads changed behind the lock's back
@@ -292,11 +291,15 @@ def walk_backward(
                 else:
                     entry = leaves.get(id(x))
                     if entry is None:
-                        owner = memory(gx)  # is it an array the node holds (a custom rule's)?
-                        aliased = any(
-                            type(v) is np.ndarray and (v is owner or v.base is owner)
-                            for v in (node.out, *node.xs)  # type: ignore[misc]
-                        )
+                        if not create_graph:  # a node's arrays are read-only while it lives
+                            aliased = not gx.flags.writeable
+                        else:  # with create_graph all are: does gx hold what the node holds?
+                            a = gx.data if hasattr(gx, "_node") else gx
+                            owner = a if a.base is None else a.base
+                            aliased = any(
+                                type(v) is np.ndarray and (v is owner or v.base is owner)
+                                for v in (node.out, *node.xs)  # type: ignore[misc]
+                            )
                         leaves[id(x)] = [x, gx, aliased]
                     else:
                         entry[1] = entry[1] + gx  # a new array
@@ -313,13 +316,15 @@ def walk_backward(
     result = []
     for x, g, aliased in leaves.values():
         if x._hooks:
-            visible.add(id(memory(g)))
+            a = g.data if create_graph else g
+            visible.add(id(a if a.base is None else a.base))
             g = _run_hooks(x._hooks, g, cls, create_graph)
             aliased = True  # the hooks saw it, or returned an array of their own
-        owner = id(memory(g))
+        a = g.data if create_graph and hasattr(g, "_node") else g
+        owner = id(a if a.base is None else a.base)
         if aliased or owner in visible:
             g = g * 1 if create_graph else np.array(g)  # a copy (recorded with create_graph)
-            owner = id(memory(g))
+            owner = id(g.data if create_graph else g)
         visible.add(owner)
         result.append((x, g))
     return result

@@ -1176,6 +1176,37 @@ CASES = [
         ValueError,
         r"BatchNorm2d\(3.*input of shape \(2, 4, 2, 2\).*num_features=3.*weight shape \(3,\)",
     ),
+    # negative and repeated axes
+    Case(
+        "transpose-negative-repeat",
+        lambda w: T(np.ones((2, 3))).transpose(-1, 1),
+        ValueError,
+        r"transpose: axes \(-1, 1\) are not a permutation",
+    ),
+    Case(
+        "transpose-axis-text",
+        lambda w: T(np.ones((2, 3))).transpose(0.0, 1),
+        TypeError,
+        r"transpose: axis must be an int",
+    ),
+    Case(
+        "sum-negative-repeat",
+        lambda w: T(np.ones((2, 3))).sum(axis=(1, -1)),
+        ValueError,
+        r"sum: repeated axis",
+    ),
+    Case(
+        "stack-axis-out-of-range",
+        lambda w: al.stack([T(np.ones(2)), T(np.ones(2))], axis=-3),
+        AxisError,
+        r"stack: axis -3 is out of bounds",
+    ),
+    Case(
+        "concatenate-axis-out-of-range",
+        lambda w: al.concatenate([T(np.ones(2)), T(np.ones(2))], axis=1),
+        AxisError,
+        r"concatenate: axis 1 is out of bounds",
+    ),
 ]
 
 

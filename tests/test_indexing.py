@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -24,8 +24,10 @@ def _expected(shape, index, w):
 
 
 shapes = hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=4)
+EXAMPLES = max(300, settings().max_examples)  # cheap examples; many index forms to cover
 
 
+@settings(max_examples=EXAMPLES)
 @given(st.data())
 def test_every_index_form_scatter_adds_exactly(data):
     shape = data.draw(shapes, label="shape")
@@ -38,6 +40,7 @@ def test_every_index_form_scatter_adds_exactly(data):
     np.testing.assert_allclose(x.grad.data, _expected(shape, index, w), rtol=1e-12, atol=1e-12)
 
 
+@settings(max_examples=EXAMPLES)
 @given(st.data())
 def test_index_gradients_are_differentiable_again(data):
     """With create_graph the scatter is recorded; its own gradient takes the same positions."""

@@ -145,6 +145,11 @@ CASES: list[OpCase] = [
         "GetItem",
         lambda r: (lambda a: a[np.array([True, False, True, True])], [_normal(r, 4)]),
     ),
+    _case(
+        "GetItem (tuple inside the index, repeated)",
+        "GetItem",
+        lambda r: (lambda a: a[(0, 0, -1), :, (1, 1, 0)], [_normal(r, 3, 2, 2)]),
+    ),
     _case("Log", "Log", lambda r: (lambda a: a.log(), [_positive(r, 2, 3)])),
     _case(
         "LogSoftmax", "LogSoftmax", lambda r: (lambda a: a.log_softmax(axis=0), [_normal(r, 3, 2)])
@@ -192,6 +197,12 @@ CASES: list[OpCase] = [
     _case("Neg", "Neg", lambda r: (lambda a: -a, [_normal(r, 3)])),
     _case("Pow (x ** 3)", "Pow", lambda r: (lambda a: a**3, [_normal(r, 3)])),
     _case("Pow (x ** 2)", "Pow", lambda r: (lambda a: a**2, [_normal(r, 3)])),
+    _case("Pow (x ** 3 at 0)", "Pow", lambda r: (lambda a: a**3, [_t([0.0, -1.5, 0.7])])),
+    _case(
+        "Pow (a ** b at b = 0, 1)",
+        "Pow",
+        lambda r: (lambda a, b: a**b, [_positive(r, 3), _t([0.0, 1.0, -0.5])]),
+    ),
     _case("Pow (a ** b)", "Pow", lambda r: (lambda a, b: a**b, [_positive(r, 3), _normal(r, 3)])),
     _case("ReLU", "ReLU", lambda r: (lambda a: a.relu(), [_away(r, 2, 3)])),
     _case("Reshape", "Reshape", lambda r: (lambda a: a.reshape(3, 2), [_normal(r, 2, 3)])),
@@ -218,11 +229,32 @@ CASES: list[OpCase] = [
         "Sub (broadcast)", "Sub", lambda r: (lambda a, b: a - b, [_normal(r, 3), _normal(r, 2, 3)])
     ),
     _case("Sum", "Sum", lambda r: (lambda a: a.sum(axis=(0, 2)), [_normal(r, 2, 3, 2)])),
+    _case(
+        "Sum (mixed-sign axes)",
+        "Sum",
+        lambda r: (lambda a: a.sum(axis=(-1, 0)), [_normal(r, 2, 3, 2)]),
+    ),
+    _case("Max (negative axis)", "Max", lambda r: (lambda a: a.max(axis=-2), [_distinct(r, 3, 4)])),
     _case("Tanh", "Tanh", lambda r: (lambda a: a.tanh(), [_normal(r, 2, 3)])),
     _case(
         "Transpose",
         "Transpose",
         lambda r: (lambda a: a.transpose(2, 0, 1), [_normal(r, 2, 3, 2)]),
+    ),
+    _case(
+        "Transpose (negative axes)",
+        "Transpose",
+        lambda r: (lambda a: a.transpose(-1, 0, -2), [_normal(r, 2, 3, 4)]),
+    ),
+    _case(
+        "Softmax (negative axis)",
+        "Softmax",
+        lambda r: (lambda a: a.softmax(axis=-2), [_normal(r, 3, 2)]),
+    ),
+    _case(
+        "Stack (negative axis)",
+        "Stack",
+        lambda r: (lambda a, b: fx.stack([a, b], axis=-1), [_normal(r, 2, 3), _normal(r, 2, 3)]),
     ),
     _case("Where", "Where", _where),
     # on purpose at a kink: reported as "not differentiable at ...", not as failures

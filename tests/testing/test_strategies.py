@@ -7,7 +7,7 @@ import sys
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import find, given, settings
 from hypothesis import strategies as st
 
 import autograd_lite as al
@@ -64,3 +64,72 @@ def test_testing_imports_without_hypothesis():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert "no hypothesis" in done.stdout
+
+
+@given(st.data())
+def test_axes_are_valid_and_take_either_sign(data):
+    ndim = data.draw(st.integers(1, 4))
+    axis = data.draw(als.axes(ndim))
+    one = data.draw(als.axes(ndim, single=True))
+    perm = data.draw(als.axis_permutations(ndim))
+    np.zeros((2,) * ndim).sum(axis=axis)  # NumPy accepts them (raises otherwise)
+    assert -ndim <= one < ndim
+    assert sorted(p % ndim for p in perm) == list(range(ndim))
+
+
+def _parts(index):
+    return index if type(index) is tuple else (index,)
+
+
+def _array_like(part):
+    """An advanced (array-valued) index part: an array, list or tuple with at least one axis."""
+    return isinstance(part, (np.ndarray, list, tuple)) and np.ndim(part) > 0
+
+
+INDEX_FORMS = {
+    "tuple inside the index": lambda i: (
+        type(i) is tuple and any(isinstance(p, tuple) and len(p) > 1 for p in i)
+    ),
+    "nested list": lambda i: any(
+        isinstance(p, list) and p and isinstance(p[0], list) for p in _parts(i)
+    ),
+    "list at the top": lambda i: isinstance(i, list),
+    "NumPy integer scalar": lambda i: any(isinstance(p, np.integer) for p in _parts(i)),
+    "negative int": lambda i: any(type(p) is int and p < 0 for p in _parts(i)),
+    "bool mask array": lambda i: any(
+        isinstance(p, np.ndarray) and p.dtype == bool and p.ndim for p in _parts(i)
+    ),
+    "bool mask list": lambda i: any(
+        isinstance(p, list) and p and isinstance(p[0], bool) for p in _parts(i)
+    ),
+    "0-d bool": lambda i: any(isinstance(p, (bool, np.bool_)) for p in _parts(i)),
+    "None": lambda i: any(p is None for p in _parts(i)),
+    "ellipsis": lambda i: any(p is Ellipsis for p in _parts(i)),
+    "negative step": lambda i: any(isinstance(p, slice) and (p.step or 1) < 0 for p in _parts(i)),
+    "repeated integer array": lambda i: any(
+        isinstance(p, np.ndarray) and p.dtype.kind == "i" and len(np.unique(p)) < p.size
+        for p in _parts(i)
+    ),
+    "two arrays split by a slice": lambda i: (
+        type(i) is tuple
+        and len(i) >= 3
+        and _array_like(i[0])
+        and isinstance(i[1], slice)
+        and _array_like(i[2])
+    ),
+    "empty list": lambda i: any(isinstance(p, list) and not p for p in _parts(i)),
+}
+
+
+@pytest.mark.parametrize("form", INDEX_FORMS)
+def test_indices_draw_every_form(form):
+    found = find(als.indices((3, 4, 2)), INDEX_FORMS[form], settings=settings(max_examples=5000))
+    np.zeros((3, 4, 2))[found]  # a valid index
+
+
+@given(st.data())
+def test_indices_are_valid(data):
+    shape = data.draw(st.lists(st.integers(1, 4), max_size=3).map(tuple))
+    index = data.draw(als.indices(shape, allow_empty=False))
+    np.zeros(shape)[index]  # NumPy accepts it (raises otherwise)
+    assert isinstance(als.index_text(index), str)
