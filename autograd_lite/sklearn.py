@@ -41,7 +41,6 @@ from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state
-from sklearn.utils import shuffle as shuffled
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 from threadpoolctl import threadpool_limits
@@ -128,6 +127,14 @@ def _blas_threads(batch: int, widths: list[int]) -> contextlib.AbstractContextMa
     if work <= _SMALL_PRODUCT:
         return threadpool_limits(limits=1, user_api="blas")
     return contextlib.nullcontext()
+
+
+def _shuffled(order: np.ndarray, rs: np.random.RandomState) -> np.ndarray:
+    """``order`` permuted by the draw ``sklearn.utils.shuffle`` makes (``rs.shuffle`` of
+    0..n−1), so the batches are scikit-learn's, without its per-call input checks."""
+    perm = np.arange(len(order))
+    rs.shuffle(perm)
+    return order[perm]
 
 
 def _batches(n: int, size: int, order: np.ndarray) -> Iterator[np.ndarray]:
@@ -388,7 +395,7 @@ class _BaseMLP(BaseEstimator):
         order = np.arange(n)
         for _ in range(1 if incremental else self.max_iter):
             if self.shuffle:
-                order = shuffled(order, random_state=self._random_state)
+                order = _shuffled(order, self._random_state)
             # one gather per epoch; the batches are then slices of this private copy
             X_epoch, t_epoch = X_train[order], t_train[order]
             total = 0.0
@@ -857,7 +864,7 @@ class _NeuralNet(BaseEstimator):
         size = min(int(self.batch_size), n)
         order = np.arange(n)
         if self.shuffle:
-            order = shuffled(order, random_state=self._random_state)
+            order = _shuffled(order, self._random_state)
         loss_fn, module, opt = self._criterion(), self.module_, self.optimizer_
         module.train()
         total = 0.0

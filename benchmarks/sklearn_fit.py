@@ -129,7 +129,11 @@ def main(argv: list[str] | None = None) -> None:
                   "| " + " | ".join("---" for _ in head) + " |"]  # fmt: skip
         lines += ["| " + " | ".join(r) + " |" for r in rows]
         print("\n".join(lines[-len(rows) - 2 :]), flush=True)
+    load = os.getloadavg()[0]
     lines += [
+        "",
+        f"Load average when it finished: {load:.1f} (other processes share the CPUs, so the "
+        "ratios move by ±0.2 from run to run; alternating turns keep the comparison fair).",
         "",
         f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, Python "
         f"{platform.python_version()}, NumPy {np.__version__}, scikit-learn {sklearn.__version__}.",

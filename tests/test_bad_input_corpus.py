@@ -1207,6 +1207,43 @@ CASES = [
         AxisError,
         r"concatenate: axis 1 is out of bounds",
     ),
+    # autograd_lite.sklearn: refused at fit, and a Module given to a wrapper is never trained
+    Case(
+        "sklearn-mlp-solver",
+        lambda w: _sk().MLPClassifier(solver="lbfgs").fit(w.x.data, w.labels),
+        ValueError,
+        r"solver must be one of \('sgd', 'adam'\)",
+    ),
+    Case(
+        "sklearn-mlp-hidden-zero",
+        lambda w: _sk().MLPRegressor(hidden_layer_sizes=(4, 0)).fit(w.x.data, w.labels),
+        ValueError,
+        r"hidden_layer_sizes must lie in \[1, inf\], got 0",
+    ),
+    Case(
+        "sklearn-net-wrong-width",
+        lambda w: _sk().NeuralNetClassifier(w.model).fit(np.zeros((5, 7)), w.labels),
+        ValueError,
+        r"Linear: input of shape \(5, 7\) does not end in in_features=3",
+    ),
+    Case(
+        "sklearn-net-wrong-outputs",
+        lambda w: _sk().NeuralNetClassifier(w.model).fit(w.x.data, np.arange(5)),
+        ValueError,
+        r"Tensor of shape \(5, 5\).*got \(5, 2\)",
+    ),
+    Case(
+        "sklearn-net-unknown-param",
+        lambda w: _sk().NeuralNetClassifier(w.model, hiden=3).fit(w.x.data, w.labels),
+        TypeError,
+        r"unknown parameter 'hiden'",
+    ),
+    Case(
+        "sklearn-net-lr-negative",
+        lambda w: _sk().NeuralNetRegressor(w.model, lr=-1.0).fit(w.x.data, w.x.data[:, :2]),
+        ValueError,
+        r"lr must lie in \[0, inf\], got -1.0",
+    ),
 ]
 
 
@@ -1259,6 +1296,12 @@ def _adam_state(w: World, key: str, value: np.ndarray) -> dict[str, np.ndarray]:
     state = w.adam.state_dict()
     state[key] = value
     return state
+
+
+def _sk() -> Any:
+    import autograd_lite.sklearn
+
+    return autograd_lite.sklearn
 
 
 def _anomaly(w: World) -> None:

@@ -171,8 +171,14 @@ def test_stopping_rule_and_convergence_warning(digits) -> None:
 
 def test_early_stopping_keeps_the_best_epoch(digits) -> None:
     X_train, _, y_train, _ = digits
-    model = MLPClassifier(hidden_layer_sizes=(16,), early_stopping=True, n_iter_no_change=4,
-                          learning_rate_init=0.01, max_iter=100, random_state=0)
+    model = MLPClassifier(
+        hidden_layer_sizes=(16,),
+        early_stopping=True,
+        n_iter_no_change=4,
+        learning_rate_init=0.01,
+        max_iter=100,
+        random_state=0,
+    )
     model.fit(X_train, y_train)  # fmt: skip
     scores = model.validation_scores_
     assert model.best_loss_ is None and len(scores) == model.n_iter_ < 100
