@@ -368,14 +368,15 @@ class Module:
                     f"load_state_dict: {name!r} has shape {arr.shape}, the parameter {p.shape}"
                 )
             with np.errstate(over="ignore", invalid="ignore"):
-                converted = np.array(arr, dtype=p.data.dtype)  # a copy: no alias of any param
+                converted = np.array(arr, dtype=p.dtype)  # a copy: no alias of any param or buffer
             if converted.dtype.kind == "f" and not np.isfinite(converted).all():
                 finite = arr.dtype.kind != "f" or np.isfinite(arr).all()
                 bad = f"values too large for {converted.dtype}" if finite else "NaN or inf values"
                 raise ValueError(f"load_state_dict: {name!r} holds {bad}")
             arrays[name] = converted
-        for name, (module, attr) in buffers.items():
-            setattr(module, attr, np.array(arrays.pop(name), dtype=params.pop(name).dtype))
+        for name, (module, attr) in buffers.items():  # a buffer takes its converted copy
+            setattr(module, attr, arrays.pop(name))
+            del params[name]
         for name, p in params.items():
             if p.data.flags.writeable:
                 p.data[...] = arrays[name]

@@ -63,7 +63,8 @@ def test_adagrad_follows_its_recurrence(wd):
 def test_a_bad_gradient_changes_nothing_in_adamw():
     good, bad = al.Tensor(W0.copy(), requires_grad=True), al.Tensor(W0.copy(), requires_grad=True)
     opt = optim.AdamW([good, bad], lr=0.1, weight_decay=0.5)
-    good.grad, bad.grad = al.Tensor(GRADS[0]), al.Tensor(np.ones(4))
+    good.grad, bad.grad = al.Tensor(GRADS[0]), al.Tensor(GRADS[0])
+    bad.data = np.ones(4)  # .grad no longer fits (a wrong-shape .grad is refused when assigned)
     with pytest.raises(ValueError, match="parameter 1"):
         opt.step()
     np.testing.assert_array_equal(good.data, W0)  # not even decayed
