@@ -476,6 +476,15 @@ class RMSprop(Optimizer):
         b \leftarrow μ b + \frac{g}{\sqrt{s} + ε}, \; p \leftarrow p − η b.
     """
 
+    hyperparameters: ClassVar[dict[str, Callable[[str, Any], Any]]] = {
+        "lr": _check_number,
+        "alpha": lambda name, v: _check_number(name, v, 0.0, 1.0),
+        "eps": _check_number,
+        "weight_decay": _check_number,
+        "momentum": _check_number,
+    }
+    buffers = ("square_avg", "momentum_buffer")
+
     def __init__(
         self,
         params: Iterable[Tensor],
@@ -490,24 +499,22 @@ class RMSprop(Optimizer):
         self.weight_decay = _check_number("weight_decay", weight_decay)
         self.momentum = _check_number("momentum", momentum)
         super().__init__(params, lr)
-        n = len(self.params)
-        self._square_avg: list[np.ndarray | None] = [None] * n
-        self._momentum_buffer: list[np.ndarray | None] = [None] * n
 
     def step(self) -> None:
         """One update of every parameter that has a gradient."""
         alpha, mu = self.alpha, self.momentum
+        square_avg, momentum_buffer = self.state["square_avg"], self.state["momentum_buffer"]
         for i, p, g in self._gradients():
-            s = self._square_avg[i]
+            s = square_avg[i]
             if s is None:
-                s = self._square_avg[i] = np.zeros_like(p.data)
+                s = square_avg[i] = np.zeros_like(p.data)
             s *= alpha
             s += (1 - alpha) * (g * g)
             direction = g / (np.sqrt(s) + self.eps)
             if mu > 0:
-                b = self._momentum_buffer[i]
+                b = momentum_buffer[i]
                 if b is None:
-                    b = self._momentum_buffer[i] = np.zeros_like(p.data)
+                    b = momentum_buffer[i] = np.zeros_like(p.data)
                 b *= mu
                 b += direction
                 direction = b
@@ -550,6 +557,13 @@ class Adagrad(Optimizer):
         s \leftarrow s + g^2, \qquad p \leftarrow p − η \frac{g}{\sqrt{s} + ε}.
     """
 
+    hyperparameters: ClassVar[dict[str, Callable[[str, Any], Any]]] = {
+        "lr": _check_number,
+        "eps": _check_number,
+        "weight_decay": _check_number,
+    }
+    buffers = ("sum",)
+
     def __init__(
         self,
         params: Iterable[Tensor],
@@ -560,13 +574,13 @@ class Adagrad(Optimizer):
         self.eps = _check_number("eps", eps)
         self.weight_decay = _check_number("weight_decay", weight_decay)
         super().__init__(params, lr)
-        self._sum: list[np.ndarray | None] = [None] * len(self.params)
 
     def step(self) -> None:
         """One update of every parameter that has a gradient."""
+        sums = self.state["sum"]
         for i, p, g in self._gradients():
-            s = self._sum[i]
+            s = sums[i]
             if s is None:
-                s = self._sum[i] = np.zeros_like(p.data)
+                s = sums[i] = np.zeros_like(p.data)
             s += g * g
             _descend(p, self._lr, g / (np.sqrt(s) + self.eps))

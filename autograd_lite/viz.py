@@ -75,8 +75,8 @@ def _input_names(node: Op, count: int) -> list[str]:
     """Names of the op's inputs as its ``backward(g, out, a, b)`` calls them, else ``x0, x1, …``
     (as in the op's rule text)."""
     params = list(inspect.signature(type(node).backward).parameters.values())[3:]
-    if len(params) == count and all(p.kind == p.POSITIONAL_OR_KEYWORD for p in params):
-        return [p.name for p in params]
+    if len(params) >= count and all(p.kind == p.POSITIONAL_OR_KEYWORD for p in params):
+        return [p.name for p in params[:count]]  # an optional input left out (conv2d's bias)
     return [f"x{i}" for i in range(count)]
 
 

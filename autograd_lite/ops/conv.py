@@ -100,7 +100,6 @@ def check_image(op: str, x: Any, kernel: Pair, padding: Pair = (0, 0)) -> None:
 
 class Conv2d(Op):
     r"""o = x ⋆ w + b: o[n,k,i,j] = b[k] + Σ_{c,u,v} x_p[n, c, s·i + u, s·j + v] w[k, c, u, v];
-
     ∂E/∂x = ConvTranspose2d(ḡ, w) (the full convolution of ḡ with the flipped kernel),
     ∂E/∂w = ConvWeightGrad2d(x, ḡ) (the correlation of x_p with ḡ), ∂E/∂b = Σ_{n,i,j} ḡ.
     """
@@ -165,9 +164,8 @@ class ConvTranspose2d(Op):
     r"""The input gradient of conv2d, a transposed convolution: for ḡ (N, K, H_out, W_out) and w,
     o[n, c, s·i + u − p, s·j + v − p] += Σ_k ḡ[n, k, i, j] w[k, c, u, v], an image of ``size``;
     equivalently the full convolution of the stride-dilated ḡ with w flipped in both axes.
-
     It is linear in each input, and its adjoints are the other two ops: for ō of the image's shape,
-    ∂E/∂ḡ = conv2d(ō, w),  ∂E/∂w = ConvWeightGrad2d(ō, ḡ).
+    ∂E/∂g = conv2d(ō, w),  ∂E/∂w = ConvWeightGrad2d(ō, ḡ)  (g: the input ḡ).
     """
 
     __slots__ = ("padding", "size", "stride")
@@ -201,7 +199,7 @@ def conv_transpose(g: Any, w: Any, stride: Pair, padding: Pair, size: Pair) -> A
 class ConvWeightGrad2d(Op):
     r"""The weight gradient of conv2d: o[k, c, u, v] = Σ_{n,i,j} ḡ[n, k, i, j] x_p[n, c, s·i + u,
     s·j + v], a kernel of size ``kernel``; linear in each input, with adjoints for ō of the
-    kernel's shape ∂E/∂x = ConvTranspose2d(ḡ, ō),  ∂E/∂ḡ = conv2d(x, ō).
+    kernel's shape ∂E/∂x = ConvTranspose2d(ḡ, ō),  ∂E/∂g = conv2d(x, ō)  (g: the input ḡ).
     """
 
     __slots__ = ("kernel", "padding", "stride")
@@ -266,8 +264,8 @@ class Fold2d(Op):
     def forward(self, cols):
         return fold_array(cols, self.size, self.stride)
 
-    def backward(self, g, out, cols):
-        return (unfold(g, cols.shape[4:], self.stride),)
+    def backward(self, g, out, x):
+        return (unfold(g, x.shape[4:], self.stride),)
 
 
 def fold(cols: Any, size: Pair, stride: Pair) -> Any:
