@@ -67,11 +67,10 @@ _CROSSED_KEEPS: tuple[tuple[int, ...], ...] = ((), (1,), (0,), (0, 1))
 
 def _keep_copy(op: Op, i: int) -> None:
     """Give node ``op`` its own copy of its plain-array input ``i`` (in ``xs`` and ``inputs``)."""
-    copy = op.xs[i].copy()  # type: ignore[index]
-    op.xs[i] = copy  # type: ignore[index]
-    inputs = list(op.inputs)  # type: ignore[arg-type]
-    inputs[i] = copy
-    op.inputs = tuple(inputs)
+    xs, inputs = op.xs, op.inputs
+    copy = xs[i].copy()  # type: ignore[index]
+    op.xs = (*xs[:i], copy, *xs[i + 1 :])  # type: ignore[index]
+    op.inputs = (*inputs[:i], copy, *inputs[i + 1 :])  # type: ignore[index]
 
 
 def _keep_field(value: Any, name: str, wanted: list[tuple[np.ndarray, int | str]]) -> Any:
@@ -150,7 +149,7 @@ class Guard:
         self.seen = seen  # (array the rule reads, its fingerprint, which one) or None
 
     @staticmethod
-    def lock(op: Op, xs: list[Any], out: np.ndarray) -> Guard | None:
+    def lock(op: Op, xs: tuple[Any, ...], out: np.ndarray) -> Guard | None:
         if op.crossed:
             needs = op.needs
             keeps: Sequence[int] = _CROSSED_KEEPS[needs[0] + 2 * needs[1]]

@@ -57,18 +57,20 @@ class Op:
     #: Fields that may hold arrays the rule reads (an index, a condition, labels): kept like
     #: inputs, a small one copied and a large one locked.
     array_fields: ClassVar[tuple[str, ...]] = ()
-    guarded: ClassVar[bool] = True  # derived: whether there is anything to keep read-only
+    #: Derived: whether an input or an array field may need locking (else only the output's
+    #: base can, when the rule reads the output and it is a view).
+    locks_inputs: ClassVar[bool] = True
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls.guarded = (
-            cls.keeps is None or bool(cls.keeps) or cls.keeps_out or bool(cls.array_fields)
+        cls.locks_inputs = (
+            cls.keeps is None or bool(cls.keeps) or cls.crossed or bool(cls.array_fields)
         )
 
     inputs: tuple[Any, ...] | None
-    xs: list[Any] | None
+    xs: tuple[Any, ...] | None
     out: Any
-    needs: list[bool]
+    needs: tuple[bool, ...]
     hooks: list[Callable[[Any], Any]] | None
     trace: Any
 
