@@ -155,6 +155,9 @@ def sum_to_shape(grad: Any, shape: tuple[int, ...]) -> Any:
     return grad.reshape(shape)
 
 
+_EMIT = object()  # on topological_order's stack: "the node below me is done, emit it"
+
+
 def topological_order(root: Op) -> list[Op]:
     """Nodes reachable from ``root``, every node after all nodes it depends on (no recursion).
 
@@ -162,24 +165,28 @@ def topological_order(root: Op) -> list[Op]:
     """
     order: list[Op] = []
     visited: set[Op] = set()  # nodes hash by identity
-    stack: list[tuple[Op, bool]] = [(root, False)]
+    # A depth-first walk whose stack holds nodes to expand and, above each expanded node, the
+    # marker _EMIT (no tuple per entry: a long chain leaves the collector nothing to track).
+    stack: list[Any] = [root]
+    push, pop, emit, visit = stack.append, stack.pop, order.append, visited.add
     while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
+        node = pop()
+        if node is _EMIT:
+            emit(pop())
             continue
         if node in visited:
             continue
-        visited.add(node)
+        visit(node)
         inputs = node.inputs
         if inputs is None:
             raise RuntimeError(RELEASED_MESSAGE)
-        stack.append((node, True))
+        push(node)
+        push(_EMIT)
         for x, need in zip(inputs, node.needs):
             if need:
                 child = x._node
                 if child is not None and child not in visited:
-                    stack.append((child, False))
+                    push(child)
     return order
 
 
