@@ -89,6 +89,8 @@ def _keep_field(value: Any, name: str, wanted: list[tuple[np.ndarray, int | str]
 def _words(a: np.ndarray) -> np.ndarray:
     """``a``'s bytes as one flat array of the widest unsigned words that tile them (no copy for
     a contiguous array)."""
+    if a.itemsize == 8 and a.flags.c_contiguous:  # float64, int64: the common case, directly
+        return a.reshape(-1).view(np.uint64)
     raw = np.ascontiguousarray(a).reshape(-1).view(np.uint8)
     for word in (np.uint64, np.uint32, np.uint16):
         if raw.size % np.dtype(word).itemsize == 0:

@@ -236,6 +236,9 @@ def walk_backward(
     visible: set[int] = set()  # owners that stay visible after the walk: the seed, hooks' arrays
 
     def memory(v: Any) -> Any:
+        if type(v) is np.ndarray:
+            base = v.base
+            return v if base is None else base
         a = v.data if hasattr(v, "_node") else v  # a Tensor's array (with create_graph)
         base = getattr(a, "base", None)
         return a if base is None else base
@@ -302,10 +305,11 @@ def walk_backward(
                     entry = leaves.get(id(x))
                     if entry is None:
                         owner = memory(gx)  # is it an array the node holds (a custom rule's)?
-                        aliased = any(
-                            type(v) is np.ndarray and (v is owner or v.base is owner)
-                            for v in (node.out, *node.xs)  # type: ignore[misc]
-                        )
+                        aliased = False
+                        for v in (node.out, *node.xs):  # type: ignore[misc]
+                            if type(v) is np.ndarray and (v is owner or v.base is owner):
+                                aliased = True
+                                break
                         leaves[id(x)] = [x, gx, aliased]
                     else:
                         entry[1] = entry[1] + gx  # a new array
