@@ -26,8 +26,11 @@ _SCALARS = (int, float, bool)
 #: ``needs`` tuples shared by every node: one input (indexed by its flag), two inputs (indexed by
 #: both). Tuples, not lists: a node keeps them unchanged, and the cycle collector stops tracking
 #: a tuple of plain values, so a long graph costs it fewer objects to walk.
-_NEEDS1 = ((False,), (True,))
-_NEEDS2 = (((False, False), (False, True)), ((True, False), (True, True)))
+_NEEDS1: tuple[tuple[bool, ...], ...] = ((False,), (True,))
+_NEEDS2: tuple[tuple[tuple[bool, ...], ...], ...] = (
+    ((False, False), (False, True)),
+    ((True, False), (True, True)),
+)
 
 
 def _apply(op: Op, *args: Any) -> Tensor:
@@ -37,7 +40,7 @@ def _apply(op: Op, *args: Any) -> Tensor:
         if isinstance(a, Tensor):
             xs: tuple[Any, ...] = (a.data,)
             record = a._requires_grad
-            needs = _NEEDS1[record]
+            needs: tuple[bool, ...] = _NEEDS1[record]
         else:
             xs, record, needs = args, False, _NEEDS1[0]
     elif len(args) == 2:
@@ -324,7 +327,7 @@ class Tensor:
                     "backward(gradient) with an array of that shape (only single-element "
                     "tensors get the implicit gradient 1)"
                 )
-            grad: Any = np.array(1, dtype=self.dtype).reshape(self.shape)
+            grad: Any = np.array(1, dtype=self.data.dtype).reshape(self.data.shape)
         else:
             garr = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
             if garr.shape != self.shape:
