@@ -44,7 +44,9 @@ class Op:
     an axis live in ``__slots__`` fields and show in ``repr``.
     """
 
-    __slots__ = ("guard", "hooks", "inputs", "needs", "out", "trace", "xs")
+    # ``_in`` holds ``inputs``: the one input itself for a one-input op (no tuple per node, so a
+    # long graph leaves the cycle collector one object fewer per op to walk), else the tuple.
+    __slots__ = ("_in", "guard", "hooks", "needs", "out", "trace", "xs")
 
     #: Input positions whose *values* the rule reads (``None``: all), and whether it reads the
     #: output. Those arrays are made read-only until the node is released (see
@@ -67,12 +69,24 @@ class Op:
             cls.keeps is None or bool(cls.keeps) or cls.crossed or bool(cls.array_fields)
         )
 
-    inputs: tuple[Any, ...] | None
     xs: tuple[Any, ...] | None
     out: Any
     needs: tuple[bool, ...]
     hooks: list[Callable[[Any], Any]] | None
     trace: Any
+
+    @property
+    def inputs(self) -> tuple[Any, ...] | None:
+        """The values the op was applied to (Tensors and constants); ``None`` once released."""
+        held = self._in
+        return held if held is None or type(held) is tuple else (held,)
+
+    @inputs.setter
+    def inputs(self, value: tuple[Any, ...] | None) -> None:
+        if value is not None and len(value) == 1 and type(value[0]) is not tuple:
+            self._in = value[0]
+        else:
+            self._in = value
 
     def forward(self, *xs: Any) -> np.ndarray:
         raise NotImplementedError
@@ -129,7 +143,7 @@ class Op:
 
     def release(self) -> None:
         """Drop what the backward walk needed, so arrays are freed by reference counting."""
-        self.inputs = None
+        self._in = None
         self.xs = None
         self.out = None
         guard = self.guard
@@ -177,12 +191,18 @@ def topological_order(root: Op) -> list[Op]:
         if node in visited:
             continue
         visit(node)
-        inputs = node.inputs
-        if inputs is None:
+        held = node._in
+        if held is None:
             raise RuntimeError(RELEASED_MESSAGE)
         push(node)
         push(_EMIT)
-        for x, need in zip(inputs, node.needs):
+        if type(held) is not tuple:  # one input, held as itself
+            if node.needs[0]:
+                child = held._node
+                if child is not None and child not in visited:
+                    push(child)
+            continue
+        for x, need in zip(held, node.needs):
             if need:
                 child = x._node
                 if child is not None and child not in visited:
@@ -271,7 +291,8 @@ def walk_backward(
             guard = node.guard
             if guard is not None and guard.seen is not None:
                 guard.verify(node)  # nothing the rule reads changed behind the lock's back
-            inputs = node.inputs
+            held = node._in
+            inputs = held if type(held) is tuple else (held,)
             if create_graph:
                 for x, kept in zip(inputs, node.xs):  # type: ignore[arg-type]
                     if hasattr(x, "_node") and x.data is not kept:
