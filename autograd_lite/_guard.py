@@ -65,14 +65,6 @@ FOLD = 1021
 _CROSSED_KEEPS: tuple[tuple[int, ...], ...] = ((), (1,), (0,), (0, 1))
 
 
-def _keep_copy(op: Op, i: int) -> None:
-    """Give node ``op`` its own copy of its plain-array input ``i`` (in ``xs`` and ``inputs``)."""
-    xs, inputs = op.xs, op.inputs
-    copy = xs[i].copy()  # type: ignore[index]
-    op.xs = (*xs[:i], copy, *xs[i + 1 :])  # type: ignore[index]
-    op.inputs = (*inputs[:i], copy, *inputs[i + 1 :])  # type: ignore[index]
-
-
 def _keep_field(value: Any, name: str, wanted: list[tuple[np.ndarray, int | str]]) -> Any:
     """What node keeps of the array field ``name`` (an array, or a tuple holding arrays such as
     an index): a private copy of each small array; a large one is kept and added to ``wanted``."""
@@ -151,20 +143,29 @@ class Guard:
         self.seen = seen  # (array the rule reads, its fingerprint, which one) or None
 
     @staticmethod
-    def lock(op: Op, xs: tuple[Any, ...], out: np.ndarray) -> Guard | None:
+    def lock(op: Op, args: tuple[Any, ...], xs: tuple[Any, ...], out: np.ndarray) -> Guard | None:
+        """Keep what node ``op`` (applied to ``args``, whose plain values are ``xs``) reads;
+        a small plain array among ``args`` is replaced by a private copy in ``op.xs`` and
+        ``op.inputs``."""
         if op.crossed:
             needs = op.needs
             keeps: Sequence[int] = _CROSSED_KEEPS[needs[0] + 2 * needs[1]]
         else:
             keeps = range(len(xs)) if op.keeps is None else op.keeps
         wanted: list[tuple[np.ndarray, int | str]] = []
+        copied = None
         for i in keeps:
             a = xs[i]
             if type(a) is np.ndarray:
-                if a.size <= COPY_LIMIT and op.inputs[i] is a:  # type: ignore[index]
-                    _keep_copy(op, i)  # a small plain array: a private copy is cheaper
+                if a.size <= COPY_LIMIT and args[i] is a:  # a small plain array: copy it
+                    if copied is None:
+                        copied = list(xs)
+                    copied[i] = a.copy()
                 else:
                     wanted.append((a, i))
+        if copied is not None:
+            op.xs = tuple(copied)
+            op.inputs = tuple([c if x is a else x for x, a, c in zip(args, xs, copied)])
         for name in op.array_fields:
             value = getattr(op, name)
             if type(value) is np.ndarray or type(value) is tuple:

@@ -79,7 +79,7 @@ def _apply(op: Op, *args: Any) -> Tensor:
         op.hooks = None
         out.setflags(write=False)  # a recorded result stays as backward will see it
         if op.locks_inputs or (op.keeps_out and out.base is not None):
-            op.guard = Guard.lock(op, xs, out)
+            op.guard = Guard.lock(op, args, xs, out)
         else:  # nothing to lock: out itself is read-only from birth
             op.guard = None
         if state.sites:
