@@ -51,25 +51,18 @@ def _drain_deferred() -> None:
 
 
 #: Plain arrays (not Tensors) of at most this many elements that a rule reads are copied when
-#: the op is recorded instead of locked: a copy is one pass over the array, while a locked array
-#: is also read twice to check it at backward (see :meth:`Guard.verify`).
-COPY_LIMIT = 65536
+#: the op is recorded instead of locked (a copy of a small array costs less than locking it and
+#: checking it at backward); larger ones are locked, so a batch is never duplicated.
+COPY_LIMIT = 4096
 #: Up to this many elements, an array is checked at backward against a copy of its bytes.
 EXACT_LIMIT = 4096
+#: A larger array's fingerprint sums its words by position modulo this prime (see _fingerprint).
+FOLD = 1021
 
 
 #: A crossed op's kept positions, indexed by needs[0] + 2 · needs[1]: input 0 is kept when input 1
 #: needs a gradient, and input 1 when input 0 does.
 _CROSSED_KEEPS: tuple[tuple[int, ...], ...] = ((), (1,), (0,), (0, 1))
-
-
-def _keep_copy(op: Op, i: int) -> None:
-    """Give node ``op`` its own copy of its plain-array input ``i`` (in ``xs`` and ``inputs``)."""
-    copy = op.xs[i].copy()  # type: ignore[index]
-    op.xs[i] = copy  # type: ignore[index]
-    inputs = list(op.inputs)  # type: ignore[arg-type]
-    inputs[i] = copy
-    op.inputs = tuple(inputs)
 
 
 def _keep_field(value: Any, name: str, wanted: list[tuple[np.ndarray, int | str]]) -> Any:
@@ -85,17 +78,33 @@ def _keep_field(value: Any, name: str, wanted: list[tuple[np.ndarray, int | str]
     return value
 
 
-def _fingerprint(a: np.ndarray) -> bytes | int:
-    """What ``a`` holds, to compare at backward: its bytes for a small array (exact), else the sum
-    of its 64-bit words modulo 2⁶⁴: one pass and no copy for a contiguous array, so it costs about
-    as much as reading the array once. Any change to one element changes the sum; changes that
-    cancel (two values swapped, two signs flipped) do not."""
+def _words(a: np.ndarray) -> np.ndarray:
+    """``a``'s bytes as one flat array of the widest unsigned words that tile them (no copy for
+    a contiguous array)."""
+    if a.itemsize == 8 and a.flags.c_contiguous:  # float64, int64: the common case, directly
+        return a.reshape(-1).view(np.uint64)
+    raw = np.ascontiguousarray(a).reshape(-1).view(np.uint8)
+    for word in (np.uint64, np.uint32, np.uint16):
+        if raw.size % np.dtype(word).itemsize == 0:
+            return raw.view(word)
+    return raw
+
+
+def _fingerprint(a: np.ndarray) -> bytes:
+    """What ``a`` holds, to compare at backward: its bytes for a small array (exact); else, with
+    ``w_i`` its i-th machine word, the :data:`FOLD` sums ``Σ_{i ≡ k (mod FOLD)} w_i`` modulo the
+    word size, one pass and no copy for a contiguous array. Bits are compared, so NaNs and
+    signed zeros compare as themselves. Any change to one element changes one sum, and so does
+    a swap of two different values unless their positions differ by a multiple of FOLD; only
+    changes that cancel within one residue class go unseen."""
     if a.size <= EXACT_LIMIT:
         return a.tobytes()
-    raw = np.ascontiguousarray(a).reshape(-1).view(np.uint8)
-    if raw.size % 8 == 0:
-        raw = raw.view(np.uint64)
-    return int(np.add.reduce(raw, dtype=np.uint64))
+    words = _words(a)
+    rows = words.size // FOLD
+    sums = np.add.reduce(words[: rows * FOLD].reshape(rows, FOLD), axis=0)
+    tail = words[rows * FOLD :]
+    sums[: tail.size] += tail
+    return sums.tobytes()
 
 
 def _where(where: int | str) -> str:
@@ -128,26 +137,35 @@ class Guard:
     def __init__(
         self,
         arrays: list[np.ndarray],
-        seen: list[tuple[np.ndarray, bytes | int, int | str]] | None,
+        seen: list[tuple[np.ndarray, bytes, int | str]] | None,
     ) -> None:
         self.arrays = arrays
         self.seen = seen  # (array the rule reads, its fingerprint, which one) or None
 
     @staticmethod
-    def lock(op: Op, xs: list[Any], out: np.ndarray) -> Guard | None:
+    def lock(op: Op, args: tuple[Any, ...], xs: tuple[Any, ...], out: np.ndarray) -> Guard | None:
+        """Keep what node ``op`` (applied to ``args``, whose plain values are ``xs``) reads;
+        a small plain array among ``args`` is replaced by a private copy in ``op.xs`` and
+        ``op.inputs``."""
         if op.crossed:
             needs = op.needs
             keeps: Sequence[int] = _CROSSED_KEEPS[needs[0] + 2 * needs[1]]
         else:
             keeps = range(len(xs)) if op.keeps is None else op.keeps
         wanted: list[tuple[np.ndarray, int | str]] = []
+        copied = None
         for i in keeps:
             a = xs[i]
             if type(a) is np.ndarray:
-                if a.size <= COPY_LIMIT and op.inputs[i] is a:  # type: ignore[index]
-                    _keep_copy(op, i)  # a small plain array: a private copy is cheaper
+                if a.size <= COPY_LIMIT and args[i] is a:  # a small plain array: copy it
+                    if copied is None:
+                        copied = list(xs)
+                    copied[i] = a.copy()
                 else:
                     wanted.append((a, i))
+        if copied is not None:
+            op.xs = tuple(copied)
+            op.inputs = tuple([c if x is a else x for x, a, c in zip(args, xs, copied)])
         for name in op.array_fields:
             value = getattr(op, name)
             if type(value) is np.ndarray or type(value) is tuple:

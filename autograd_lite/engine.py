@@ -44,7 +44,9 @@ class Op:
     an axis live in ``__slots__`` fields and show in ``repr``.
     """
 
-    __slots__ = ("guard", "hooks", "inputs", "needs", "out", "trace", "xs")
+    # ``_in`` holds ``inputs``: the one input itself for a one-input op (no tuple per node, so a
+    # long graph leaves the cycle collector one object fewer per op to walk), else the tuple.
+    __slots__ = ("_in", "guard", "hooks", "needs", "out", "trace", "xs")
 
     #: Input positions whose *values* the rule reads (``None``: all), and whether it reads the
     #: output. Those arrays are made read-only until the node is released (see
@@ -57,20 +59,34 @@ class Op:
     #: Fields that may hold arrays the rule reads (an index, a condition, labels): kept like
     #: inputs, a small one copied and a large one locked.
     array_fields: ClassVar[tuple[str, ...]] = ()
-    guarded: ClassVar[bool] = True  # derived: whether there is anything to keep read-only
+    #: Derived: whether an input or an array field may need locking (else only the output's
+    #: base can, when the rule reads the output and it is a view).
+    locks_inputs: ClassVar[bool] = True
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls.guarded = (
-            cls.keeps is None or bool(cls.keeps) or cls.keeps_out or bool(cls.array_fields)
+        cls.locks_inputs = (
+            cls.keeps is None or bool(cls.keeps) or cls.crossed or bool(cls.array_fields)
         )
 
-    inputs: tuple[Any, ...] | None
-    xs: list[Any] | None
+    xs: tuple[Any, ...] | None
     out: Any
-    needs: list[bool]
+    needs: tuple[bool, ...]
     hooks: list[Callable[[Any], Any]] | None
     trace: Any
+
+    @property
+    def inputs(self) -> tuple[Any, ...] | None:
+        """The values the op was applied to (Tensors and constants); ``None`` once released."""
+        held = self._in
+        return held if held is None or type(held) is tuple else (held,)
+
+    @inputs.setter
+    def inputs(self, value: tuple[Any, ...] | None) -> None:
+        if value is not None and len(value) == 1 and type(value[0]) is not tuple:
+            self._in = value[0]
+        else:
+            self._in = value
 
     def forward(self, *xs: Any) -> np.ndarray:
         raise NotImplementedError
@@ -127,7 +143,7 @@ class Op:
 
     def release(self) -> None:
         """Drop what the backward walk needed, so arrays are freed by reference counting."""
-        self.inputs = None
+        self._in = None
         self.xs = None
         self.out = None
         guard = self.guard
@@ -153,6 +169,9 @@ def sum_to_shape(grad: Any, shape: tuple[int, ...]) -> Any:
     return grad.reshape(shape)
 
 
+_EMIT = object()  # on topological_order's stack: "the node below me is done, emit it"
+
+
 def topological_order(root: Op) -> list[Op]:
     """Nodes reachable from ``root``, every node after all nodes it depends on (no recursion).
 
@@ -160,24 +179,34 @@ def topological_order(root: Op) -> list[Op]:
     """
     order: list[Op] = []
     visited: set[Op] = set()  # nodes hash by identity
-    stack: list[tuple[Op, bool]] = [(root, False)]
+    # A depth-first walk whose stack holds nodes to expand and, above each expanded node, the
+    # marker _EMIT (no tuple per entry: a long chain leaves the collector nothing to track).
+    stack: list[Any] = [root]
+    push, pop, emit, visit = stack.append, stack.pop, order.append, visited.add
     while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
+        node = pop()
+        if node is _EMIT:
+            emit(pop())
             continue
         if node in visited:
             continue
-        visited.add(node)
-        inputs = node.inputs
-        if inputs is None:
+        visit(node)
+        held = node._in
+        if held is None:
             raise RuntimeError(RELEASED_MESSAGE)
-        stack.append((node, True))
-        for x, need in zip(inputs, node.needs):
+        push(node)
+        push(_EMIT)
+        if type(held) is not tuple:  # one input, held as itself
+            if node.needs[0]:
+                child = held._node
+                if child is not None and child not in visited:
+                    push(child)
+            continue
+        for x, need in zip(held, node.needs):
             if need:
                 child = x._node
                 if child is not None and child not in visited:
-                    stack.append((child, False))
+                    push(child)
     return order
 
 
@@ -258,7 +287,8 @@ def walk_backward(
             guard = node.guard
             if guard is not None and guard.seen is not None:
                 guard.verify(node)  # nothing the rule reads changed behind the lock's back
-            inputs = node.inputs
+            held = node._in
+            inputs = held if type(held) is tuple else (held,)
             if create_graph:
                 for x, kept in zip(inputs, node.xs):  # type: ignore[arg-type]
                     if hasattr(x, "_node") and x.data is not kept:

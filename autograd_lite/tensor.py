@@ -23,21 +23,41 @@ _new = object.__new__
 _SCALARS = (int, float, bool)
 
 
+#: ``needs`` tuples shared by every node: one input (indexed by its flag), two inputs (indexed by
+#: both). Tuples, not lists: a node keeps them unchanged, and the cycle collector stops tracking
+#: a tuple of plain values, so a long graph costs it fewer objects to walk.
+_NEEDS1: tuple[tuple[bool, ...], ...] = ((False,), (True,))
+_NEEDS2: tuple[tuple[tuple[bool, ...], ...], ...] = (
+    ((False, False), (False, True)),
+    ((True, False), (True, True)),
+)
+
+
 def _apply(op: Op, *args: Any) -> Tensor:
     """Run ``op`` forward on the plain values of ``args``; record it if an input needs grad."""
-    xs = []
-    needs = []
-    record = False
-    for a in args:
+    if len(args) == 1:
+        a = args[0]
         if isinstance(a, Tensor):
-            xs.append(a.data)
-            r = a._requires_grad
-            needs.append(r)
-            if r:
-                record = True
+            xs: tuple[Any, ...] = (a.data,)
+            record = a._requires_grad
+            needs: tuple[bool, ...] = _NEEDS1[record]
         else:
-            xs.append(a)
-            needs.append(False)
+            xs, record, needs = args, False, _NEEDS1[0]
+    elif len(args) == 2:
+        a, b = args
+        if isinstance(a, Tensor):
+            ra, da = a._requires_grad, a.data
+        else:
+            ra, da = False, a
+        if isinstance(b, Tensor):
+            rb, db = b._requires_grad, b.data
+        else:
+            rb, db = False, b
+        xs, record, needs = (da, db), ra or rb, _NEEDS2[ra][rb]
+    else:
+        xs = tuple([a.data if isinstance(a, Tensor) else a for a in args])
+        needs = tuple([isinstance(a, Tensor) and a._requires_grad for a in args])
+        record = True in needs
     state = _state
     if state.anomaly:
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
@@ -58,7 +78,10 @@ def _apply(op: Op, *args: Any) -> Tensor:
         op.needs = needs
         op.hooks = None
         out.setflags(write=False)  # a recorded result stays as backward will see it
-        op.guard = Guard.lock(op, xs, out) if op.guarded else None
+        if op.locks_inputs or (op.keeps_out and out.base is not None):
+            op.guard = Guard.lock(op, args, xs, out)
+        else:  # nothing to lock: out itself is read-only from birth
+            op.guard = None
         if state.sites:
             op.trace = traceback.extract_stack()[:-1]
         t._node = op
@@ -304,7 +327,7 @@ class Tensor:
                     "backward(gradient) with an array of that shape (only single-element "
                     "tensors get the implicit gradient 1)"
                 )
-            grad: Any = np.array(1, dtype=self.dtype).reshape(self.shape)
+            grad: Any = np.array(1, dtype=self.data.dtype).reshape(self.data.shape)
         else:
             garr = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
             if garr.shape != self.shape:

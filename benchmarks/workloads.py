@@ -197,4 +197,19 @@ def chain(n_ops: int, size: int = 4, seed: int = 0) -> dict[str, Step]:
             y = y.tanh()
         y.backward(np.ones(size))
 
-    return {"hand-written": hand, "autograd_lite": ours}
+    steps: dict[str, Step] = {"hand-written": hand, "autograd_lite": ours}
+    try:
+        import torch
+    except ImportError:
+        return steps
+    torch.set_num_threads(1)
+
+    def torch_step() -> None:
+        x = torch.tensor(x0, requires_grad=True)
+        y = x
+        for _ in range(n_ops):
+            y = y.tanh()
+        y.backward(torch.ones(size, dtype=torch.float64))
+
+    steps["pytorch"] = torch_step
+    return steps

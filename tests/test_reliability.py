@@ -359,6 +359,42 @@ def test_a_view_of_a_large_constant_made_before_the_forward_is_checked():
     assert w.grad is None
 
 
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        lambda v: v.__setitem__([3, 70_000], v[[70_000, 3]]),  # a swap of two different values
+        lambda v: v.__setitem__(5, np.nextafter(v[5], np.inf)),  # one element, by one ulp
+        lambda v: v.__setitem__(7, np.nan),
+        lambda v: v[::-1].sort(),  # the whole array reordered
+    ],
+    ids=["swap", "one-ulp", "nan", "reordered"],
+)
+@pytest.mark.parametrize("leaf", [True, False], ids=["leaf", "constant"])
+def test_a_change_through_an_earlier_view_of_a_large_array_is_caught(spoil, leaf):
+    n = 70_001  # larger than any copy or exact-byte limit: checked by its fingerprint
+    base = np.random.default_rng(0).normal(size=n)
+    view = base[:]
+    w = al.Tensor(np.ones(n), requires_grad=True)
+    x = al.Tensor(base, requires_grad=True) if leaf else base
+    loss = (w * x).sum()
+    spoil(view)
+    assert not np.array_equal(view, np.random.default_rng(0).normal(size=n))
+    with pytest.raises(RuntimeError, match=r"input 1 of Mul\(\) \(an array of shape \(70001,\)"):
+        loss.backward()
+    assert w.grad is None
+
+
+def test_a_large_array_with_nans_passes_the_check_when_unchanged():
+    n = 70_001
+    base = np.full(n, np.nan)
+    view = base[:]
+    w = al.Tensor(np.ones(n), requires_grad=True)
+    loss = (w * base).sum()
+    view[3] = np.nan  # the same bits: nothing changed
+    loss.backward()
+    assert np.isnan(w.grad.data).all()
+
+
 def test_detect_anomaly_says_backward_for_a_nan_made_by_a_create_graph_rule():
     # d√x/dx = 1 / (2√x) is inf at 0; with create_graph the rule's Div is itself recorded
     x = al.Tensor(np.array([0.0, 1.0]), requires_grad=True)
