@@ -104,7 +104,8 @@ def _fingerprint(a: np.ndarray) -> bytes:
     sums = np.add.reduce(words[: rows * FOLD].reshape(rows, FOLD), axis=0)
     tail = words[rows * FOLD :]
     sums[: tail.size] += tail
-    return sums.tobytes()
+    fingerprint: bytes = sums.tobytes()
+    return fingerprint
 
 
 def _where(where: int | str) -> str:

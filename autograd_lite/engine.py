@@ -19,12 +19,15 @@ class methods ``_wrap(array)`` and ``_from_node(array, node)`` of the root's cla
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from . import _grad_mode
 from ._anomaly import check_backward
+
+if TYPE_CHECKING:
+    from ._guard import Guard
 
 __all__ = ["Op", "sum_to_shape", "topological_order", "walk_backward"]
 
@@ -69,10 +72,12 @@ class Op:
             cls.keeps is None or bool(cls.keeps) or cls.crossed or bool(cls.array_fields)
         )
 
+    _in: Any
     xs: tuple[Any, ...] | None
     out: Any
     needs: tuple[bool, ...]
     hooks: list[Callable[[Any], Any]] | None
+    guard: Guard | None
     trace: Any
 
     @property
@@ -230,7 +235,7 @@ def topological_order(
 
 def _owner(a: Any) -> int:
     """The id of the array that owns the memory of ``a`` (an array, or a Tensor's array)."""
-    if hasattr(a, "_node"):
+    if type(a) is not np.ndarray and hasattr(a, "_node"):
         a = a.data
     return id(a if a.base is None else a.base)
 

@@ -35,14 +35,19 @@ _NEEDS2: tuple[tuple[tuple[bool, ...], ...], ...] = (
 
 def _apply(op: Op, *args: Any) -> Tensor:
     """Run ``op`` forward on the plain values of ``args``; record it if an input needs grad."""
+    state = _state
+    if state.tracer is not None:
+        args = state.tracer.on_apply(op, args)
+    held: Any = args  # what the node keeps as its inputs: the one input itself, else the tuple
     if len(args) == 1:
         a = args[0]
         if isinstance(a, Tensor):
             xs: tuple[Any, ...] = (a.data,)
             record = a._requires_grad
-            needs: tuple[bool, ...] = _NEEDS1[record]
+            held = a
         else:
-            xs, record, needs = args, False, _NEEDS1[0]
+            xs, record = args, False
+        needs: tuple[bool, ...] = _NEEDS1[record]
     elif len(args) == 2:
         a, b = args
         if isinstance(a, Tensor):
@@ -58,11 +63,8 @@ def _apply(op: Op, *args: Any) -> Tensor:
         xs = tuple([a.data if isinstance(a, Tensor) else a for a in args])
         needs = tuple([isinstance(a, Tensor) and a._requires_grad for a in args])
         record = True in needs
-    state = _state
     if state.anomaly:
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            out = np.asarray(op.forward(*xs))
-        check_forward(op, xs, out)
+        out = _checked_forward(op, xs)
     else:
         out = op.forward(*xs)
         if type(out) is not np.ndarray:
@@ -72,24 +74,46 @@ def _apply(op: Op, *args: Any) -> Tensor:
     t._grad = None
     t._hooks = None
     if record and state.enabled:
-        op.inputs = args
-        op.xs = xs
-        op.out = out
-        op.needs = needs
-        op.hooks = None
-        out.setflags(write=False)  # a recorded result stays as backward will see it
-        if op.locks_inputs or (op.keeps_out and out.base is not None):
-            op.guard = Guard.lock(op, args, xs, out)
-        else:  # nothing to lock: out itself is read-only from birth
-            op.guard = None
-        if state.sites:
-            op.trace = traceback.extract_stack()[:-1]
+        _record(op, args, held, xs, needs, out, state.sites)
         t._node = op
         t._requires_grad = True
     else:
         t._node = None
         t._requires_grad = False
     return t
+
+
+def _checked_forward(op: Op, xs: tuple[Any, ...]) -> np.ndarray:
+    """Anomaly mode's forward: raise if ``op`` produced NaN or inf."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        out = np.asarray(op.forward(*xs))
+    check_forward(op, xs, out)
+    return out
+
+
+def _record(
+    op: Op,
+    args: tuple[Any, ...],
+    held: Any,
+    xs: tuple[Any, ...],
+    needs: tuple[bool, ...],
+    out: np.ndarray,
+    sites: bool,
+) -> None:
+    """Make ``op`` the node of its result ``out``: what it was applied to, what its rule reads
+    (locked by the guard where needed), and, if ``sites``, where it was created."""
+    op._in = held
+    op.xs = xs
+    op.out = out
+    op.needs = needs
+    op.hooks = None
+    out.setflags(write=False)  # a recorded result stays as backward will see it
+    if op.locks_inputs or (op.keeps_out and out.base is not None):
+        op.guard = Guard.lock(op, args, xs, out)
+    else:  # nothing to lock: out itself is read-only from birth
+        op.guard = None
+    if sites:
+        op.trace = traceback.extract_stack()[:-2]
 
 
 def _operand(x: Any) -> Any:
