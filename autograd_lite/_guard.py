@@ -114,6 +114,85 @@ def _where(where: int | str) -> str:
     return f"input {where}" if isinstance(where, int) else f"the array {where!r}"
 
 
+def _wanted(
+    op: Op, args: tuple[Any, ...], xs: tuple[Any, ...], out: np.ndarray
+) -> list[tuple[np.ndarray, int | str]]:
+    """The arrays node ``op``'s rule reads that may need locking, with where each comes from;
+    small plain arrays among them are copied into the node instead."""
+    if op.crossed:
+        needs = op.needs
+        keeps: Sequence[int] = _CROSSED_KEEPS[needs[0] + 2 * needs[1]]
+    else:
+        keeps = range(len(xs)) if op.keeps is None else op.keeps
+    wanted: list[tuple[np.ndarray, int | str]] = []
+    copied = None
+    for i in keeps:
+        a = xs[i]
+        if type(a) is not np.ndarray:
+            continue
+        if args[i] is a:  # a plain array: a small one is copied, a large one locked
+            if a.size <= COPY_LIMIT:
+                if copied is None:
+                    copied = list(xs)
+                copied[i] = a.copy()
+                continue
+        elif not a.flags.writeable and a.base is None and id(a) not in _locked:
+            continue  # a recorded result (read-only from birth) or an array read-only before
+        wanted.append((a, i))
+    if copied is not None:
+        op.xs = tuple(copied)
+        op.inputs = tuple([c if x is a else x for x, a, c in zip(args, xs, copied)])
+    for name in op.array_fields:
+        value = getattr(op, name)
+        if type(value) is np.ndarray or type(value) is tuple:
+            setattr(op, name, _keep_field(value, name, wanted))
+    if op.keeps_out and out.base is not None:  # out itself is read-only from birth
+        wanted.append((out.base, "out"))
+    return wanted
+
+
+def _lock_all(wanted: list[tuple[np.ndarray, int | str]]) -> Guard | None:
+    """Lock the arrays in ``wanted`` (with their bases) and fingerprint those it locks."""
+    # Without the lock: only writable arrays and arrays locked by other nodes need work
+    # (an entry is made before its array goes read-only, and an array goes writable before
+    # its entry is removed, so no array is ever "read-only and not ours" in between).
+    todo = []
+    seen = None
+    for w, where in wanted:
+        a = w
+        ours = False
+        while type(a) is np.ndarray:
+            if a.flags.writeable or id(a) in _locked:
+                todo.append(a)
+                ours = True
+            a = a.base
+        if ours:
+            if seen is None:
+                seen = []
+            seen.append((w, _fingerprint(w), where))
+    if not todo:
+        return None
+    locked: list[np.ndarray] = []
+    _locked_mutex.acquire()
+    _inside.busy = True
+    try:
+        for a in todo:
+            entry = _locked.get(id(a))
+            if entry is not None:
+                entry[1] += 1
+                locked.append(a)
+            elif a.flags.writeable:
+                _locked[id(a)] = [a, 1]
+                a.setflags(write=False)
+                locked.append(a)
+    finally:
+        if _deferred:
+            _drain_deferred()
+        _inside.busy = False
+        _locked_mutex.release()
+    return Guard(locked, seen) if locked or seen else None
+
+
 class Guard:
     """Keeps the arrays a node's rule reads read-only until the node is released or dies, and
     checks at backward that none changed behind NumPy's back.
@@ -148,69 +227,8 @@ class Guard:
         """Keep what node ``op`` (applied to ``args``, whose plain values are ``xs``) reads;
         a small plain array among ``args`` is replaced by a private copy in ``op.xs`` and
         ``op.inputs``."""
-        if op.crossed:
-            needs = op.needs
-            keeps: Sequence[int] = _CROSSED_KEEPS[needs[0] + 2 * needs[1]]
-        else:
-            keeps = range(len(xs)) if op.keeps is None else op.keeps
-        wanted: list[tuple[np.ndarray, int | str]] = []
-        copied = None
-        for i in keeps:
-            a = xs[i]
-            if type(a) is np.ndarray:
-                if a.size <= COPY_LIMIT and args[i] is a:  # a small plain array: copy it
-                    if copied is None:
-                        copied = list(xs)
-                    copied[i] = a.copy()
-                else:
-                    wanted.append((a, i))
-        if copied is not None:
-            op.xs = tuple(copied)
-            op.inputs = tuple([c if x is a else x for x, a, c in zip(args, xs, copied)])
-        for name in op.array_fields:
-            value = getattr(op, name)
-            if type(value) is np.ndarray or type(value) is tuple:
-                setattr(op, name, _keep_field(value, name, wanted))
-        if op.keeps_out and out.base is not None:  # out itself is read-only from birth
-            wanted.append((out.base, "out"))
-        # Without the lock: only writable arrays and arrays locked by other nodes need work
-        # (an entry is made before its array goes read-only, and an array goes writable before
-        # its entry is removed, so no array is ever "read-only and not ours" in between).
-        todo = []
-        seen = None
-        for w, where in wanted:
-            a = w
-            ours = False
-            while type(a) is np.ndarray:
-                if a.flags.writeable or id(a) in _locked:
-                    todo.append(a)
-                    ours = True
-                a = a.base
-            if ours:
-                if seen is None:
-                    seen = []
-                seen.append((w, _fingerprint(w), where))
-        if not todo:
-            return None
-        locked: list[np.ndarray] = []
-        _locked_mutex.acquire()
-        _inside.busy = True
-        try:
-            for a in todo:
-                entry = _locked.get(id(a))
-                if entry is not None:
-                    entry[1] += 1
-                    locked.append(a)
-                elif a.flags.writeable:
-                    _locked[id(a)] = [a, 1]
-                    a.setflags(write=False)
-                    locked.append(a)
-        finally:
-            if _deferred:
-                _drain_deferred()
-            _inside.busy = False
-            _locked_mutex.release()
-        return Guard(locked, seen) if locked or seen else None
+        wanted = _wanted(op, args, xs, out)
+        return _lock_all(wanted) if wanted else None
 
     def verify(self, op: Op) -> None:
         """Raise ``RuntimeError`` if an array the rule of ``op`` reads changed since the forward."""

@@ -351,7 +351,7 @@ class Tensor:
                     "backward(gradient) with an array of that shape (only single-element "
                     "tensors get the implicit gradient 1)"
                 )
-            grad: Any = np.array(1, dtype=self.data.dtype).reshape(self.data.shape)
+            grad: Any = _unit(self.data)
         else:
             garr = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
             if garr.shape != self.shape:
@@ -373,8 +373,7 @@ class Tensor:
             before = leaf._grad  # set directly: the walk's totals have the leaf's shape
             if create_graph:
                 leaf._grad = g if before is None else before + g
-            elif before is None:
-                g = np.asarray(g)
+            elif before is None:  # the walk's totals are arrays of their own
                 leaf._grad = Tensor._wrap(g if g.flags.writeable else g.copy())
             else:
                 leaf._grad = Tensor._wrap(before.data + g)
@@ -645,6 +644,17 @@ _INTEROP: Any = None
 def tensor(data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
     """The same as ``Tensor(data, requires_grad, dtype)`` (PyTorch's spelling)."""
     return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+
+
+_UNITS: dict[np.dtype[Any], np.ndarray] = {}  # dtype -> the scalar array 1 of that dtype
+
+
+def _unit(like: np.ndarray) -> np.ndarray:
+    """A new array of ones with the shape and dtype of the single-element array ``like``."""
+    one = _UNITS.get(like.dtype)
+    if one is None:
+        one = _UNITS[like.dtype] = np.array(1, dtype=like.dtype)
+    return one.reshape(like.shape).copy()
 
 
 def _check_differentiable(dtype: np.dtype[Any]) -> None:

@@ -87,6 +87,14 @@ def peak_bytes(step: Callable[[], object]) -> int:
         tracemalloc.stop()
 
 
+def freeze_heap() -> None:
+    """Move every object alive now (the modules of NumPy, PyTorch, both checkouts) out of the
+    cycle collector's sight (``gc.freeze``), as long-running programs do after start-up: else
+    each full collection during a timed step would walk PyTorch's 150,000 objects too."""
+    gc.collect()
+    gc.freeze()
+
+
 def chain_medians(
     steps: dict[str, Callable[[], object]], rounds: int, modules: dict[str, Modules] | None = None
 ) -> dict[str, float]:
@@ -273,6 +281,7 @@ def compare(baseline: Path, chosen: set[int], reps: int, quick: bool) -> list[st
     """Before/after rows: each workload's autograd_lite step in ``baseline`` and here, in turns."""
     here = {name: m for name, m in sys.modules.items() if _owned(name)}
     copies = {"before": load_checkout(baseline), "after": here}
+    freeze_heap()
     lines = [
         f"Before: `{baseline}`; after: this checkout. Median time per step, in turns, one process.",
         "",
@@ -337,6 +346,7 @@ def main(argv: list[str] | None = None) -> int:
         return profile(args.profile, args.reps or 2000)
     chosen = set(args.only or range(1, 7))
     reps = args.reps or (300 if args.quick else 2000)
+    freeze_heap()
     if args.baseline:
         lines = compare(args.baseline.resolve(), chosen, reps, args.quick)
     else:
