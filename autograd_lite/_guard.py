@@ -159,7 +159,7 @@ def _lock_all(wanted: list[tuple[np.ndarray, int | str]]) -> Guard | None:
     todo = []
     seen = None
     for w, where in wanted:
-        a = w
+        a: Any = w
         ours = False
         while type(a) is np.ndarray:
             if a.flags.writeable or id(a) in _locked:
