@@ -73,8 +73,19 @@ def _apply(op: Op, *args: Any) -> Tensor:
     t.data = out
     t._grad = None
     t._hooks = None
-    if record and state.enabled:
-        _record(op, args, held, xs, needs, out, state.sites)
+    if record and state.enabled:  # make op the node of out (inline: this runs once per op)
+        op._in = held
+        op.xs = xs
+        op.out = out
+        op.needs = needs
+        op.hooks = None
+        out.setflags(write=False)  # a recorded result stays as backward will see it
+        if op.locks_inputs or (op.keeps_out and out.base is not None):
+            op.guard = Guard.lock(op, args, xs, out)
+        else:  # nothing to lock: out itself is read-only from birth
+            op.guard = None
+        if state.sites:
+            op.trace = traceback.extract_stack()[:-1]
         t._node = op
         t._requires_grad = True
     else:
@@ -89,31 +100,6 @@ def _checked_forward(op: Op, xs: tuple[Any, ...]) -> np.ndarray:
         out = np.asarray(op.forward(*xs))
     check_forward(op, xs, out)
     return out
-
-
-def _record(
-    op: Op,
-    args: tuple[Any, ...],
-    held: Any,
-    xs: tuple[Any, ...],
-    needs: tuple[bool, ...],
-    out: np.ndarray,
-    sites: bool,
-) -> None:
-    """Make ``op`` the node of its result ``out``: what it was applied to, what its rule reads
-    (locked by the guard where needed), and, if ``sites``, where it was created."""
-    op._in = held
-    op.xs = xs
-    op.out = out
-    op.needs = needs
-    op.hooks = None
-    out.setflags(write=False)  # a recorded result stays as backward will see it
-    if op.locks_inputs or (op.keeps_out and out.base is not None):
-        op.guard = Guard.lock(op, args, xs, out)
-    else:  # nothing to lock: out itself is read-only from birth
-        op.guard = None
-    if sites:
-        op.trace = traceback.extract_stack()[:-2]
 
 
 def _operand(x: Any) -> Any:
