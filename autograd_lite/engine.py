@@ -47,8 +47,10 @@ class Op:
     an axis live in ``__slots__`` fields and show in ``repr``.
     """
 
-    # ``_in`` holds ``inputs``: the one input itself for a one-input op (no tuple per node, so a
-    # long graph leaves the cycle collector one object fewer per op to walk), else the tuple.
+    # ``_in`` holds ``inputs`` compactly: an input that has a node of its own as that node (the
+    # intermediate Tensor is freed as soon as its user drops it), and the one input itself for a
+    # one-input op (no tuple per node). A long graph so keeps one object per op alive for the
+    # cycle collector to walk, where Tensor and node would be two.
     __slots__ = ("_in", "guard", "hooks", "needs", "out", "trace", "xs")
 
     #: Input positions whose *values* the rule reads (``None``: all), and whether it reads the
@@ -65,6 +67,8 @@ class Op:
     #: Derived: whether an input or an array field may need locking (else only the output's
     #: base can, when the rule reads the output and it is a view).
     locks_inputs: ClassVar[bool] = True
+    #: The Tensor class, set by it: ``inputs`` rebuilds an input held as its node as one.
+    tensor_type: ClassVar[Any] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -82,16 +86,25 @@ class Op:
 
     @property
     def inputs(self) -> tuple[Any, ...] | None:
-        """The values the op was applied to (Tensors and constants); ``None`` once released."""
+        """The values the op was applied to (Tensors and constants); ``None`` once released.
+
+        An input computed by another node comes back as a new Tensor holding that node and the
+        array this op saw (the Tensor the op was applied to may be gone).
+        """
         held = self._in
-        return held if held is None or type(held) is tuple else (held,)
+        if held is None:
+            return None
+        if type(held) is not tuple:
+            held = (held,)
+        if not any(isinstance(x, Op) for x in held):
+            return held
+        xs = self.xs or (None,) * len(held)
+        wrap = self.tensor_type._from_node
+        return tuple(wrap(v, x) if isinstance(x, Op) else x for x, v in zip(held, xs))
 
     @inputs.setter
     def inputs(self, value: tuple[Any, ...] | None) -> None:
-        if value is not None and len(value) == 1 and type(value[0]) is not tuple:
-            self._in = value[0]
-        else:
-            self._in = value
+        self._in = None if value is None else held_inputs(value)
 
     def forward(self, *xs: Any) -> np.ndarray:
         raise NotImplementedError
@@ -157,6 +170,14 @@ class Op:
             self.guard = None
 
 
+def held_inputs(args: tuple[Any, ...]) -> Any:
+    """What a node keeps of the inputs ``args``: each Tensor that has a node as that node, and
+    the one input itself if there is one (unless it is a tuple), else a tuple."""
+    tensor = Op.tensor_type
+    held = tuple([x._node if isinstance(x, tensor) and x._node is not None else x for x in args])
+    return held[0] if len(held) == 1 and type(held[0]) is not tuple else held
+
+
 def sum_to_shape(grad: Any, shape: tuple[int, ...]) -> Any:
     """Undo NumPy broadcasting: sum ``grad`` over the axes that broadcasting added or stretched.
 
@@ -220,16 +241,12 @@ def topological_order(
                 if skip_released:
                     continue
                 raise RuntimeError(RELEASED_MESSAGE)
-            if node.needs[0]:
-                child = held._node
-                if child is not None and child not in visited:
-                    push(child)
+            if node.needs[0] and isinstance(held, Op) and held not in visited:
+                push(held)
             continue
         for x, need in zip(reversed(held), reversed(node.needs)):  # the first input on top
-            if need:
-                child = x._node
-                if child is not None and child not in visited:
-                    push(child)
+            if need and isinstance(x, Op) and x not in visited:
+                push(x)
     return order
 
 
@@ -333,8 +350,7 @@ def _recorded_rule(cls: Any) -> Rule:
 
     def rule(node: Op, g: Any) -> Sequence[Any]:
         state.rule = node  # anomaly mode names it for a NaN made by the recorded rule
-        held = node._in
-        inputs = held if type(held) is tuple else (held,)
+        inputs = node.inputs or ()
         for x, kept in zip(inputs, node.xs):  # type: ignore[arg-type]
             if hasattr(x, "_node") and x.data is not kept:
                 raise RuntimeError(
@@ -381,13 +397,12 @@ def _propagate(
                     gx = sum_to_shape(gx, xdata.shape)
                 if gx.dtype is not xdata.dtype and gx.dtype != xdata.dtype:  # Tensors: recorded
                     gx = gx.astype(xdata.dtype)
-                child = x._node
-                if child is None:
+                if not isinstance(x, Op):  # a leaf
                     totals.add(x, gx, node)
-                elif child in grads:
-                    grads[child] = grads[child] + gx
+                elif x in grads:
+                    grads[x] = grads[x] + gx
                 else:
-                    grads[child] = gx
+                    grads[x] = gx
         if not retain_graph:
             node.release()
 

@@ -11,7 +11,7 @@ import numpy as np
 from . import _grad_mode
 from ._anomaly import check_forward
 from ._guard import Guard
-from .engine import Op, walk_backward
+from .engine import Op, held_inputs, walk_backward
 from .ops import activations as act
 from .ops import elementwise as ew
 from .ops import reductions as red
@@ -38,13 +38,12 @@ def _apply(op: Op, *args: Any) -> Tensor:
     state = _state
     if state.tracer is not None:
         args = state.tracer.on_apply(op, args)
-    held: Any = args  # what the node keeps as its inputs: the one input itself, else the tuple
     if len(args) == 1:
         a = args[0]
         if isinstance(a, Tensor):
             xs: tuple[Any, ...] = (a.data,)
             record = a._requires_grad
-            held = a
+            held = a if a._node is None else a._node  # see Op: an input is kept as its node
         else:
             xs, record = args, False
         needs: tuple[bool, ...] = _NEEDS1[record]
@@ -59,10 +58,16 @@ def _apply(op: Op, *args: Any) -> Tensor:
         else:
             rb, db = False, b
         xs, record, needs = (da, db), ra or rb, _NEEDS2[ra][rb]
+        if record:  # (only a Tensor that requires grad can have a node)
+            held = (
+                a if not ra or a._node is None else a._node,
+                b if not rb or b._node is None else b._node,
+            )
     else:
         xs = tuple([a.data if isinstance(a, Tensor) else a for a in args])
         needs = tuple([isinstance(a, Tensor) and a._requires_grad for a in args])
         record = True in needs
+        held = held_inputs(args)
     if state.anomaly:
         out = _checked_forward(op, xs)
     else:
@@ -625,6 +630,7 @@ def _interop() -> Any:
 
 
 _INTEROP: Any = None
+Op.tensor_type = Tensor  # the class a node rebuilds an input held as its node as
 
 
 def tensor(data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
