@@ -101,10 +101,11 @@ class recording_sites(_Switch):  # noqa: N801
 
 
 class detect_anomaly(_Switch):  # noqa: N801 - named like PyTorch's
-    """Inside the block (this thread), the first NaN or inf that an op produces, in forward or in
-    backward, raises :class:`AnomalyError` naming the op, the shapes, and where the op was created.
+    """Raise at the first NaN or inf an op produces inside the block (this thread).
 
-    Slower (every result is scanned and every op remembers its creation stack): for debugging.
+    In forward or in backward, :class:`AnomalyError` names the op, the shapes, and where the op was
+    created. Slower (every result is scanned and every op remembers its creation stack): for
+    debugging.
     """
 
     def __enter__(self) -> None:

@@ -66,8 +66,11 @@ _CROSSED_KEEPS: tuple[tuple[int, ...], ...] = ((), (1,), (0,), (0, 1))
 
 
 def _keep_field(value: Any, name: str, wanted: list[tuple[np.ndarray, int | str]]) -> Any:
-    """What node keeps of the array field ``name`` (an array, or a tuple holding arrays such as
-    an index): a private copy of each small array; a large one is kept and added to ``wanted``."""
+    """Return what a node keeps of its array field ``name``.
+
+    ``value`` is an array, or a tuple holding arrays such as an index: each small array is
+    replaced by a private copy; a large one is kept and added to ``wanted``.
+    """
     if type(value) is tuple:
         return tuple(_keep_field(v, name, wanted) for v in value)
     if type(value) is not np.ndarray:
@@ -79,8 +82,10 @@ def _keep_field(value: Any, name: str, wanted: list[tuple[np.ndarray, int | str]
 
 
 def _words(a: np.ndarray) -> np.ndarray:
-    """``a``'s bytes as one flat array of the widest unsigned words that tile them (no copy for
-    a contiguous array)."""
+    """Return ``a``'s bytes as one flat array of the widest unsigned words that tile them.
+
+    No copy is made for a contiguous array.
+    """
     if a.itemsize == 8 and a.flags.c_contiguous:  # float64, int64: the common case, directly
         return a.reshape(-1).view(np.uint64)
     raw = np.ascontiguousarray(a).reshape(-1).view(np.uint8)
@@ -91,12 +96,15 @@ def _words(a: np.ndarray) -> np.ndarray:
 
 
 def _fingerprint(a: np.ndarray) -> bytes:
-    """What ``a`` holds, to compare at backward: its bytes for a small array (exact); else, with
-    ``w_i`` its i-th machine word, the :data:`FOLD` sums ``Σ_{i ≡ k (mod FOLD)} w_i`` modulo the
-    word size, one pass and no copy for a contiguous array. Bits are compared, so NaNs and
-    signed zeros compare as themselves. Any change to one element changes one sum, and so does
-    a swap of two different values unless their positions differ by a multiple of FOLD; only
-    changes that cancel within one residue class go unseen."""
+    """Return what ``a`` holds, to compare at backward.
+
+    For a small array that is its bytes (exact); else, with ``w_i`` its i-th machine word, the
+    :data:`FOLD` sums ``Σ_{i ≡ k (mod FOLD)} w_i`` modulo the word size, one pass and no copy for a
+    contiguous array. Bits are compared, so NaNs and signed zeros compare as themselves. Any change
+    to one element changes one sum, and so does a swap of two different values unless their
+    positions differ by a multiple of FOLD; only changes that cancel within one residue class go
+    unseen.
+    """
     if a.size <= EXACT_LIMIT:
         return a.tobytes()
     words = _words(a)
@@ -117,8 +125,10 @@ def _where(where: int | str) -> str:
 def _wanted(
     op: Op, args: tuple[Any, ...], xs: tuple[Any, ...], out: np.ndarray
 ) -> list[tuple[np.ndarray, int | str]]:
-    """The arrays node ``op``'s rule reads that may need locking, with where each comes from;
-    small plain arrays among them are copied into the node instead."""
+    """Return the arrays node ``op``'s rule reads that may need locking, and where each is from.
+
+    Small plain arrays among them are copied into the node instead.
+    """
     if op.crossed:
         needs = op.needs
         keeps: Sequence[int] = _CROSSED_KEEPS[needs[0] + 2 * needs[1]]
@@ -194,9 +204,9 @@ def _lock_all(wanted: list[tuple[np.ndarray, int | str]]) -> Guard | None:
 
 
 class Guard:
-    """Keeps the arrays a node's rule reads read-only until the node is released or dies, and
-    checks at backward that none changed behind NumPy's back.
+    """Keep the arrays a node's rule reads read-only while the node lives; check them at backward.
 
+    Nothing may change behind NumPy's back either (see :meth:`verify`).
     The rule: an array that backward will read cannot change. Results of recorded operations
     are read-only from birth (``Tensor._apply`` marks them); arrays from outside (leaf data,
     inputs, constants, and the arrays an op holds as fields: an index, a ``where`` condition,
@@ -224,9 +234,11 @@ class Guard:
 
     @staticmethod
     def lock(op: Op, args: tuple[Any, ...], xs: tuple[Any, ...], out: np.ndarray) -> Guard | None:
-        """Keep what node ``op`` (applied to ``args``, whose plain values are ``xs``) reads;
-        a small plain array among ``args`` is replaced by a private copy in ``op.xs`` and
-        ``op.inputs``."""
+        """Keep what node ``op`` (applied to ``args``, whose plain values are ``xs``) reads.
+
+        A small plain array among ``args`` is replaced by a private copy in ``op.xs`` and
+        ``op.inputs``.
+        """
         wanted = _wanted(op, args, xs, out)
         return _lock_all(wanted) if wanted else None
 

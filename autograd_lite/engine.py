@@ -71,6 +71,7 @@ class Op:
     tensor_type: ClassVar[Any] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Derive ``locks_inputs`` from the subclass's declarations."""
         super().__init_subclass__(**kwargs)
         cls.locks_inputs = (
             cls.keeps is None or bool(cls.keeps) or cls.crossed or bool(cls.array_fields)
@@ -107,17 +108,20 @@ class Op:
         self._in = None if value is None else held_inputs(value)
 
     def forward(self, *xs: Any) -> np.ndarray:
+        """Compute the op's output from the plain values ``xs`` of its inputs."""
         raise NotImplementedError
 
     def backward(self, grad: Any, out: Any, *xs: Any) -> Sequence[Any]:
+        """Return ``grad · ∂out/∂x`` for each input ``x`` (``None`` where none is needed)."""
         raise NotImplementedError
 
     @property
     def name(self) -> str:
+        """The op's name: its class's."""
         return type(self).__name__
 
     def params(self) -> dict[str, Any]:
-        """The op's parameters (fields declared by subclasses), for display."""
+        """Return the op's parameters (fields declared by subclasses), for display."""
         fields = {}
         for cls in type(self).__mro__:
             if cls is Op:
@@ -127,15 +131,16 @@ class Op:
         return fields
 
     def __repr__(self) -> str:
+        """Show the op's name and parameters."""
         args = ", ".join(f"{k}={v!r}" for k, v in self.params().items())
         return f"{self.name}({args})"
 
     def rule(self) -> str:
-        """This node's gradient rule in one line, ``o = …;  ∂E/∂x = …, …``, with one ``∂E/∂x``
-        per input (named as in ``backward``) and the node's parameters filled in.
+        """Return the node's gradient rule in one line, ``o = …;  ∂E/∂x = …, …``.
 
-        The default is the first paragraph of the class docstring, each parameter named there
-        in double backquotes shown with its value and each ``∂E/∂x`` followed by that input's shape
+        It has one ``∂E/∂x`` per input (named as in ``backward``), and the node's parameters filled
+        in. The default is the first paragraph of the class docstring, each parameter named there in
+        double backquotes shown with its value and each ``∂E/∂x`` followed by that input's shape
         while the node holds its inputs. Ops whose parameters change the formulas themselves (a
         transpose, a reduction, an index) override this.
         """
@@ -171,8 +176,11 @@ class Op:
 
 
 def held_inputs(args: tuple[Any, ...]) -> Any:
-    """What a node keeps of the inputs ``args``: each Tensor that has a node as that node, and
-    the one input itself if there is one (unless it is a tuple), else a tuple."""
+    """Return what a node keeps of the inputs ``args``.
+
+    Each Tensor that has a node is kept as that node; the one input itself if there is one
+    (unless it is a tuple), else a tuple of them.
+    """
     tensor = Op.tensor_type
     held = tuple([x._node if isinstance(x, tensor) and x._node is not None else x for x in args])
     return held[0] if len(held) == 1 and type(held[0]) is not tuple else held
@@ -251,7 +259,7 @@ def topological_order(
 
 
 def _owner(a: Any) -> int:
-    """The id of the array that owns the memory of ``a`` (an array, or a Tensor's array)."""
+    """Return the id of the array that owns the memory of ``a`` (an array, or a Tensor's)."""
     if type(a) is not np.ndarray and hasattr(a, "_node"):
         a = a.data
     return id(a if a.base is None else a.base)
@@ -314,8 +322,11 @@ class _Totals:
 
 
 def _run_hooks(hooks: list[Callable[[Any], Any]], grad: Any, cls: Any, create_graph: bool) -> Any:
-    """Call each hook on the gradient; a hook's return value (if not None) replaces it, and must
-    be a numeric array of the same shape (it is converted to the gradient's dtype)."""
+    """Call each hook on the gradient, and return the gradient after them.
+
+    A hook's return value (if not None) replaces it, and must be a numeric array of the same
+    shape (it is converted to the gradient's dtype).
+    """
     for hook in hooks:
         replaced = hook(grad if create_graph else cls._wrap(grad))
         if replaced is None:
@@ -371,9 +382,10 @@ def _propagate(
     retain_graph: bool,
     on_step: Callable[[Op, Any, Sequence[Any]], None] | None,
 ) -> None:
-    """Visit ``order`` backwards: each node's rule turns the gradient flowing into it (from
-    ``grads``) into its inputs' gradients, which flow on into their nodes or leaf totals.
+    """Visit ``order`` backwards, passing each node's gradient on to its inputs.
 
+    Each node's rule turns the gradient flowing into it (from ``grads``) into its inputs'
+    gradients, which flow on into their nodes (in ``grads``) or their leaf totals.
     ``rule`` is ``None`` for the plain rule on arrays, kept inline: this loop runs once per node.
     """
     for node in reversed(order):
