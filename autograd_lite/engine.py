@@ -92,11 +92,10 @@ class Op:
         An input computed by another node comes back as a new Tensor holding that node and the
         array this op saw (the Tensor the op was applied to may be gone).
         """
-        held = self._in
-        if held is None:
+        kept = self._in
+        if kept is None:
             return None
-        if type(held) is not tuple:
-            held = (held,)
+        held: tuple[Any, ...] = kept if type(kept) is tuple else (kept,)
         if not any(isinstance(x, Op) for x in held):
             return held
         xs = self.xs or (None,) * len(held)
