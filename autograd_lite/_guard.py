@@ -150,8 +150,7 @@ def _wanted(
             continue  # a recorded result (read-only from birth) or an array read-only before
         wanted.append((a, i))
     if copied is not None:
-        op.xs = tuple(copied)
-        op.inputs = tuple([c if x is a else x for x, a, c in zip(args, xs, copied)])
+        op.keep_copies(tuple(copied))
     for name in op.array_fields:
         value = getattr(op, name)
         if type(value) is np.ndarray or type(value) is tuple:

@@ -106,6 +106,18 @@ class Op:
     def inputs(self, value: tuple[Any, ...] | None) -> None:
         self._in = None if value is None else held_inputs(value)
 
+    def keep_copies(self, xs: tuple[Any, ...]) -> None:
+        """Hold ``xs`` as the values the rule reads: forward's, some plain arrays copied.
+
+        Each copy replaces its plain array among the inputs too.
+        """
+        held, before = self._in, self.xs
+        if type(held) is tuple and before is not None:
+            self._in = tuple([c if h is b else h for h, b, c in zip(held, before, xs)])
+        elif held is not None and before is not None and held is before[0]:
+            self._in = xs[0]
+        self.xs = xs
+
     def forward(self, *xs: Any) -> np.ndarray:
         """Compute the op's output from the plain values ``xs`` of its inputs."""
         raise NotImplementedError
