@@ -325,9 +325,11 @@ class _Totals:
                 visible.add(_owner(g))
                 g = _run_hooks(x._hooks, g, self.cls, create_graph)
                 aliased = True  # the hooks saw it, or returned an array of their own
-            if aliased or _owner(g) in visible:
+            owner = _owner(g)
+            if aliased or owner in visible:
                 g = g * 1 if create_graph else np.array(g)  # a copy (recorded with create_graph)
-            visible.add(_owner(g))
+                owner = _owner(g)
+            visible.add(owner)
             result.append((x, g))
         return result
 

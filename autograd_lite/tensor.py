@@ -364,8 +364,8 @@ class Tensor:
             before = leaf._grad  # set directly: the walk's totals have the leaf's shape
             if create_graph:
                 leaf._grad = g if before is None else before + g
-            elif before is None:  # the walk's totals are arrays of their own
-                leaf._grad = Tensor._wrap(g if g.flags.writeable else g.copy())
+            elif before is None:  # the walk's totals are writable arrays of their own
+                leaf._grad = Tensor._wrap(g)
             else:
                 leaf._grad = Tensor._wrap(before.data + g)
 
