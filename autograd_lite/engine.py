@@ -67,12 +67,15 @@ class Op:
     #: Derived: whether an input or an array field may need locking (else only the output's
     #: base can, when the rule reads the output and it is a view).
     locks_inputs: ClassVar[bool] = True
+    #: Derived: whether the class keeps :meth:`release` as it is here (the walk inlines it).
+    plain_release: ClassVar[bool] = True
     #: The Tensor class, set by it: ``inputs`` rebuilds an input held as its node as one.
     tensor_type: ClassVar[Any] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
-        """Derive ``locks_inputs`` from the subclass's declarations."""
+        """Derive ``locks_inputs`` and ``plain_release`` from the subclass's declarations."""
         super().__init_subclass__(**kwargs)
+        cls.plain_release = cls.release is Op.release
         cls.locks_inputs = (
             cls.keeps is None or bool(cls.keeps) or cls.crossed or bool(cls.array_fields)
         )
@@ -429,7 +432,13 @@ def _propagate(
                 else:
                     grads[x] = gx
         if not retain_graph:
-            node.release()
+            if node.plain_release:  # Op.release, inline
+                node._in = node.xs = node.out = None
+                if node.guard is not None:
+                    node.guard.release()
+                    node.guard = None
+            else:
+                node.release()
 
 
 def walk_backward(

@@ -642,11 +642,11 @@ _UNITS: dict[np.dtype[Any], np.ndarray] = {}  # dtype -> the scalar array 1 of t
 
 
 def _unit(like: np.ndarray) -> np.ndarray:
-    """A new array of ones with the shape and dtype of the single-element array ``like``."""
+    """Return a new array of ones with the shape and dtype of the single-element ``like``."""
     one = _UNITS.get(like.dtype)
     if one is None:
         one = _UNITS[like.dtype] = np.array(1, dtype=like.dtype)
-    return one.reshape(like.shape).copy()
+    return one.copy() if like.ndim == 0 else one.reshape(like.shape).copy()
 
 
 def _check_differentiable(dtype: np.dtype[Any]) -> None:
