@@ -49,9 +49,10 @@ class Op:
 
     # ``_in`` holds ``inputs`` compactly: an input that has a node of its own as that node (the
     # intermediate Tensor is freed as soon as its user drops it), and the one input itself for a
-    # one-input op (no tuple per node). A long graph so keeps one object per op alive for the
-    # cycle collector to walk, where Tensor and node would be two.
-    __slots__ = ("_in", "guard", "hooks", "needs", "out", "trace", "xs")
+    # one-input op (no tuple per node; ``_xs`` holds ``xs`` likewise). A long graph so keeps one
+    # object per op alive for the cycle collector to walk, where Tensor, node and tuples of its
+    # inputs would be more.
+    __slots__ = ("_in", "_xs", "guard", "hooks", "needs", "out", "trace")
 
     #: Input positions whose *values* the rule reads (``None``: all), and whether it reads the
     #: output. Those arrays are made read-only until the node is released (see
@@ -81,7 +82,7 @@ class Op:
         )
 
     _in: Any
-    xs: tuple[Any, ...] | None
+    _xs: Any
     out: Any
     needs: tuple[bool, ...]
     hooks: list[Callable[[Any], Any]] | None
@@ -109,17 +110,31 @@ class Op:
     def inputs(self, value: tuple[Any, ...] | None) -> None:
         self._in = None if value is None else held_inputs(value)
 
+    @property
+    def xs(self) -> tuple[Any, ...] | None:
+        """The plain values (arrays, constants) forward saw; ``None`` once released."""
+        kept = self._xs
+        if kept is None or type(self._in) is tuple:
+            return kept  # type: ignore[no-any-return]
+        return (kept,)
+
+    @xs.setter
+    def xs(self, value: tuple[Any, ...] | None) -> None:  # after ``inputs``: it says how many
+        self._xs = value if value is None or type(self._in) is tuple else value[0]
+
     def keep_copies(self, xs: tuple[Any, ...]) -> None:
         """Hold ``xs`` as the values the rule reads: forward's, some plain arrays copied.
 
         Each copy replaces its plain array among the inputs too.
         """
-        held, before = self._in, self.xs
-        if type(held) is tuple and before is not None:
+        held, before = self._in, self._xs
+        if type(held) is tuple:
             self._in = tuple([c if h is b else h for h, b, c in zip(held, before, xs)])
-        elif held is not None and before is not None and held is before[0]:
-            self._in = xs[0]
-        self.xs = xs
+            self._xs = xs
+        else:
+            if held is before:  # the one input was a plain array
+                self._in = xs[0]
+            self._xs = xs[0]
 
     def forward(self, *xs: Any) -> np.ndarray:
         """Compute the op's output from the plain values ``xs`` of its inputs."""
@@ -181,7 +196,7 @@ class Op:
     def release(self) -> None:
         """Drop what the backward walk needed, so arrays are freed by reference counting."""
         self._in = None
-        self.xs = None
+        self._xs = None
         self.out = None
         guard = self.guard
         if guard is not None:
@@ -412,13 +427,15 @@ def _propagate(
             guard = node.guard
             if guard is not None and guard.seen is not None:
                 guard.verify(node)  # nothing the rule reads changed behind the lock's back
-            xs = node.xs
-            input_grads = node.backward(g, node.out, *xs) if rule is None else rule(node, g)  # type: ignore[misc]
+            held = node._in
+            if type(held) is tuple:
+                inputs, xs = held, node._xs
+            else:
+                inputs, xs = (held,), (node._xs,)
+            input_grads = node.backward(g, node.out, *xs) if rule is None else rule(node, g)
             if on_step is not None:
                 on_step(node, g, input_grads)
-            held = node._in
-            inputs = held if type(held) is tuple else (held,)
-            for x, xdata, need, gx in zip(inputs, xs, node.needs, input_grads):  # type: ignore[arg-type]
+            for x, xdata, need, gx in zip(inputs, xs, node.needs, input_grads):
                 if not need or gx is None:
                     continue
                 if gx.shape != xdata.shape:  # xdata: the input's array as forward saw it
@@ -433,7 +450,7 @@ def _propagate(
                     grads[x] = gx
         if not retain_graph:
             if node.plain_release:  # Op.release, inline
-                node._in = node.xs = node.out = None
+                node._in = node._xs = node.out = None
                 if node.guard is not None:
                     node.guard.release()
                     node.guard = None

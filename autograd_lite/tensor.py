@@ -80,7 +80,7 @@ def _apply(op: Op, *args: Any) -> Tensor:
     t._hooks = None
     if record and state.enabled:  # make op the node of out (inline: this runs once per op)
         op._in = held
-        op.xs = xs
+        op._xs = xs if type(held) is tuple else xs[0]  # see Op: one input, held as itself
         op.out = out
         op.needs = needs
         op.hooks = None
