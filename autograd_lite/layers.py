@@ -35,6 +35,7 @@ import numpy as np
 from .functions import _matmul_transposed
 from .ops.activations import elu, leaky_relu, softplus
 from .ops.conv import avg_pool2d, conv2d, max_pool2d, pair
+from .optim import writable_data
 from .tensor import Tensor
 
 __all__ = [
@@ -378,10 +379,7 @@ class Module:
             setattr(module, attr, arrays.pop(name))
             del params[name]
         for name, p in params.items():
-            if p.data.flags.writeable:
-                p.data[...] = arrays[name]
-            else:
-                p.data = arrays[name]
+            writable_data(p)[...] = arrays[name]
 
     def extra_repr(self) -> str:
         """Text shown inside this module's ``repr`` parentheses."""
@@ -707,10 +705,10 @@ def clip_grad_norm(parameters: Iterable[Tensor] | Tensor, max_norm: float) -> fl
             g = p.grad
             if g is None:
                 continue
-            if g.data.flags.writeable:
-                g.data *= coef
-            else:  # a gradient recorded with create_graph: its array is read-only
-                p.grad = g.detach() * coef
+            if not g.is_leaf:  # recorded with create_graph: the clipped gradient is a new leaf
+                p.grad = g = g.detach()
+            data = writable_data(g)
+            data *= coef
     return norm
 
 # -- convolution, pooling, embedding, normalisation and more activations --------------------------

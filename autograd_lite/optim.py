@@ -36,14 +36,26 @@ __all__ = [
 _CHUNK = 1 << 14  # elements of the scratch array for lr·direction (128 KiB of float64)
 
 
+def writable_data(t: Tensor) -> np.ndarray:
+    """Return ``t``'s array, ready to be changed in place.
+
+    While a graph kept by ``retain_graph=True`` (or recorded with ``create_graph=True``) still
+    reads ``t``'s array, that array is read-only: ``t`` then gets a copy of it first, so the graph
+    keeps the values it was recorded with and ``t`` alone sees the change.
+    """
+    if not t.data.flags.writeable:
+        t.data = t.data.copy()
+    return t.data
+
+
 def _descend(p: Tensor, lr: float, direction: np.ndarray) -> None:
-    """p ← p − lr · direction, in place; a large parameter is updated in chunks through a small
-    reused scratch array, so no second parameter-sized array is ever allocated. If a retained
-    graph still reads p's array (it is read-only then), p gets a new array instead."""
-    data = p.data
-    if not data.flags.writeable:
-        p.data = data - lr * direction
-        return
+    """Update p ← p − lr · direction in place.
+
+    A large parameter is updated in chunks through a small reused scratch array, so no second
+    parameter-sized array is allocated (beyond the copy :func:`writable_data` makes of an array
+    a retained graph still reads).
+    """
+    data = writable_data(p)
     if data.size <= _CHUNK or not (data.flags.c_contiguous and direction.flags.c_contiguous):
         data -= lr * direction
         return
@@ -543,10 +555,8 @@ class AdamW(Adam):
         keep = 1 - self._lr * self.weight_decay
         if keep != 1:
             for _, p, _ in found:
-                if p.data.flags.writeable:
-                    p.data *= keep
-                else:
-                    p.data = p.data * keep
+                data = writable_data(p)
+                data *= keep
         return found
 
 

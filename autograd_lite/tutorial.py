@@ -36,7 +36,7 @@ import numpy as np
 from ._grad_mode import no_grad
 from .functions import concatenate, squared_error
 from .layers import Linear, Module, Sequential, Sigmoid, tutorial_normal
-from .optim import SGD
+from .optim import SGD, writable_data
 from .tensor import Tensor
 
 __all__ = ["AppendBiasNode", "NeuralNetwork", "tutorial_update"]
@@ -197,10 +197,7 @@ class NeuralNetwork:
         arr = np.asarray(value, dtype=np.float64)
         if arr.shape != p.shape:
             raise ValueError(f"NeuralNetwork.{name} must have shape {p.shape}, got {arr.shape}")
-        if p.data.flags.writeable:
-            p.data[...] = arr
-        else:  # a recorded graph still reads the old values: leave them to it
-            p.data = arr.copy()
+        writable_data(p)[...] = arr
 
     @property
     def learning_rate(self) -> float:
@@ -307,10 +304,8 @@ class NeuralNetwork:
     @staticmethod
     def _add(p: Tensor, step: np.ndarray) -> None:
         """p ← p + step: in place, unless a retained graph still reads p's (frozen) array."""
-        if p.data.flags.writeable:
-            p.data += step
-        else:
-            p.data = p.data + step
+        data = writable_data(p)
+        data += step
 
     def run(self, input_vector: Any) -> np.ndarray:
         """The network's output: ``(out,)`` for one sample, ``(n, out)`` for a batch of rows."""
