@@ -38,8 +38,11 @@ class _UnsupportedError(Exception):
 
 
 def _operator(name: str, reflected: str) -> Callable[[Any, Any], Tensor]:
-    """A binary ufunc as the Tensor operator ``name`` (or ``reflected`` when the Tensor is on
-    the right), so ``np.add(a, t)`` and ``a + t`` are one code path."""
+    """Make a binary ufunc's counterpart: the Tensor operator ``name``.
+
+    ``reflected`` is used when the Tensor is on the right, so ``np.add(a, t)`` and ``a + t`` are
+    one code path.
+    """
 
     def call(a: Any, b: Any) -> Tensor:
         out = getattr(a, name)(b) if isinstance(a, Tensor) else getattr(b, reflected)(a)

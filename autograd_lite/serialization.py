@@ -43,8 +43,11 @@ _EXPANSION = 100
 
 
 def _check_key(key: str) -> None:
-    """A key must survive as a zip member name: no NUL (zip readers cut the name there), valid
-    UTF-8, and short enough for the name field (65,535 bytes with the ``.npy`` suffix)."""
+    """Refuse a key that would not survive as a zip member name.
+
+    It must hold no NUL (zip readers cut the name there), be valid UTF-8, and be short enough
+    for the name field (65,535 bytes with the ``.npy`` suffix).
+    """
     if "\x00" in key:
         raise ValueError(
             f"save: key {key!r} contains a NUL character, which a zip name cannot hold"
@@ -93,8 +96,11 @@ def save(state_dict: Mapping[str, Any], path: PathLike) -> None:
 
 
 def _header(target: str, zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> int:
-    """Check member ``info``'s ``.npy`` header without reading its data; return the bytes of
-    data it declares. Object, non-numeric and over-declared arrays are refused."""
+    """Check member ``info``'s ``.npy`` header without reading its data.
+
+    Return the bytes of data it declares. Object, non-numeric and over-declared arrays are
+    refused.
+    """
     key = info.filename[:-4]
     with zf.open(info) as member:
         try:
