@@ -21,7 +21,7 @@ import gzip
 from collections.abc import Iterator
 from importlib import resources
 from os import PathLike
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple, overload
 
 import numpy as np
 
@@ -124,6 +124,18 @@ def _subset(pixels: np.ndarray, labels: np.ndarray) -> Digits:
     return Digits(scale_pixels(pixels), labels, one_hot(labels))
 
 
+@overload
+def load_digits(
+    test_size: int = ..., seed: int | None = ..., split: Literal[True] = ...
+) -> tuple[Digits, Digits]: ...
+@overload
+def load_digits(
+    test_size: int = ..., seed: int | None = ..., *, split: Literal[False]
+) -> Digits: ...
+@overload
+def load_digits(
+    test_size: int = ..., seed: int | None = ..., split: bool = ...
+) -> tuple[Digits, Digits] | Digits: ...
 def load_digits(
     test_size: int = DIGITS_TEST_SIZE, seed: int | None = 0, split: bool = True
 ) -> tuple[Digits, Digits] | Digits:
