@@ -152,9 +152,8 @@ def _dot(a: Any, b: Any, out: Any = None) -> Tensor:
     na, nb = np.ndim(a), np.ndim(b)
     if na > 2 or nb > 2:
         raise _UnsupportedError  # np.dot of N-D arrays is not a matrix product
-    if na == 0 or nb == 0:
-        return fn.as_tensor(a) * b
-    return fn.matmul(a, b)
+    product: Tensor = fn.as_tensor(a) * b if na == 0 or nb == 0 else fn.matmul(a, b)
+    return product
 
 
 FUNCTIONS: dict[Callable[..., Any], Callable[..., Tensor]] = {
