@@ -13,10 +13,15 @@ import math
 import os
 import sys
 import time
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from .data import Digits
+    from .layers import Sequential
+    from .tutorial import NeuralNetwork
 
 __all__ = ["build_parser", "main"]
 
@@ -37,11 +42,12 @@ class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of ``python -m autograd_lite``."""
+    """Build the argument parser of ``python -m autograd_lite``."""
     return _parsers()[0]
 
 
 def _parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
+    """Build the parser and its ``train`` sub-parser (whose errors ``main`` reports)."""
     parser = argparse.ArgumentParser(
         prog="python -m autograd_lite",
         description="autograd_lite: small, exact reverse-mode autodiff on NumPy.",
@@ -59,6 +65,27 @@ def _parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
         ),
         formatter_class=_HelpFormatter,
     )
+    _add_data_options(train)
+    _add_training_options(train)
+    _add_output_options(train)
+    train.add_argument(
+        "--model",
+        choices=("tutorial", "cnn"),
+        default="tutorial",
+        help="the tutorial's network, or a small CNN on the digits (two 3×3 convolutions with "
+        "ReLU and 2×2 max-pooling, then a linear layer; cross-entropy and Adam; by default lr "
+        "0.01, 15 epochs and batches of 32 when --batch-size is left at 1)",
+    )
+    sub.add_parser(
+        "gradcheck",
+        help="check every built-in op against finite differences",
+        add_help=False,
+    )
+    return parser, train
+
+
+def _add_data_options(train: argparse.ArgumentParser) -> None:
+    """Add ``train``'s options that choose the data and the network's size."""
     train.add_argument(
         "--data",
         choices=("digits", "mnist"),
@@ -73,6 +100,10 @@ def _parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
         "the train-images.idx3-ubyte spelling is accepted too)",
     )
     train.add_argument("--hidden", type=int, default=DEFAULTS["hidden"], help="hidden nodes")
+
+
+def _add_training_options(train: argparse.ArgumentParser) -> None:
+    """Add ``train``'s options that set the learning: rate, epochs, batches, seeds, bias, rule."""
     train.add_argument(
         "--lr", type=float, help="SGD learning rate (default: 1 for digits, 0.1 for mnist)"
     )
@@ -107,25 +138,15 @@ def _parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
         default="gradient",
         help="the true gradient, or the tutorial's original rule (not the gradient)",
     )
+
+
+def _add_output_options(train: argparse.ArgumentParser) -> None:
+    """Add ``train``'s options for what it writes: plots, weights, the progress bar."""
     train.add_argument(
         "--plot", metavar="DIR", help="write loss.png and confusion.png to DIR (needs matplotlib)"
     )
     train.add_argument("--save", metavar="PATH", help="save the trained weights (.npz) to PATH")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
-    train.add_argument(
-        "--model",
-        choices=("tutorial", "cnn"),
-        default="tutorial",
-        help="the tutorial's network, or a small CNN on the digits (two 3×3 convolutions with "
-        "ReLU and 2×2 max-pooling, then a linear layer; cross-entropy and Adam; by default lr "
-        "0.01, 15 epochs and batches of 32 when --batch-size is left at 1)",
-    )
-    sub.add_parser(
-        "gradcheck",
-        help="check every built-in op against finite differences",
-        add_help=False,
-    )
-    return parser, train
 
 
 def _physical_memory() -> int | None:
@@ -137,10 +158,25 @@ def _physical_memory() -> int | None:
 
 
 def _check_train_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Fill in the defaults that depend on ``--data`` and ``--model``, then check every option.
+
+    A bad option ends the program through ``parser.error`` (status 2), before any training.
+    """
+    if args.model == "cnn" and args.data != "digits":
+        parser.error("--model cnn trains on the bundled 8×8 digits only (--data digits)")
+    _apply_defaults(args)
+    _check_data(parser, args)
+    _check_numbers(parser, args)
+    _check_outputs(parser, args)
+
+
+def _apply_defaults(args: argparse.Namespace) -> None:
+    """Set the options left out to their defaults for the data and model chosen.
+
+    Warns when batches are summed at the per-sample learning rate, which trains to chance.
+    """
     defaults = MNIST_DEFAULTS if args.data == "mnist" else DEFAULTS
     if args.model == "cnn":
-        if args.data != "digits":
-            parser.error("--model cnn trains on the bundled 8×8 digits only (--data digits)")
         defaults = CNN_DEFAULTS
         if args.batch_size == DEFAULTS["batch_size"]:
             args.batch_size = CNN_DEFAULTS["batch_size"]
@@ -156,6 +192,10 @@ def _check_train_args(parser: argparse.ArgumentParser, args: argparse.Namespace)
     for name in ("lr", "epochs", "bias"):
         if getattr(args, name) is None:
             setattr(args, name, defaults[name])
+
+
+def _check_data(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Check the data options, and that the network's weights fit in this machine's memory."""
     if args.data == "mnist":
         if args.data_dir is None:
             parser.error("--data mnist needs --data-dir DIR, the folder with the MNIST IDX files")
@@ -178,6 +218,10 @@ def _check_train_args(parser: argparse.ArgumentParser, args: argparse.Namespace)
             f"--hidden {args.hidden} would need about {need / 1e9:,.1f} GB for the "
             f"{n_in}-{args.hidden}-10 network's weights ({limit}); use fewer hidden nodes"
         )
+
+
+def _check_numbers(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Check the seeds, epochs, batch size, learning rate and bias value."""
     for name in ("seed", "split_seed"):
         if getattr(args, name) < 0:
             flag = "--" + name.replace("_", "-")
@@ -190,6 +234,10 @@ def _check_train_args(parser: argparse.ArgumentParser, args: argparse.Namespace)
         parser.error("--lr must be a positive, finite number")
     if not math.isfinite(args.bias):
         parser.error("--bias must be a finite number")
+
+
+def _check_outputs(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Check that ``--plot`` can draw and ``--save`` can write where they are told."""
     if args.plot is not None:
         try:
             import matplotlib  # noqa: F401
@@ -206,9 +254,12 @@ def _check_train_args(parser: argparse.ArgumentParser, args: argparse.Namespace)
 
 
 class _Progress:
-    """A tqdm bar over the training samples on stderr (its rate in samples per second), labelled
-    with the epoch under way; or one line per finished epoch with the rate, when stderr is not a
-    terminal (a log file gets lines, not one long line of bar updates) or tqdm is not installed."""
+    """Report training progress on stderr.
+
+    A tqdm bar over the training samples (its rate in samples per second), labelled with the
+    epoch under way; or one line per finished epoch with the rate, when stderr is not a terminal
+    (a log file gets lines, not one long line of bar updates) or tqdm is not installed.
+    """
 
     def __init__(self, epochs: int, samples_per_epoch: int, enabled: bool) -> None:
         self.epochs, self.enabled, self.bar = epochs, enabled, None
@@ -228,12 +279,12 @@ class _Progress:
                 )
 
     def advance(self, samples: int) -> None:
-        """``samples`` more training samples were used."""
+        """Count ``samples`` more training samples as used."""
         if self.bar is not None:
             self.bar.update(samples)
 
     def update(self, epoch: int, loss: float, accuracy: float, samples: int) -> None:
-        """End of ``epoch``, which took ``samples`` samples."""
+        """Report the end of ``epoch``, which took ``samples`` samples."""
         if not self.enabled:
             return
         now = time.perf_counter()
@@ -250,12 +301,13 @@ class _Progress:
             )
 
     def close(self) -> None:
+        """Close the bar, if there is one (closing twice is harmless)."""
         if self.bar is not None:
             self.bar.close()
 
 
 def format_confusion(cm: np.ndarray) -> str:
-    """The confusion matrix as text: rows are the true digit, columns the predicted one."""
+    """Format the confusion matrix as text: rows are the true digit, columns the predicted one."""
     n = cm.shape[0]
     width = max(3, len(str(int(cm.max()))) + 1)
     head = "true\\pred" + "".join(f"{j:>{width}}" for j in range(n))
@@ -264,6 +316,7 @@ def format_confusion(cm: np.ndarray) -> str:
 
 
 def _plot(folder: str, losses: list[float], cm: np.ndarray, accuracy: float) -> list[str]:
+    """Write loss.png and confusion.png to ``folder``; return their paths."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -304,7 +357,7 @@ def _plot(folder: str, losses: list[float], cm: np.ndarray, accuracy: float) -> 
 
 
 def train_command(args: argparse.Namespace) -> int:
-    """Run ``train`` with parsed arguments; prints the results and returns 0."""
+    """Run ``train`` with parsed arguments; print the results and return the exit status."""
     from .data import load_digits
     from .tutorial import NeuralNetwork
 
@@ -319,44 +372,16 @@ def train_command(args: argparse.Namespace) -> int:
             print(f"error: cannot read MNIST: {exc}", file=sys.stderr)
             return 2
     else:
-        train, test = load_digits(seed=args.split_seed)  # type: ignore[misc]
+        train, test = load_digits(seed=args.split_seed)
     n_in = train.inputs.shape[1]
     net = NeuralNetwork(
         n_in, 10, args.hidden, args.lr, bias=args.bias or None, update=args.update, rng=args.seed
     )
-    rng = np.random.default_rng(args.seed)
     n, bs = len(train.labels), args.batch_size
-    losses: list[float] = []
-    progress = _Progress(args.epochs, n, not args.no_progress)
-    chunk = max(bs, 500 // bs * bs)  # samples between progress-bar updates
     start = time.perf_counter()
-    try:
-        for epoch in range(1, args.epochs + 1):
-            order = rng.permutation(n)
-            total = 0.0
-            inputs, targets = train.inputs, train.targets
-            for k0 in range(0, n, chunk):
-                part = order[k0 : k0 + chunk]
-                if bs == 1:
-                    for i in part:
-                        total += net.train(inputs[i], targets[i])
-                else:
-                    for k in range(0, len(part), bs):
-                        idx = part[k : k + bs]
-                        total += net.train(inputs[idx], targets[idx])
-                progress.advance(len(part))
-            losses.append(total / n)
-            if not math.isfinite(losses[-1]):
-                progress.close()
-                print(
-                    f"error: the loss became {losses[-1]} in epoch {epoch}; lower --lr",
-                    file=sys.stderr,
-                )
-                return 1
-            train_acc = net.evaluate(train.inputs, train.labels)[0] / n
-            progress.update(epoch, losses[-1], train_acc, n)
-    finally:
-        progress.close()
+    losses = _tutorial_epochs(net, train, args)
+    if losses is None:
+        return 1
     seconds = time.perf_counter() - start
     corrects, wrongs = net.evaluate(test.inputs, test.labels)
     total_test = corrects + wrongs
@@ -374,6 +399,53 @@ def train_command(args: argparse.Namespace) -> int:
     return _finish(args, losses, cm, accuracy, net.state_dict())
 
 
+def _tutorial_epochs(
+    net: NeuralNetwork, train: Digits, args: argparse.Namespace
+) -> list[float] | None:
+    """Train ``net`` for ``args.epochs`` epochs over the shuffled samples.
+
+    Each step takes one sample, or a batch of ``args.batch_size``. Return each epoch's mean loss
+    per sample, or ``None`` (after saying so) when the loss stops being finite.
+    """
+    rng = np.random.default_rng(args.seed)
+    n, bs = len(train.labels), args.batch_size
+    inputs, targets = train.inputs, train.targets
+    losses: list[float] = []
+    progress = _Progress(args.epochs, n, not args.no_progress)
+    chunk = max(bs, 500 // bs * bs)  # samples between progress-bar updates
+    try:
+        for epoch in range(1, args.epochs + 1):
+            order = rng.permutation(n)
+            total = 0.0
+            for k0 in range(0, n, chunk):
+                part = order[k0 : k0 + chunk]
+                if bs == 1:
+                    for i in part:
+                        total += net.train(inputs[i], targets[i])
+                else:
+                    for k in range(0, len(part), bs):
+                        idx = part[k : k + bs]
+                        total += net.train(inputs[idx], targets[idx])
+                progress.advance(len(part))
+            losses.append(total / n)
+            if _diverged(progress, losses[-1], epoch):
+                return None
+            train_acc = net.evaluate(train.inputs, train.labels)[0] / n
+            progress.update(epoch, losses[-1], train_acc, n)
+    finally:
+        progress.close()
+    return losses
+
+
+def _diverged(progress: _Progress, loss: float, epoch: int) -> bool:
+    """Return whether ``loss`` is no longer finite; if so, close the bar and say so."""
+    if math.isfinite(loss):
+        return False
+    progress.close()
+    print(f"error: the loss became {loss} in epoch {epoch}; lower --lr", file=sys.stderr)
+    return True
+
+
 def _finish(
     args: argparse.Namespace,
     losses: list[float],
@@ -381,7 +453,7 @@ def _finish(
     accuracy: float,
     state: dict[str, np.ndarray],
 ) -> int:
-    """The end of ``train``: the confusion matrix, then the plots and the weights if asked."""
+    """End ``train``: print the confusion matrix, then the plots and the weights if asked."""
     from . import serialization
 
     print("confusion matrix (rows: true digit, columns: predicted):")
@@ -396,56 +468,23 @@ def _finish(
 
 
 def _train_cnn(args: argparse.Namespace) -> int:
-    """``train --model cnn``: 1×8×8 → conv 16 → relu → pool → conv 32 → relu → pool → linear 10,
-    trained with Adam on cross-entropy; prints what ``train`` prints."""
+    """Run ``train --model cnn``; print what ``train`` prints and return the exit status."""
     import autograd_lite as al
 
-    from . import layers
     from .data import load_digits
-    from .optim import Adam
 
-    train, test = load_digits(seed=args.split_seed)  # type: ignore[misc]
-    gen = np.random.default_rng(args.seed)
-    net = layers.Sequential(
-        layers.Conv2d(1, 16, 3, padding=1, rng=gen), layers.ReLU(), layers.MaxPool2d(2),
-        layers.Conv2d(16, 32, 3, padding=1, rng=gen), layers.ReLU(), layers.MaxPool2d(2),
-        layers.Flatten(), layers.Linear(128, 10, rng=gen),
-    )  # fmt: skip
-    opt = Adam(net.parameters(), lr=args.lr)
-    shuffle = np.random.default_rng(args.seed + 1)  # as examples/cnn_digits.py does
+    train, test = load_digits(seed=args.split_seed)
+    net = _cnn(np.random.default_rng(args.seed))
 
     def predict(inputs: np.ndarray) -> np.ndarray:
         with al.no_grad():
             return np.asarray(net(inputs.reshape(-1, 1, 8, 8)).data.argmax(axis=1))
 
-    x = train.inputs.reshape(-1, 1, 8, 8)
     n, bs = len(train.labels), args.batch_size
-    losses: list[float] = []
-    progress = _Progress(args.epochs, n, not args.no_progress)
     start = time.perf_counter()
-    try:
-        for epoch in range(1, args.epochs + 1):
-            order = shuffle.permutation(n)
-            total = 0.0
-            for k in range(0, n, bs):
-                idx = order[k : k + bs]
-                loss = al.cross_entropy(net(x[idx]), train.labels[idx])
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-                total += loss.item() * len(idx)
-                progress.advance(len(idx))
-            losses.append(total / n)
-            if not math.isfinite(losses[-1]):
-                progress.close()
-                print(f"error: the loss became {losses[-1]} in epoch {epoch}; lower --lr",
-                      file=sys.stderr)  # fmt: skip
-                return 1
-            progress.update(
-                epoch, losses[-1], float(np.mean(predict(train.inputs) == train.labels)), n
-            )
-    finally:
-        progress.close()
+    losses = _cnn_epochs(net, train, args, predict)
+    if losses is None:
+        return 1
     seconds = time.perf_counter() - start
     predicted = predict(test.inputs)
     corrects = int((predicted == test.labels).sum())
@@ -460,6 +499,61 @@ def _train_cnn(args: argparse.Namespace) -> int:
     print(f"train accuracy: {np.mean(predict(train.inputs) == train.labels):.3f}")
     print(f"test accuracy: {accuracy:.3f} ({corrects}/{len(test.labels)})")
     return _finish(args, losses, cm, accuracy, net.state_dict())
+
+
+def _cnn(gen: np.random.Generator) -> Sequential:
+    """Build the CNN: 1×8×8 → conv 16 → relu → pool → conv 32 → relu → pool → linear 10."""
+    from . import layers
+
+    return layers.Sequential(
+        layers.Conv2d(1, 16, 3, padding=1, rng=gen), layers.ReLU(), layers.MaxPool2d(2),
+        layers.Conv2d(16, 32, 3, padding=1, rng=gen), layers.ReLU(), layers.MaxPool2d(2),
+        layers.Flatten(), layers.Linear(128, 10, rng=gen),
+    )  # fmt: skip
+
+
+def _cnn_epochs(
+    net: Sequential,
+    train: Digits,
+    args: argparse.Namespace,
+    predict: Callable[[np.ndarray], np.ndarray],
+) -> list[float] | None:
+    """Train the CNN with Adam on the mean cross-entropy of shuffled batches.
+
+    Return each epoch's mean loss per sample, or ``None`` (after saying so) when the loss
+    stops being finite.
+    """
+    import autograd_lite as al
+
+    from .optim import Adam
+
+    opt = Adam(net.parameters(), lr=args.lr)
+    shuffle = np.random.default_rng(args.seed + 1)  # as examples/cnn_digits.py does
+    x = train.inputs.reshape(-1, 1, 8, 8)
+    n, bs = len(train.labels), args.batch_size
+    losses: list[float] = []
+    progress = _Progress(args.epochs, n, not args.no_progress)
+    try:
+        for epoch in range(1, args.epochs + 1):
+            order = shuffle.permutation(n)
+            total = 0.0
+            for k in range(0, n, bs):
+                idx = order[k : k + bs]
+                loss = al.cross_entropy(net(x[idx]), train.labels[idx])
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                total += loss.item() * len(idx)
+                progress.advance(len(idx))
+            losses.append(total / n)
+            if _diverged(progress, losses[-1], epoch):
+                return None
+            progress.update(
+                epoch, losses[-1], float(np.mean(predict(train.inputs) == train.labels)), n
+            )
+    finally:
+        progress.close()
+    return losses
 
 
 def gradcheck_command(argv: Sequence[str]) -> int:

@@ -1,5 +1,7 @@
-r"""The bundled handwritten digits, scaled and split the way the tutorial prepares MNIST, and
-:func:`batches`, mini-batches of any aligned arrays.
+r"""The bundled handwritten digits, and mini-batches of aligned arrays.
+
+The digits are scaled and split the way the tutorial prepares MNIST; :func:`batches` cuts any
+aligned arrays into mini-batches.
 
 The data are the UCI "Optical Recognition of Handwritten Digits" test set (1,797 8×8 images,
 pixel counts 0..16; E. Alpaydin and C. Kaynak, 1998; CC BY 4.0, see ``datasets/README.md``).
@@ -19,7 +21,7 @@ import gzip
 from collections.abc import Iterator
 from importlib import resources
 from os import PathLike
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple, overload
 
 import numpy as np
 
@@ -42,19 +44,23 @@ _MAX_PIXEL = 16
 
 
 class Digits(NamedTuple):
-    """One set of digits: ``inputs`` (n, 64) in [0.01, 0.99], integer ``labels`` (n,), and
-    one-hot ``targets`` (n, 10) holding 0.01 and 0.99."""
+    """One set of digits, as three aligned arrays.
+
+    ``inputs`` (n, 64) in [0.01, 0.99], integer ``labels`` (n,), and one-hot ``targets``
+    (n, 10) holding 0.01 and 0.99.
+    """
 
     inputs: np.ndarray
     labels: np.ndarray
     targets: np.ndarray
 
-    def __len__(self) -> int:  # type: ignore[override]
+    def __len__(self) -> int:
+        """Return n, the number of digits (not the tuple's 3 fields)."""
         return len(self.labels)
 
 
 def read_digits(path: str | PathLike[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """The raw digits: pixel counts ``(1797, 64)`` int64 in 0..16 and labels ``(1797,)`` in 0..9.
+    """Read the raw digits: pixel counts (1797, 64) int64 in 0..16, labels (1797,) in 0..9.
 
     ``path`` defaults to the copy bundled with the package; any gzipped CSV of the same layout
     (64 pixel columns then the label) may be given instead.
@@ -104,7 +110,7 @@ def one_hot(
 
 
 def split_indices(n: int, test_size: int, seed: int | None = 0) -> tuple[np.ndarray, np.ndarray]:
-    """A seeded random split of ``range(n)``: ``(train indices, test indices)``, each sorted.
+    """Split ``range(n)`` at random, seeded: ``(train indices, test indices)``, each sorted.
 
     The same ``seed`` gives the same split on every platform (NumPy's ``default_rng``).
     """
@@ -118,10 +124,22 @@ def _subset(pixels: np.ndarray, labels: np.ndarray) -> Digits:
     return Digits(scale_pixels(pixels), labels, one_hot(labels))
 
 
+@overload
+def load_digits(
+    test_size: int = ..., seed: int | None = ..., split: Literal[True] = ...
+) -> tuple[Digits, Digits]: ...
+@overload
+def load_digits(
+    test_size: int = ..., seed: int | None = ..., *, split: Literal[False]
+) -> Digits: ...
+@overload
+def load_digits(
+    test_size: int = ..., seed: int | None = ..., split: bool = ...
+) -> tuple[Digits, Digits] | Digits: ...
 def load_digits(
     test_size: int = DIGITS_TEST_SIZE, seed: int | None = 0, split: bool = True
 ) -> tuple[Digits, Digits] | Digits:
-    """The bundled digits, scaled, with one-hot targets; by default split into train and test.
+    """Load the bundled digits, scaled, with one-hot targets; by default split into train and test.
 
     Parameters
     ----------

@@ -38,8 +38,11 @@ class _UnsupportedError(Exception):
 
 
 def _operator(name: str, reflected: str) -> Callable[[Any, Any], Tensor]:
-    """A binary ufunc as the Tensor operator ``name`` (or ``reflected`` when the Tensor is on
-    the right), so ``np.add(a, t)`` and ``a + t`` are one code path."""
+    """Make a binary ufunc's counterpart: the Tensor operator ``name``.
+
+    ``reflected`` is used when the Tensor is on the right, so ``np.add(a, t)`` and ``a + t`` are
+    one code path.
+    """
 
     def call(a: Any, b: Any) -> Tensor:
         out = getattr(a, name)(b) if isinstance(a, Tensor) else getattr(b, reflected)(a)
@@ -149,9 +152,8 @@ def _dot(a: Any, b: Any, out: Any = None) -> Tensor:
     na, nb = np.ndim(a), np.ndim(b)
     if na > 2 or nb > 2:
         raise _UnsupportedError  # np.dot of N-D arrays is not a matrix product
-    if na == 0 or nb == 0:
-        return fn.as_tensor(a) * b
-    return fn.matmul(a, b)
+    product: Tensor = fn.as_tensor(a) * b if na == 0 or nb == 0 else fn.matmul(a, b)
+    return product
 
 
 FUNCTIONS: dict[Callable[..., Any], Callable[..., Tensor]] = {

@@ -35,6 +35,7 @@ import numpy as np
 from .functions import _matmul_transposed
 from .ops.activations import elu, leaky_relu, softplus
 from .ops.conv import avg_pool2d, conv2d, max_pool2d, pair
+from .optim import writable_data
 from .tensor import Tensor
 
 __all__ = [
@@ -88,7 +89,7 @@ def truncated_normal(
     sd: float = 1.0,
     rng: RngLike = None,
 ) -> np.ndarray:
-    r"""Samples of N(mean, sd²) conditioned on low ≤ x ≤ high, by exact rejection sampling.
+    r"""Sample N(mean, sd²) conditioned on low ≤ x ≤ high, by exact rejection sampling.
 
     On a narrow window (at most 2.5 sd wide) candidates are drawn uniformly on [low, high] and
     kept with probability exp(−(z² − m²)/2), z = (x − mean)/sd and m the smallest |z| in the
@@ -121,7 +122,7 @@ def truncated_normal(
 
 
 def tutorial_normal(shape: tuple[int, int], rng: RngLike = None) -> np.ndarray:
-    r"""The tutorial's initialisation: N(0, 1) truncated to ±1/√n_in, n_in = ``shape[1]``."""
+    r"""Draw the tutorial's initial weights: N(0, 1) truncated to ±1/√n_in, n_in = ``shape[1]``."""
     rad = 1.0 / math.sqrt(shape[1])
     return truncated_normal(shape, -rad, rad, 0.0, 1.0, rng)
 
@@ -170,8 +171,11 @@ INITIALISERS: dict[str, Callable[[tuple[int, int], RngLike], np.ndarray]] = {
 
 
 class Parameter(Tensor):
-    """A Tensor that a :class:`Module` owns and trains: ``requires_grad=True``, float64 unless the
-    data are already floating point."""
+    """A Tensor that a :class:`Module` owns and trains.
+
+    It has ``requires_grad=True`` and holds a private copy of its data, float64 unless the data
+    are already floating point.
+    """
 
     __slots__ = ()
 
@@ -191,12 +195,15 @@ class Parameter(Tensor):
         super().__init__(arr, requires_grad=True)
 
     def __repr__(self) -> str:
+        """Return the Tensor's repr, named ``Parameter``."""
         return "Parameter" + super().__repr__()[len("Tensor") :]
 
 
 def _check_not_hidden(module: Module, name: str, value: Any) -> None:
-    """``TypeError`` if ``value`` is a plain list, tuple or dict holding modules or parameters,
-    whose contents :meth:`Module.parameters` would not see."""
+    """Raise ``TypeError`` if ``value`` is a plain container holding modules or parameters.
+
+    A plain list, tuple or dict would hide its contents from :meth:`Module.parameters`.
+    """
     if isinstance(value, dict):
         items: Any = value.values()
         container = "ModuleDict"
@@ -227,7 +234,7 @@ class Module:
         self.training = True
 
     def __setattr__(self, name: str, value: Any) -> None:
-        """Plain assignment, with two checks that keep :meth:`parameters` complete:
+        """Assign as usual, with two checks that keep :meth:`parameters` complete.
 
         - a :class:`Parameter` may only be replaced by a Parameter (or ``None``): assigning an
           array there would silently drop it. Change its values with
@@ -245,9 +252,11 @@ class Module:
         object.__setattr__(self, name, value)
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """Compute the module's output; every subclass defines it."""
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Return ``self.forward(*args, **kwargs)``."""
         return self.forward(*args, **kwargs)
 
     # -- structure -------------------------------------------------------------------------------
@@ -282,13 +291,15 @@ class Module:
             stack.extend(reversed(children))
 
     def parameters(self) -> Iterator[Parameter]:
-        """An iterator over all parameters, in the order of :meth:`named_parameters` (as in
-        PyTorch: ``list(module.parameters())`` for a list)."""
+        """Iterate over all parameters, in the order of :meth:`named_parameters`.
+
+        As in PyTorch, ``list(module.parameters())`` gives a list.
+        """
         for _, p in self.named_parameters():
             yield p
 
     def modules(self) -> Iterator[Module]:
-        """This module and every module below it."""
+        """Iterate over this module and every module below it."""
         yield self
         for _, child in self.named_children():
             yield from child.modules()
@@ -329,7 +340,7 @@ class Module:
             stack.extend(reversed(children))
 
     def state_dict(self) -> dict[str, np.ndarray]:
-        """A copy of every parameter's and buffer's values: ``{dotted name: np.ndarray}``."""
+        """Return a copy of every parameter's and buffer's values: ``{dotted name: array}``."""
         state = {name: p.data.copy() for name, p in self.named_parameters()}
         state.update((name, np.array(b)) for name, b in self.named_buffers())
         return state
@@ -378,16 +389,14 @@ class Module:
             setattr(module, attr, arrays.pop(name))
             del params[name]
         for name, p in params.items():
-            if p.data.flags.writeable:
-                p.data[...] = arrays[name]
-            else:
-                p.data = arrays[name]
+            writable_data(p)[...] = arrays[name]
 
     def extra_repr(self) -> str:
         """Text shown inside this module's ``repr`` parentheses."""
         return ""
 
     def __repr__(self) -> str:
+        """Return the module's name and settings, with one indented line per child."""
         children = list(self.named_children())
         if not children:
             return f"{type(self).__name__}({self.extra_repr()})"
@@ -452,6 +461,7 @@ class Linear(Module):
             self.bias = Parameter(b)
 
     def forward(self, x: Any) -> Tensor:
+        """Return y = x Wᵀ + b (W x + b for a single sample)."""
         w = self.weight
         # one node either way: W x for a single sample, x Wᵀ (without a transpose node) for rows
         nd = x.ndim if isinstance(x, (np.ndarray, Tensor)) else np.ndim(x)
@@ -466,6 +476,7 @@ class Linear(Module):
         return y if self.bias is None else y + self.bias
 
     def extra_repr(self) -> str:
+        """Return the sizes and whether there is a bias."""
         return (
             f"in_features={self.in_features}, out_features={self.out_features}, "
             f"bias={self.bias is not None}"
@@ -476,6 +487,7 @@ class Sigmoid(Module):
     r"""o = σ(x) = 1 / (1 + e⁻ˣ);  ∂E/∂x = ∂E/∂o · o (1 − o)."""
 
     def forward(self, x: Any) -> Tensor:
+        """Return σ(x)."""
         return x.sigmoid() if isinstance(x, Tensor) else Tensor(x).sigmoid()
 
 
@@ -483,6 +495,7 @@ class Tanh(Module):
     r"""o = tanh x;  ∂E/∂x = ∂E/∂o · (1 − o²)."""
 
     def forward(self, x: Any) -> Tensor:
+        """Return tanh x."""
         return x.tanh() if isinstance(x, Tensor) else Tensor(x).tanh()
 
 
@@ -490,12 +503,14 @@ class ReLU(Module):
     r"""o = max(x, 0);  ∂E/∂x = ∂E/∂o · [x > 0]."""
 
     def forward(self, x: Any) -> Tensor:
+        """Return max(x, 0)."""
         return x.relu() if isinstance(x, Tensor) else Tensor(x).relu()
 
 
 class Dropout(Module):
-    r"""Inverted dropout: in training y = x · m / (1 − p), m ~ Bernoulli(1 − p) elementwise, so
-    E[y] = x; in evaluation mode y = x.
+    r"""Inverted dropout: y = x · m / (1 − p) in training, y = x in evaluation mode.
+
+    The mask m ~ Bernoulli(1 − p) is drawn elementwise, so E[y] = x.
 
     ``p`` must be a real number (Python or NumPy, not a bool) in [0, 1). ``rng`` (a NumPy
     ``Generator`` or a seed) makes the masks reproducible. The mask has the input's floating
@@ -511,6 +526,7 @@ class Dropout(Module):
         self._gen = _rng(rng)
 
     def forward(self, x: Any) -> Any:
+        """Return x · m / (1 − p) with a fresh mask m in training, x itself otherwise."""
         if not self.training or self.p == 0.0:
             return x
         x = x if isinstance(x, Tensor) else Tensor(x)
@@ -519,6 +535,7 @@ class Dropout(Module):
         return x * (keep.astype(dtype) / dtype.type(1.0 - self.p))
 
     def extra_repr(self) -> str:
+        """Return the drop probability."""
         return f"p={self.p}"
 
 
@@ -559,10 +576,12 @@ class ModuleList(Module):
         return self
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
+        """Yield ``(position, module)`` for each item, positions as strings."""
         for i, m in enumerate(self._items):
             yield str(i), m
 
     def __getitem__(self, index: int | slice) -> Any:
+        """Return the module at ``index``, or a ``ModuleList`` of a slice's modules."""
         if isinstance(index, slice):
             return ModuleList(self._items[index])
         try:
@@ -574,6 +593,7 @@ class ModuleList(Module):
             ) from None
 
     def __setitem__(self, index: int, module: Module) -> None:
+        """Put ``module`` at ``index`` (which must exist)."""
         self._checked(module, index)
         try:
             self._items[index] = module
@@ -584,9 +604,11 @@ class ModuleList(Module):
             ) from None
 
     def __len__(self) -> int:
+        """Return the number of modules."""
         return len(self._items)
 
     def __iter__(self) -> Iterator[Module]:
+        """Iterate over the modules, in order."""
         return iter(self._items)
 
 
@@ -602,11 +624,13 @@ class Sequential(ModuleList):
         super().__init__(modules)
 
     def forward(self, x: Any) -> Any:
+        """Apply each module in turn to the previous one's output."""
         for m in self._items:
             x = m(x)
         return x
 
     def __getitem__(self, index: int | slice) -> Any:
+        """Return the module at ``index``, or a ``Sequential`` of a slice's modules."""
         if isinstance(index, slice):
             return Sequential(*self._items[index])
         return super().__getitem__(index)
@@ -643,37 +667,43 @@ class ModuleDict(Module):
             raise TypeError(f"ModuleDict: {key!r} is a {type(m).__name__}, not a Module")
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
+        """Yield ``(key, module)`` for each item, in insertion order."""
         yield from self._items.items()
 
     def __getitem__(self, key: str) -> Module:
+        """Return the module under ``key``."""
         try:
             return self._items[key]
         except KeyError:
             raise KeyError(f"ModuleDict: no module {key!r}; it has {list(self._items)}") from None
 
     def __setitem__(self, key: str, module: Module) -> None:
+        """Hold ``module`` under ``key`` (a non-empty string without dots)."""
         self._check(key, module)
         self._items[key] = module
 
     def __contains__(self, key: object) -> bool:
+        """Return whether a module is held under ``key``."""
         return key in self._items
 
     def __len__(self) -> int:
+        """Return the number of modules."""
         return len(self._items)
 
     def __iter__(self) -> Iterator[str]:
+        """Iterate over the keys, in insertion order."""
         return iter(self._items)
 
     def keys(self) -> Iterator[str]:
-        """The names, in insertion order."""
+        """Iterate over the keys, in insertion order."""
         return iter(self._items)
 
     def values(self) -> Iterator[Module]:
-        """The modules, in insertion order."""
+        """Iterate over the modules, in insertion order."""
         return iter(self._items.values())
 
     def items(self) -> Iterator[tuple[str, Module]]:
-        """``(name, module)`` pairs, in insertion order."""
+        """Iterate over ``(key, module)`` pairs, in insertion order."""
         return iter(self._items.items())
 
 
@@ -707,11 +737,12 @@ def clip_grad_norm(parameters: Iterable[Tensor] | Tensor, max_norm: float) -> fl
             g = p.grad
             if g is None:
                 continue
-            if g.data.flags.writeable:
-                g.data *= coef
-            else:  # a gradient recorded with create_graph: its array is read-only
-                p.grad = g.detach() * coef
+            if not g.is_leaf:  # recorded with create_graph: the clipped gradient is a new leaf
+                p.grad = g = g.detach()
+            data = writable_data(g)
+            data *= coef
     return norm
+
 
 # -- convolution, pooling, embedding, normalisation and more activations --------------------------
 
@@ -761,6 +792,7 @@ class Conv2d(Module):
             self.bias = Parameter(_uniform_fan_in(gen, (self.out_channels,), fan_in))
 
     def forward(self, x: Any) -> Tensor:
+        """Return conv2d(x, W, b) for x of shape (N, in_channels, H, W)."""
         shape = np.shape(x.data if isinstance(x, Tensor) else x)
         wshape = self.weight.shape
         if len(shape) == 4 and shape[1] != self.in_channels:
@@ -769,11 +801,13 @@ class Conv2d(Module):
                 f"in_channels={self.in_channels} (weight shape {wshape})"
             )
         try:
-            return conv2d(x, self.weight, self.bias, self.stride, self.padding)
+            y: Tensor = conv2d(x, self.weight, self.bias, self.stride, self.padding)
         except ValueError as exc:
             raise ValueError(f"{self!r}: {exc} (weight shape {wshape})") from None
+        return y
 
     def extra_repr(self) -> str:
+        """Return the channels, kernel size, stride, padding and whether there is a bias."""
         return (
             f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
             f"stride={self.stride}, padding={self.padding}, bias={self.bias is not None}"
@@ -781,8 +815,10 @@ class Conv2d(Module):
 
 
 class MaxPool2d(Module):
-    r"""The maximum of each window: y = max_pool2d(x, kernel_size, stride) (stride defaults to
-    kernel_size)."""
+    r"""The maximum of each window: y = max_pool2d(x, kernel_size, stride).
+
+    The stride defaults to the kernel size (windows that do not overlap).
+    """
 
     def __init__(self, kernel_size: int | tuple[int, int], stride: Any = None) -> None:
         super().__init__()
@@ -790,31 +826,42 @@ class MaxPool2d(Module):
         self.stride = self.kernel_size if stride is None else pair(stride, "MaxPool2d", "stride", 1)
 
     def forward(self, x: Any) -> Tensor:
-        return max_pool2d(x, self.kernel_size, self.stride)
+        """Return the maximum of each window of x (N, C, H, W)."""
+        y: Tensor = max_pool2d(x, self.kernel_size, self.stride)
+        return y
 
     def extra_repr(self) -> str:
+        """Return the kernel size and stride."""
         return f"kernel_size={self.kernel_size}, stride={self.stride}"
 
 
 class AvgPool2d(MaxPool2d):
-    r"""The mean of each window: y = avg_pool2d(x, kernel_size, stride) (stride defaults to
-    kernel_size)."""
+    r"""The mean of each window: y = avg_pool2d(x, kernel_size, stride).
+
+    The stride defaults to the kernel size (windows that do not overlap).
+    """
 
     def forward(self, x: Any) -> Tensor:
-        return avg_pool2d(x, self.kernel_size, self.stride)
+        """Return the mean of each window of x (N, C, H, W)."""
+        y: Tensor = avg_pool2d(x, self.kernel_size, self.stride)
+        return y
 
 
 class Flatten(Module):
     r"""y = x reshaped to (N, −1): every axis but the first joined into one."""
 
     def forward(self, x: Any) -> Tensor:
+        """Return x reshaped to (N, −1)."""
         t = x if isinstance(x, Tensor) else Tensor(x)
         return t.reshape(t.shape[0], -1)
 
 
 class Embedding(Module):
-    r"""A lookup table: y = W[indices], W of shape (num_embeddings, embedding_dim) drawn from
-    N(0, 1) as PyTorch; ∂E/∂W scatter-adds ḡ into the rows looked up (repeats accumulate)."""
+    r"""A lookup table: y = W[indices], W of shape (num_embeddings, embedding_dim).
+
+    W is drawn from N(0, 1) as in PyTorch; ∂E/∂W scatter-adds ḡ into the rows looked up
+    (repeats accumulate).
+    """
 
     def __init__(self, num_embeddings: int, embedding_dim: int, rng: RngLike = None) -> None:
         super().__init__()
@@ -823,6 +870,7 @@ class Embedding(Module):
         self.weight = Parameter(_rng(rng).standard_normal((num_embeddings, embedding_dim)))
 
     def forward(self, indices: Any) -> Tensor:
+        """Return W[indices] for integer indices in [0, num_embeddings)."""
         idx = np.asarray(indices.data if isinstance(indices, Tensor) else indices)
         if idx.dtype.kind not in "iu":
             raise TypeError(f"{self!r}: indices must be integers, got dtype {idx.dtype}")
@@ -835,17 +883,22 @@ class Embedding(Module):
         return self.weight[idx]
 
     def extra_repr(self) -> str:
+        """Return the table's size."""
         return f"{self.num_embeddings}, {self.embedding_dim}"
 
 
 def _normalise(x: Tensor, mean: Any, var: Any, eps: float) -> Tensor:
-    r"""x̂ = (x − μ) / √(σ² + ε)."""
-    return (x - mean) / (var + eps) ** 0.5
+    r"""Return x̂ = (x − μ) / √(σ² + ε)."""
+    out: Tensor = (x - mean) / (var + eps) ** 0.5
+    return out
 
 
 class LayerNorm(Module):
-    r"""y = (x − μ) / √(σ² + ε) · γ + β, μ and σ² (biased) over the trailing
-    ``normalized_shape`` axes of each sample; γ = 1 and β = 0 at first, of that shape."""
+    r"""Layer normalisation: y = (x − μ) / √(σ² + ε) · γ + β.
+
+    μ and σ² (biased) are taken over the trailing ``normalized_shape`` axes of each sample;
+    γ = 1 and β = 0 at first, of that shape.
+    """
 
     def __init__(self, normalized_shape: int | tuple[int, ...], eps: float = 1e-5) -> None:
         super().__init__()
@@ -858,6 +911,7 @@ class LayerNorm(Module):
         self.bias = Parameter(np.zeros(self.normalized_shape))
 
     def forward(self, x: Any) -> Tensor:
+        """Return (x − μ) / √(σ² + ε) · γ + β over the trailing axes."""
         t = x if isinstance(x, Tensor) else Tensor(x)
         k = len(self.normalized_shape)
         if t.shape[t.ndim - k :] != self.normalized_shape or t.ndim < k:
@@ -873,16 +927,14 @@ class LayerNorm(Module):
         )
 
     def extra_repr(self) -> str:
+        """Return the normalised shape and ε."""
         return f"{self.normalized_shape}, eps={self.eps}"
 
 
 class _BatchNorm(Module):
-    r"""y = (x − μ) / √(σ² + ε) · γ + β per channel (axis 1).
+    """The forward, state and checks shared by :class:`BatchNorm1d` and :class:`BatchNorm2d`.
 
-    In training μ and σ² are the batch's (σ² biased), and the running statistics move by
-    ``momentum``: r_μ ← (1 − m) r_μ + m μ, r_σ² ← (1 − m) r_σ² + m σ² n/(n − 1) (unbiased); in
-    evaluation mode the running statistics are used instead. γ = 1, β = 0, r_μ = 0, r_σ² = 1 at
-    first; ``running_mean``, ``running_var`` and ``num_batches_tracked`` are in ``state_dict``.
+    ``dims`` holds the input ranks a subclass accepts.
     """
 
     buffer_names = ("running_mean", "running_var", "num_batches_tracked")
@@ -906,6 +958,7 @@ class _BatchNorm(Module):
         self.num_batches_tracked = np.array(0, dtype=np.int64)
 
     def forward(self, x: Any) -> Tensor:
+        """Normalise x by the batch's statistics (training) or the running ones (evaluation)."""
         t = x if isinstance(x, Tensor) else Tensor(x)
         if t.ndim not in self.dims or t.shape[1] != self.num_features:
             raise ValueError(
@@ -935,18 +988,30 @@ class _BatchNorm(Module):
         return d / (var + self.eps) ** 0.5 * w + b
 
     def extra_repr(self) -> str:
+        """Return the number of channels, ε and the momentum."""
         return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"
 
 
 class BatchNorm1d(_BatchNorm):
-    __doc__ = "Batch normalisation of (N, C) or (N, C, L) inputs.\n\n    " + (
-        _BatchNorm.__doc__ or ""
-    )
+    r"""Batch normalisation of (N, C) or (N, C, L) inputs: y = (x − μ) / √(σ² + ε) · γ + β.
+
+    μ and σ² are per channel (axis 1), over every other axis; the running statistics and the
+    state are as in :class:`BatchNorm2d`.
+    """
+
     dims = (2, 3)
 
 
 class BatchNorm2d(_BatchNorm):
-    __doc__ = "Batch normalisation of (N, C, H, W) inputs.\n\n    " + (_BatchNorm.__doc__ or "")
+    r"""Batch normalisation of (N, C, H, W) inputs: y = (x − μ) / √(σ² + ε) · γ + β.
+
+    In training μ and σ² (biased) are each channel's over N, H and W, and the running
+    statistics move by ``momentum``: r_μ ← (1 − m) r_μ + m μ, r_σ² ← (1 − m) r_σ² + m σ² n/(n − 1)
+    (unbiased); in evaluation mode the running statistics are used instead. γ = 1, β = 0,
+    r_μ = 0, r_σ² = 1 at first; ``running_mean``, ``running_var`` and ``num_batches_tracked``
+    are in ``state_dict``.
+    """
+
     dims = (4,)
 
 
@@ -958,9 +1023,12 @@ class LeakyReLU(Module):
         self.negative_slope = float(negative_slope)
 
     def forward(self, x: Any) -> Tensor:
-        return leaky_relu(x, self.negative_slope)
+        """Return x where x > 0, s · x elsewhere."""
+        y: Tensor = leaky_relu(x, self.negative_slope)
+        return y
 
     def extra_repr(self) -> str:
+        """Return the negative slope."""
         return f"negative_slope={self.negative_slope}"
 
 
@@ -968,7 +1036,9 @@ class Softplus(Module):
     r"""o = log(1 + eˣ);  ∂E/∂x = ∂E/∂o · σ(x)."""
 
     def forward(self, x: Any) -> Tensor:
-        return softplus(x)
+        """Return log(1 + eˣ)."""
+        y: Tensor = softplus(x)
+        return y
 
 
 class ELU(Module):
@@ -979,7 +1049,10 @@ class ELU(Module):
         self.alpha = float(alpha)
 
     def forward(self, x: Any) -> Tensor:
-        return elu(x, self.alpha)
+        """Return x where x > 0, α (eˣ − 1) elsewhere."""
+        y: Tensor = elu(x, self.alpha)
+        return y
 
     def extra_repr(self) -> str:
+        """Return α."""
         return f"alpha={self.alpha}"

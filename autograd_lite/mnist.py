@@ -21,6 +21,7 @@ import io
 import zlib
 from os import PathLike
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -43,7 +44,7 @@ IMAGES_MAGIC = 0x00000803  #: 2051: unsigned bytes, 3 dimensions (n × rows × c
 LABELS_MAGIC = 0x00000801  #: 2049: unsigned bytes, 1 dimension (n)
 
 #: IDX type code → big-endian NumPy dtype
-_IDX_TYPES = {
+_IDX_TYPES: dict[int, np.dtype[Any]] = {
     0x08: np.dtype(">u1"),
     0x09: np.dtype(">i1"),
     0x0B: np.dtype(">i2"),
@@ -65,7 +66,7 @@ _GZIP_MAGIC = b"\x1f\x8b"
 
 
 def _read_bytes(path: StrPath) -> bytes:
-    """The file's bytes, decompressed if it is gzipped (told by its first two bytes)."""
+    """Read the file's bytes, decompressed if it is gzipped (told by its first two bytes)."""
     with open(path, "rb") as f:
         raw = f.read()
     if raw[:2] != _GZIP_MAGIC:
@@ -77,7 +78,7 @@ def _read_bytes(path: StrPath) -> bytes:
 
 
 def read_idx(path: StrPath, magic: int | None = None) -> np.ndarray:
-    r"""The array stored in one IDX file, gzipped or not, in native byte order.
+    r"""Read the array stored in one IDX file, gzipped or not, in native byte order.
 
     Parameters
     ----------
@@ -141,7 +142,7 @@ def _describe(magic: int) -> str:
 
 
 def scale_mnist(pixels: np.ndarray) -> np.ndarray:
-    r"""The tutorial's scaling of grey levels 0..255: x ↦ x · 0.99/255 + 0.01 (float64)."""
+    r"""Scale grey levels 0..255 as the tutorial does: x ↦ x · 0.99/255 + 0.01 (float64)."""
     return np.asarray(pixels, dtype=np.float64) * (0.99 / 255) + 0.01
 
 
@@ -165,7 +166,7 @@ def _limit(n: int | None, name: str) -> int | None:
 
 
 def find_mnist_files(data_dir: StrPath) -> dict[str, Path]:
-    """The paths of the four MNIST IDX files in ``data_dir``, keyed as :data:`MNIST_FILES`.
+    """Find the paths of the four MNIST IDX files in ``data_dir``, keyed as :data:`MNIST_FILES`.
 
     Each part may be named ``train-images-idx3-ubyte`` or ``train-images.idx3-ubyte`` (and so
     on), with or without ``.gz``. A missing folder or file is a ``FileNotFoundError`` that lists

@@ -1,6 +1,7 @@
-r"""Optimizers: :class:`SGD`, :class:`Adam`, :class:`RMSprop`, :class:`AdamW` and
-:class:`Adagrad`, with PyTorch's update rules, and the learning-rate schedules :class:`StepLR`
-and :class:`CosineAnnealingLR`.
+r"""Optimizers with PyTorch's update rules, and learning-rate schedules.
+
+The optimizers are :class:`SGD`, :class:`Adam`, :class:`RMSprop`, :class:`AdamW` and
+:class:`Adagrad`; the schedules :class:`StepLR` and :class:`CosineAnnealingLR`.
 
 An optimizer holds a fixed list of parameters (Tensors with ``requires_grad=True``). ``step()``
 reads each parameter's ``.grad`` and changes ``.data`` in place; parameters whose ``.grad`` is
@@ -36,14 +37,26 @@ __all__ = [
 _CHUNK = 1 << 14  # elements of the scratch array for lr·direction (128 KiB of float64)
 
 
+def writable_data(t: Tensor) -> np.ndarray:
+    """Return ``t``'s array, ready to be changed in place.
+
+    While a graph kept by ``retain_graph=True`` (or recorded with ``create_graph=True``) still
+    reads ``t``'s array, that array is read-only: ``t`` then gets a copy of it first, so the graph
+    keeps the values it was recorded with and ``t`` alone sees the change.
+    """
+    if not t.data.flags.writeable:
+        t.data = t.data.copy()
+    return t.data
+
+
 def _descend(p: Tensor, lr: float, direction: np.ndarray) -> None:
-    """p ← p − lr · direction, in place; a large parameter is updated in chunks through a small
-    reused scratch array, so no second parameter-sized array is ever allocated. If a retained
-    graph still reads p's array (it is read-only then), p gets a new array instead."""
-    data = p.data
-    if not data.flags.writeable:
-        p.data = data - lr * direction
-        return
+    """Update p ← p − lr · direction in place.
+
+    A large parameter is updated in chunks through a small reused scratch array, so no second
+    parameter-sized array is allocated (beyond the copy :func:`writable_data` makes of an array
+    a retained graph still reads).
+    """
+    data = writable_data(p)
     if data.size <= _CHUNK or not (data.flags.c_contiguous and direction.flags.c_contiguous):
         data -= lr * direction
         return
@@ -89,8 +102,10 @@ def _betas(name: str, value: Any) -> tuple[float, float]:
 
 
 class Optimizer:
-    r"""Base class: holds the parameters, validates them, provides ``zero_grad``,
-    ``state_dict`` and ``load_state_dict``.
+    r"""Base class of the optimizers: parameters, ``zero_grad`` and the state dict.
+
+    It holds and validates the parameters, and provides ``zero_grad``, ``state_dict`` and
+    ``load_state_dict``.
 
     A subclass declares what its state is, and the base class does the rest:
 
@@ -166,10 +181,11 @@ class Optimizer:
             p.grad = None
 
     def step(self) -> None:
+        """Update every parameter that has a gradient (each subclass states its rule)."""
         raise NotImplementedError
 
     def state_dict(self) -> dict[str, np.ndarray]:
-        """Copies of the hyperparameters, buffers and step counts, as named arrays.
+        """Return copies of the hyperparameters, buffers and step counts, as named arrays.
 
         Keys: each hyperparameter's name (``"lr"``, ``"betas"``, ...), and
         ``"state.{i}.{name}"`` for parameter i's buffers (those it has: a parameter that never
@@ -236,15 +252,16 @@ class Optimizer:
         self.state = new
 
     def _gradients(self) -> list[tuple[int, Tensor, np.ndarray]]:
-        """``(index, parameter, gradient + weight decay)`` for every parameter with a gradient;
-        all are checked before any is changed, so a bad ``.grad`` changes nothing."""
+        """List ``(index, parameter, g + λ p)`` for every parameter with a gradient g.
+
+        All are checked before any is changed, so a bad ``.grad`` changes nothing.
+        """
         found = []
         wd = getattr(self, "weight_decay", 0.0) if self.decay_in_gradient else 0.0
         for i, p in enumerate(self.params):
-            g = p.grad
-            if g is None:
+            if p.grad is None:
                 continue
-            g = g.data
+            g = p.grad.data
             if g.shape != p.data.shape:
                 raise ValueError(
                     f"{type(self).__name__}.step: parameter {i} has shape {p.data.shape} but "
@@ -277,12 +294,14 @@ class _Schedule:
         self._last_lr = self.optimizer.lr
 
     def get_last_lr(self) -> list[float]:
-        """``[lr]``: the learning rate the last ``step()`` set (one per parameter group, as in
-        PyTorch; there is one group)."""
+        """Return ``[lr]``, the learning rate the last ``step()`` set.
+
+        The list holds one rate per parameter group, as in PyTorch; there is one group.
+        """
         return [self._last_lr]
 
     def state_dict(self) -> dict[str, np.ndarray]:
-        """``last_epoch``, ``base_lr`` and the last learning rate, for resuming a schedule."""
+        """Return ``last_epoch``, ``base_lr`` and the last learning rate, to resume a schedule."""
         return {
             "last_epoch": np.array(self.last_epoch),
             "base_lr": np.array(self.base_lr),
@@ -329,8 +348,9 @@ class StepLR(_Schedule):
 
 
 class CosineAnnealingLR(_Schedule):
-    r"""Cosine annealing from the initial rate η₀ to ``eta_min`` over ``T_max`` epochs
-    (PyTorch's ``CosineAnnealingLR``, without restarts).
+    r"""Cosine annealing from the initial rate η₀ to ``eta_min`` over ``T_max`` epochs.
+
+    This is PyTorch's ``CosineAnnealingLR``, without restarts:
 
     .. math:: η_e = η_{min} + \tfrac12 (η_0 − η_{min}) \left(1 + \cos \frac{e π}{T_{max}}\right),
 
@@ -522,9 +542,11 @@ class RMSprop(Optimizer):
 
 
 class AdamW(Adam):
-    r"""Adam with decoupled weight decay (Loshchilov and Hutter), with PyTorch's semantics: each
-    step first shrinks the parameter, p ← p (1 − η λ), then takes Adam's step on ∂E/∂p alone
-    (λ = ``weight_decay``, 0.01 by default)."""
+    r"""Adam with decoupled weight decay (Loshchilov and Hutter), with PyTorch's semantics.
+
+    Each step first shrinks the parameter, p ← p (1 − η λ), then takes Adam's step on ∂E/∂p
+    alone (λ = ``weight_decay``, 0.01 by default).
+    """
 
     decay_in_gradient = False
 
@@ -543,15 +565,15 @@ class AdamW(Adam):
         keep = 1 - self._lr * self.weight_decay
         if keep != 1:
             for _, p, _ in found:
-                if p.data.flags.writeable:
-                    p.data *= keep
-                else:
-                    p.data = p.data * keep
+                data = writable_data(p)
+                data *= keep
         return found
 
 
 class Adagrad(Optimizer):
-    r"""Adagrad (Duchi et al.), with PyTorch's recurrence: with g = ∂E/∂p + λ p,
+    r"""Adagrad (Duchi et al.), with PyTorch's recurrence.
+
+    With g = ∂E/∂p + λ p:
 
     .. math::
         s \leftarrow s + g^2, \qquad p \leftarrow p − η \frac{g}{\sqrt{s} + ε}.

@@ -43,8 +43,11 @@ _EXPANSION = 100
 
 
 def _check_key(key: str) -> None:
-    """A key must survive as a zip member name: no NUL (zip readers cut the name there), valid
-    UTF-8, and short enough for the name field (65,535 bytes with the ``.npy`` suffix)."""
+    """Refuse a key that would not survive as a zip member name.
+
+    It must hold no NUL (zip readers cut the name there), be valid UTF-8, and be short enough
+    for the name field (65,535 bytes with the ``.npy`` suffix).
+    """
     if "\x00" in key:
         raise ValueError(
             f"save: key {key!r} contains a NUL character, which a zip name cannot hold"
@@ -93,8 +96,11 @@ def save(state_dict: Mapping[str, Any], path: PathLike) -> None:
 
 
 def _header(target: str, zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> int:
-    """Check member ``info``'s ``.npy`` header without reading its data; return the bytes of
-    data it declares. Object, non-numeric and over-declared arrays are refused."""
+    """Check member ``info``'s ``.npy`` header without reading its data.
+
+    Return the bytes of data it declares. Object, non-numeric and over-declared arrays are
+    refused.
+    """
     key = info.filename[:-4]
     with zf.open(info) as member:
         try:
@@ -133,12 +139,7 @@ def load(path: PathLike, max_bytes: int | None = None) -> dict[str, np.ndarray]:
     Raises ``FileNotFoundError`` if ``path`` does not exist and ``ValueError`` (naming the file)
     if it is not a complete ``.npz`` archive of numeric arrays within the cap.
     """
-    if max_bytes is not None and (
-        isinstance(max_bytes, bool) or not isinstance(max_bytes, (int, np.integer))
-    ):
-        raise TypeError(f"load: max_bytes must be an int or None, got {max_bytes!r}")
-    if max_bytes is not None and max_bytes < 0:
-        raise ValueError(f"load: max_bytes must be >= 0, got {max_bytes}")
+    _check_cap(max_bytes)
     target = os.fspath(path)
     if os.path.isdir(target):
         raise IsADirectoryError(f"load: {target} is a folder, not an .npz file")
@@ -151,38 +152,58 @@ def load(path: PathLike, max_bytes: int | None = None) -> dict[str, np.ndarray]:
         )
     if max_bytes is None:
         max_bytes = max(DEFAULT_MAX_BYTES, _EXPANSION * os.path.getsize(target))
-    result: dict[str, np.ndarray] = {}
     try:
         with zipfile.ZipFile(target) as zf:
             infos = zf.infolist()
-            names = [i.filename for i in infos]
-            foreign = [n for n in names if not n.endswith(".npy")]
-            if foreign:
-                raise ValueError(
-                    f"load: {target} is a zip archive holding members that are not .npy "
-                    f"arrays: {foreign[:3]}; not an .npz"
-                )
-            if len(set(names)) != len(names):
-                twice = sorted({n for n in names if names.count(n) > 1})
-                raise ValueError(f"load: {target} holds the member {twice[0]!r} twice")
-            total = sum(_header(target, zf, info) for info in infos)
-            if total > max_bytes:
-                raise ValueError(
-                    f"load: {target} would expand to {total:,} bytes of arrays, more than "
-                    f"max_bytes={max_bytes:,}; pass a larger max_bytes if the file is trusted"
-                )
-            for info in infos:
-                key = info.filename[:-4]
-                with zf.open(info) as member:
-                    try:
-                        arr = np.lib.format.read_array(member, allow_pickle=False)
-                    except ValueError as exc:
-                        raise ValueError(
-                            f"load: {target}: member {key!r} is damaged: {exc}"
-                        ) from None
-                result[key] = arr
+            _check_members(target, zf, infos, max_bytes)
+            return {info.filename[:-4]: _read_member(target, zf, info) for info in infos}
     except (zipfile.BadZipFile, EOFError, OSError, KeyError, zlib.error) as exc:
         raise ValueError(f"load: {target} is damaged or truncated ({exc})") from None
     except (RuntimeError, NotImplementedError) as exc:  # encrypted, or an unknown compression
         raise ValueError(f"load: {target} cannot be read: {exc}") from None
-    return result
+
+
+def _check_cap(max_bytes: Any) -> None:
+    """Refuse a ``max_bytes`` that is neither ``None`` nor an int ≥ 0."""
+    if max_bytes is not None and (
+        isinstance(max_bytes, bool) or not isinstance(max_bytes, (int, np.integer))
+    ):
+        raise TypeError(f"load: max_bytes must be an int or None, got {max_bytes!r}")
+    if max_bytes is not None and max_bytes < 0:
+        raise ValueError(f"load: max_bytes must be >= 0, got {max_bytes}")
+
+
+def _check_members(
+    target: str, zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], max_bytes: int
+) -> None:
+    """Check, before reading any data, that the members are distinct ``.npy`` arrays.
+
+    Their declared sizes must add up to at most ``max_bytes``.
+    """
+    names = [i.filename for i in infos]
+    foreign = [n for n in names if not n.endswith(".npy")]
+    if foreign:
+        raise ValueError(
+            f"load: {target} is a zip archive holding members that are not .npy "
+            f"arrays: {foreign[:3]}; not an .npz"
+        )
+    if len(set(names)) != len(names):
+        twice = sorted({n for n in names if names.count(n) > 1})
+        raise ValueError(f"load: {target} holds the member {twice[0]!r} twice")
+    total = sum(_header(target, zf, info) for info in infos)
+    if total > max_bytes:
+        raise ValueError(
+            f"load: {target} would expand to {total:,} bytes of arrays, more than "
+            f"max_bytes={max_bytes:,}; pass a larger max_bytes if the file is trusted"
+        )
+
+
+def _read_member(target: str, zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> np.ndarray:
+    """Read member ``info``'s array (never a pickle)."""
+    with zf.open(info) as member:
+        try:
+            arr: np.ndarray = np.lib.format.read_array(member, allow_pickle=False)
+        except ValueError as exc:
+            key = info.filename[:-4]
+            raise ValueError(f"load: {target}: member {key!r} is damaged: {exc}") from None
+    return arr

@@ -48,7 +48,7 @@ from threadpoolctl import threadpool_limits
 from . import optim
 from ._grad_mode import no_grad
 from .functions import concatenate, cross_entropy, mse_loss, squared_error
-from .layers import Linear, Module, ReLU, Sequential, Sigmoid, Tanh
+from .layers import Linear, Module, Parameter, ReLU, Sequential, Sigmoid, Tanh
 from .tensor import Tensor
 
 __all__ = ["MLPClassifier", "MLPRegressor", "NeuralNetClassifier", "NeuralNetRegressor"]
@@ -82,12 +82,13 @@ def _number(
     if isinstance(value, bool) or not isinstance(value, kinds):
         what = "an integer" if integer else "a real number"
         raise TypeError(f"{owner}: {name} must be {what}, got {value!r}")
+    x = float(value)
     bad = (
-        not math.isfinite(value)
-        or value < low
-        or (open_low and value == low)
-        or value > high
-        or (open_high and value == high)
+        not math.isfinite(x)
+        or x < low
+        or (open_low and x == low)
+        or x > high
+        or (open_high and x == high)
     )
     if bad:
         interval = f"{'(' if open_low else '['}{low:g}, {high:g}{')' if open_high else ']'}"
@@ -120,18 +121,25 @@ def _batch_size(owner: str, value: Any, n_samples: int) -> int:
 
 
 def _blas_threads(batch: int, widths: list[int]) -> contextlib.AbstractContextManager[Any]:
-    """One BLAS thread while every layer's batch product is small (at most 2²⁵ multiply-adds):
-    there, starting and joining threads costs more than it saves, and far more on a busy
-    machine. Larger layers keep BLAS's own threading."""
+    """Limit BLAS to one thread while every layer's batch product is small.
+
+    Small is at most 2²⁵ multiply-adds: there, starting and joining threads costs more than it
+    saves, and far more on a busy machine. Larger layers keep BLAS's own threading.
+    """
     work = max(batch * a * b for a, b in itertools.pairwise(widths))
     if work <= _SMALL_PRODUCT:
-        return threadpool_limits(limits=1, user_api="blas")
+        limits: contextlib.AbstractContextManager[Any] = threadpool_limits(
+            limits=1, user_api="blas"
+        )
+        return limits
     return contextlib.nullcontext()
 
 
 def _shuffled(order: np.ndarray, rs: np.random.RandomState) -> np.ndarray:
-    """``order`` permuted by the draw ``sklearn.utils.shuffle`` makes (``rs.shuffle`` of
-    0..n−1), so the batches are scikit-learn's, without its per-call input checks."""
+    """Permute ``order`` by the draw ``sklearn.utils.shuffle`` makes (``rs.shuffle`` of 0..n−1).
+
+    So the batches are scikit-learn's, without its per-call input checks.
+    """
     perm = np.arange(len(order))
     rs.shuffle(perm)
     return order[perm]
@@ -143,12 +151,19 @@ def _batches(n: int, size: int, order: np.ndarray) -> Iterator[np.ndarray]:
         yield order[start : start + size]
 
 
+def _given(w: np.ndarray) -> Callable[[tuple[int, int], Any], np.ndarray]:
+    """Return an initialiser for :class:`~autograd_lite.layers.Linear` that gives ``w``."""
+    return lambda shape, rng: np.ascontiguousarray(w)
+
+
 # -- the multi-layer perceptrons -----------------------------------------------------------------
 
 
 class _BaseMLP(BaseEstimator):
-    """What :class:`MLPClassifier` and :class:`MLPRegressor` share (their docstrings list the
-    parameters)."""
+    """What :class:`MLPClassifier` and :class:`MLPRegressor` share.
+
+    Their docstrings list the parameters.
+    """
 
     def __init__(
         self,
@@ -202,11 +217,11 @@ class _BaseMLP(BaseEstimator):
     # -- subclass hooks ----------------------------------------------------------------------
 
     def _targets(self, X: Any, y: Any, reset: bool) -> tuple[np.ndarray, np.ndarray]:
-        """Validated ``X`` (float64) and the training targets (one row per sample)."""
+        """Return validated ``X`` (float64) and the training targets (one row per sample)."""
         raise NotImplementedError
 
     def _data_loss(self, out: Tensor, target: np.ndarray) -> Tensor:
-        """The mean data loss of one batch."""
+        """Return the mean data loss of one batch."""
         raise NotImplementedError
 
     def _score(self, X: np.ndarray, target: np.ndarray) -> float:
@@ -256,9 +271,11 @@ class _BaseMLP(BaseEstimator):
     # -- the network ---------------------------------------------------------------------------
 
     def _initialise(self, n_in: int, n_out: int) -> None:
-        """Glorot-uniform weights and biases as scikit-learn draws them: U(±√(k / (n_in +
-        n_out))) with k = 2 for the logistic activation and 6 otherwise, weights then biases,
-        layer by layer, from ``random_state``."""
+        """Build the network with Glorot-uniform weights and biases as scikit-learn draws them.
+
+        Each layer's weights, then its biases, from U(±√(k / (n_in + n_out))) with k = 2 for
+        the logistic activation and 6 otherwise, layer by layer, from ``random_state``.
+        """
         rs = self._random_state
         sizes = [n_in, *self._hidden_sizes(), n_out]
         k = 2.0 if self.activation == "logistic" else 6.0
@@ -269,7 +286,7 @@ class _BaseMLP(BaseEstimator):
             bound = math.sqrt(k / (fan_in + fan_out))
             coef = rs.uniform(-bound, bound, (fan_in, fan_out))
             intercept = rs.uniform(-bound, bound, fan_out)
-            layer = Linear(fan_in, fan_out, init=lambda shape, _, w=coef: np.ascontiguousarray(w.T))
+            layer = Linear(fan_in, fan_out, init=_given(coef.T))
             assert layer.bias is not None
             layer.bias.data[...] = intercept
             layers.append(layer)
@@ -292,8 +309,11 @@ class _BaseMLP(BaseEstimator):
 
     @property
     def coefs_(self) -> list[np.ndarray]:
-        """Weight matrices, ``coefs_[i]`` of shape (units in layer i, units in layer i + 1):
-        views of the layers' weights (transposed), so writing into them changes the model."""
+        """Weight matrices, ``coefs_[i]`` of shape (units in layer i, units in layer i + 1).
+
+        They are views of the layers' weights (transposed), so writing into them changes the
+        model.
+        """
         return [layer.weight.data.T for layer in self._linears()]
 
     @property
@@ -315,7 +335,7 @@ class _BaseMLP(BaseEstimator):
         )
 
     def _output(self, X: np.ndarray) -> np.ndarray:
-        """The last layer's values (before the output activation) for validated ``X``."""
+        """Return the last layer's values (before the output activation) for validated ``X``."""
         with no_grad():
             return np.asarray(self._net(X).data)
 
@@ -387,10 +407,10 @@ class _BaseMLP(BaseEstimator):
         X_val: np.ndarray | None,
         t_val: np.ndarray | None,
         size: int,
-        weights: list[Tensor],
+        weights: list[Parameter],
         incremental: bool,
     ) -> None:
-        net, opt = self._net, self._optimizer
+        """Run up to ``max_iter`` epochs of mini-batches (one for ``partial_fit``)."""
         n = X_train.shape[0]
         order = np.arange(n)
         for _ in range(1 if incremental else self.max_iter):
@@ -401,32 +421,8 @@ class _BaseMLP(BaseEstimator):
             total = 0.0
             for start in range(0, n, size):
                 xb, tb = X_epoch[start : start + size], t_epoch[start : start + size]
-                m = len(xb)
-                loss = self._data_loss(net(xb), tb)
-                opt.zero_grad()
-                loss.backward()
-                value = float(loss.data)
-                if weights:  # the L2 term α/(2m) Σ‖W‖², its gradient (α/m) W added by hand
-                    c = self.alpha / m
-                    for w in weights:
-                        flat = w.data.reshape(-1)
-                        value += 0.5 * c * float(np.dot(flat, flat))
-                        assert w.grad is not None
-                        w.grad = Tensor(w.grad.data + c * w.data)
-                opt.step()
-                total += value * m
-            self.n_iter_ += 1
-            self.t_ += n
-            self.loss_ = total / n
-            self.loss_curve_.append(self.loss_)
-            if self.verbose:
-                print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}")
-            self._update_no_improvement_count(X_val, t_val)
-            if self.solver == "sgd" and self.learning_rate == "invscaling":
-                opt.lr = self.learning_rate_init / (self.t_ + 1) ** self.power_t
-            if self._no_improvement_count > self.n_iter_no_change and self._stop():
-                break
-            if incremental:
+                total += self._step(xb, tb, weights) * len(xb)
+            if self._end_epoch(total / n, n, X_val, t_val) or incremental:
                 break
             if self.n_iter_ == self.max_iter:
                 warnings.warn(
@@ -436,12 +432,51 @@ class _BaseMLP(BaseEstimator):
                     stacklevel=5,
                 )
 
+    def _step(self, xb: np.ndarray, tb: np.ndarray, weights: list[Parameter]) -> float:
+        r"""Take one optimizer step on a batch of m samples; return its loss E_B.
+
+        E_B is the mean data loss plus the L2 term α/(2m) Σ‖W‖², whose gradient (α/m) W is
+        added to each weight's by hand.
+        """
+        opt, m = self._optimizer, len(xb)
+        loss = self._data_loss(self._net(xb), tb)
+        opt.zero_grad()
+        loss.backward()
+        value = float(loss.data)
+        if weights:
+            c = self.alpha / m
+            for w in weights:
+                flat = w.data.reshape(-1)
+                value += 0.5 * c * float(np.dot(flat, flat))
+                assert w.grad is not None
+                w.grad = Tensor(w.grad.data + c * w.data)
+        opt.step()
+        return value
+
+    def _end_epoch(
+        self, loss: float, n: int, X_val: np.ndarray | None, t_val: np.ndarray | None
+    ) -> bool:
+        """Record an epoch of ``n`` samples and mean loss ``loss``; return whether to stop."""
+        self.n_iter_ += 1
+        self.t_ += n
+        self.loss_ = loss
+        self.loss_curve_.append(loss)
+        if self.verbose:
+            print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}")
+        self._update_no_improvement_count(X_val, t_val)
+        if self.solver == "sgd" and self.learning_rate == "invscaling":
+            self._optimizer.lr = self.learning_rate_init / (self.t_ + 1) ** self.power_t
+        return self._no_improvement_count > self.n_iter_no_change and self._stop()
+
     def _update_no_improvement_count(
         self, X_val: np.ndarray | None, t_val: np.ndarray | None
     ) -> None:
-        """scikit-learn's rule: an epoch improves if the training loss falls below the best by
-        more than ``tol`` (or, with early stopping, the validation score rises above the best
-        by ``tol``, and the best weights are kept)."""
+        """Count the epochs without improvement, by scikit-learn's rule.
+
+        An epoch improves if the training loss falls below the best by more than ``tol`` (or,
+        with early stopping, the validation score rises above the best by ``tol``, and the best
+        weights are kept).
+        """
         if X_val is not None:
             assert self.validation_scores_ is not None and self.best_validation_score_ is not None
             assert t_val is not None
@@ -465,8 +500,11 @@ class _BaseMLP(BaseEstimator):
         self.best_loss_ = min(self.best_loss_, self.loss_)
 
     def _stop(self) -> bool:
-        """After ``n_iter_no_change`` epochs without improvement: stop, or with
-        ``learning_rate="adaptive"`` (sgd) divide the learning rate by 5 until it is below 1e-6."""
+        """Decide, after ``n_iter_no_change`` epochs without improvement, whether to stop.
+
+        With ``learning_rate="adaptive"`` (sgd) the learning rate is divided by 5 instead, until
+        it is below 1e-6.
+        """
         what = "Validation score" if self.early_stopping else "Training loss"
         msg = (
             f"{what} did not improve more than tol={self.tol:f} for "
@@ -488,6 +526,7 @@ class _BaseMLP(BaseEstimator):
         return self._fit(X, y, incremental=False)
 
     def __sklearn_tags__(self) -> Any:
+        """Return scikit-learn's tags: no sparse input."""
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = False
         return tags
@@ -600,11 +639,13 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     def _data_loss(self, out: Tensor, target: np.ndarray) -> Tensor:
         m = target.shape[0]
         if self.out_activation_ == "softmax":
-            return cross_entropy(out, target.argmax(axis=1))
+            loss: Tensor = cross_entropy(out, target.argmax(axis=1))
+            return loss
         # a logistic unit is a softmax over the logits (0, z): stable and exact
         z = out.reshape(-1, 1)
         pairs = concatenate([np.zeros((z.shape[0], 1)), z], axis=1)
-        return cross_entropy(pairs, target.reshape(-1), reduction="sum") * (1.0 / m)
+        loss = cross_entropy(pairs, target.reshape(-1), reduction="sum") * (1.0 / m)
+        return loss
 
     def _score(self, X: np.ndarray, target: np.ndarray) -> float:
         y = self._binarizer.inverse_transform(target)
@@ -612,22 +653,30 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
     def _stratify(self, target: np.ndarray) -> np.ndarray | None:
         single = self._binarizer.y_type_ != "multilabel-indicator"
-        return self._binarizer.inverse_transform(target) if single else None
+        labels: np.ndarray | None = self._binarizer.inverse_transform(target) if single else None
+        return labels
 
     def _probabilities(self, X: np.ndarray) -> np.ndarray:
         z = self._output(X)
         if self.out_activation_ == "softmax":
             e = np.exp(z - z.max(axis=1, keepdims=True))
-            return e / e.sum(axis=1, keepdims=True)
+            p: np.ndarray = e / e.sum(axis=1, keepdims=True)
+            return p
         return 0.5 * (1.0 + np.tanh(0.5 * z))  # σ(z) without overflow
 
     def _predict_validated(self, X: np.ndarray) -> np.ndarray:
         p = self._probabilities(X)
-        return self._binarizer.inverse_transform(p.ravel() if self.n_outputs_ == 1 else p)
+        labels: np.ndarray = self._binarizer.inverse_transform(
+            p.ravel() if self.n_outputs_ == 1 else p
+        )
+        return labels
 
     def partial_fit(self, X: Any, y: Any, classes: Any = None) -> MLPClassifier:
-        """One epoch over ``X``, ``y``; the first call needs ``classes`` (all the labels) unless
-        ``y`` is a multilabel indicator matrix."""
+        """Train one epoch over ``X``, ``y``.
+
+        The first call needs ``classes`` (all the labels) unless ``y`` is a multilabel
+        indicator matrix.
+        """
         if not hasattr(self, "classes_"):
             if classes is None and not _is_indicator(y):
                 raise ValueError(
@@ -648,12 +697,12 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         return self._fit(X, y, incremental=True)
 
     def predict(self, X: Any) -> np.ndarray:
-        """The most probable class of each row (an indicator row for multilabel targets)."""
+        """Return the most probable class of each row (an indicator row for multilabel)."""
         check_is_fitted(self)
         return self._predict_validated(validate_data(self, X, dtype=np.float64, reset=False))
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        """Class probabilities, (n_samples, n_classes); (n_samples, n_labels) for multilabel."""
+        """Return class probabilities, (n_samples, n_classes); (n_samples, n_labels) multilabel."""
         check_is_fitted(self)
         p = self._probabilities(validate_data(self, X, dtype=np.float64, reset=False))
         if self.n_outputs_ == 1 and self._binarizer.y_type_ == "binary":
@@ -661,17 +710,19 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         return p
 
     def predict_log_proba(self, X: Any) -> np.ndarray:
-        """log of :meth:`predict_proba`."""
+        """Return the logarithm of :meth:`predict_proba`."""
         with np.errstate(divide="ignore"):
-            return np.log(self.predict_proba(X))
+            logs: np.ndarray = np.log(self.predict_proba(X))
+        return logs
 
     def decision_function(self, X: Any) -> np.ndarray:
-        """The output layer before its activation: (n_samples,) for binary targets."""
+        """Return the output layer before its activation: (n_samples,) for binary targets."""
         check_is_fitted(self)
         z = self._output(validate_data(self, X, dtype=np.float64, reset=False))
         return z.ravel() if self.n_outputs_ == 1 else z
 
     def __sklearn_tags__(self) -> Any:
+        """Return scikit-learn's tags: multilabel targets are supported."""
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = True
         return tags
@@ -703,7 +754,8 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         self.out_activation_ = "identity"
 
     def _data_loss(self, out: Tensor, target: np.ndarray) -> Tensor:
-        return squared_error(out, target, reduction="sum") * (1.0 / target.shape[0])
+        loss: Tensor = squared_error(out, target, reduction="sum") * (1.0 / target.shape[0])
+        return loss
 
     def _score(self, X: np.ndarray, target: np.ndarray) -> float:
         return float(r2_score(target, self._output(X)))
@@ -713,16 +765,17 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         return out.ravel() if self.n_outputs_ == 1 else out
 
     def partial_fit(self, X: Any, y: Any) -> MLPRegressor:
-        """One epoch over ``X``, ``y`` (starting from fresh weights on the first call)."""
+        """Train one epoch over ``X``, ``y`` (starting from fresh weights on the first call)."""
         self._fit(X, y, incremental=True)
         return self
 
     def predict(self, X: Any) -> np.ndarray:
-        """Predicted targets, (n_samples,) or (n_samples, n_outputs)."""
+        """Return the predicted targets, (n_samples,) or (n_samples, n_outputs)."""
         check_is_fitted(self)
         return self._predict_validated(validate_data(self, X, dtype=np.float64, reset=False))
 
     def __sklearn_tags__(self) -> Any:
+        """Return scikit-learn's tags: several outputs are supported."""
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         return tags
@@ -769,15 +822,17 @@ class _NeuralNet(BaseEstimator):
         return {k[len(prefix) :]: v for k, v in self._kwargs.items() if k.startswith(prefix)}
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
-        """The constructor's parameters, ``module__*`` and ``optimizer__*`` included."""
-        params = super().get_params(deep=deep)
+        """Return the constructor's parameters, ``module__*`` and ``optimizer__*`` included."""
+        params: dict[str, Any] = super().get_params(deep=deep)
         params.update(self._kwargs)
         return params
 
     def set_params(self, **params: Any) -> _NeuralNet:
-        """Set parameters; names other than the constructor's (``module__<name>``,
-        ``optimizer__<name>``) are kept for the module builder and the optimizer, and checked
-        at fit."""
+        """Set parameters, and keep the routed ones for the module builder and the optimizer.
+
+        Names other than the constructor's (``module__<name>``, ``optimizer__<name>``) are
+        kept, and checked at fit.
+        """
         known = set(super().get_params(deep=False))
         for key in [k for k in params if k not in known]:
             self._kwargs[key] = params.pop(key)
@@ -787,7 +842,7 @@ class _NeuralNet(BaseEstimator):
     # -- hooks ---------------------------------------------------------------------------------
 
     def _targets(self, X: Any, y: Any, reset: bool) -> tuple[np.ndarray, np.ndarray, int]:
-        """Validated X, the criterion's targets, and the number of outputs the module needs."""
+        """Return validated X, the criterion's targets, and the outputs the module needs."""
         raise NotImplementedError
 
     # -- fitting -------------------------------------------------------------------------------
@@ -818,10 +873,12 @@ class _NeuralNet(BaseEstimator):
             _flag(owner, name, getattr(self, name))
 
     def _build(self, n_in: int, n_out: int) -> Module:
-        """A deep copy of a Module instance (every fit starts from its weights), or what the
-        builder returns, called with the ``module__*`` parameters and, where its signature takes
-        them, ``n_features_in``, ``n_outputs`` and ``rng`` (a NumPy Generator drawn from
-        ``random_state``)."""
+        """Return the module to train: a deep copy of a Module, or what the builder returns.
+
+        A copy makes every fit start from the given weights. A builder is called with the
+        ``module__*`` parameters and, where its signature takes them, ``n_features_in``,
+        ``n_outputs`` and ``rng`` (a NumPy Generator drawn from ``random_state``).
+        """
         owner = type(self).__name__
         kwargs = self._routed("module__")
         if isinstance(self.module, Module):
@@ -991,7 +1048,7 @@ class NeuralNetClassifier(ClassifierMixin, _NeuralNet):
         return X, np.searchsorted(self.classes_, y).astype(np.int64), len(self.classes_)
 
     def partial_fit(self, X: Any, y: Any, classes: Any = None) -> NeuralNetClassifier:
-        """One epoch over ``X``, ``y``; the first call needs ``classes`` (all the labels)."""
+        """Train one epoch over ``X``, ``y``; the first call needs ``classes`` (all the labels)."""
         self._check_params()
         if not hasattr(self, "module_"):
             if classes is None:
@@ -1006,15 +1063,17 @@ class NeuralNetClassifier(ClassifierMixin, _NeuralNet):
         return self
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        """softmax of the module's output, (n_samples, n_classes)."""
+        """Return the softmax of the module's output, (n_samples, n_classes)."""
         z = self._forward(X)
         e = np.exp(z - z.max(axis=1, keepdims=True))
-        return e / e.sum(axis=1, keepdims=True)
+        p: np.ndarray = e / e.sum(axis=1, keepdims=True)
+        return p
 
     def predict(self, X: Any) -> np.ndarray:
-        """The class with the largest score."""
+        """Return the class with the largest score."""
         scores = self._forward(X)
-        return self.classes_[scores.argmax(axis=1)]
+        labels: np.ndarray = self.classes_[scores.argmax(axis=1)]
+        return labels
 
 
 class NeuralNetRegressor(RegressorMixin, _NeuralNet):
@@ -1044,7 +1103,7 @@ class NeuralNetRegressor(RegressorMixin, _NeuralNet):
         return X, target, target.shape[1]
 
     def partial_fit(self, X: Any, y: Any) -> NeuralNetRegressor:
-        """One epoch over ``X``, ``y`` (building the module on the first call)."""
+        """Train one epoch over ``X``, ``y`` (building the module on the first call)."""
         self._check_params()
         fresh = not hasattr(self, "module_")
         X, target, n_out = self._targets(X, y, reset=fresh)
@@ -1054,11 +1113,12 @@ class NeuralNetRegressor(RegressorMixin, _NeuralNet):
         return self
 
     def predict(self, X: Any) -> np.ndarray:
-        """The module's output, (n_samples,) when fitted on a 1-D ``y``."""
+        """Return the module's output, (n_samples,) when fitted on a 1-D ``y``."""
         out = self._forward(X)
         return out.ravel() if self._y_ndim == 1 else out
 
     def __sklearn_tags__(self) -> Any:
+        """Return scikit-learn's tags: several outputs are supported."""
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         return tags

@@ -38,6 +38,7 @@ def _apply(op: Op, *args: Any) -> Tensor:
     state = _state
     if state.tracer is not None:
         args = state.tracer.on_apply(op, args)
+    held: Any = None  # what the node will keep of args (see Op._in)
     if len(args) == 1:
         a = args[0]
         if isinstance(a, Tensor):

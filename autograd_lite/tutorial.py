@@ -36,7 +36,7 @@ import numpy as np
 from ._grad_mode import no_grad
 from .functions import concatenate, squared_error
 from .layers import Linear, Module, Sequential, Sigmoid, tutorial_normal
-from .optim import SGD
+from .optim import SGD, writable_data
 from .tensor import Tensor
 
 __all__ = ["AppendBiasNode", "NeuralNetwork", "tutorial_update"]
@@ -49,10 +49,13 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
 
 
 def _outer_sum(d: np.ndarray, a: np.ndarray) -> np.ndarray:
-    """Σ over rows of the outer products d_r a_rᵀ = dᵀ a. ``np.dot``, not ``@``: for a single row
-    (an outer product) NumPy's matmul takes a slow loop, several times slower than ``np.dot``'s
-    BLAS call or even a broadcast multiply."""
-    return np.dot(d.T, a)
+    """Return Σ over rows of the outer products d_r a_rᵀ, that is dᵀ a.
+
+    ``np.dot``, not ``@``: for a single row (an outer product) NumPy's matmul takes a slow loop,
+    several times slower than ``np.dot``'s BLAS call or even a broadcast multiply.
+    """
+    out: np.ndarray = np.dot(d.T, a)
+    return out
 
 
 def _with_bias(a: np.ndarray, bias: float | None) -> np.ndarray:
@@ -72,12 +75,14 @@ class AppendBiasNode(Module):
         self.value = float(value)
 
     def forward(self, x: Any) -> Any:
+        """Return (x, value), the constant appended along the last axis."""
         if isinstance(x, Tensor):
             const = np.full(x.shape[:-1] + (1,), self.value, dtype=x.dtype)
             return concatenate([x, Tensor(const)], axis=-1)
         return _with_bias(np.asarray(x, dtype=np.float64), self.value)
 
     def extra_repr(self) -> str:
+        """Return the constant's value."""
         return f"value={self.value:g}"
 
 
@@ -197,13 +202,11 @@ class NeuralNetwork:
         arr = np.asarray(value, dtype=np.float64)
         if arr.shape != p.shape:
             raise ValueError(f"NeuralNetwork.{name} must have shape {p.shape}, got {arr.shape}")
-        if p.data.flags.writeable:
-            p.data[...] = arr
-        else:  # a recorded graph still reads the old values: leave them to it
-            p.data = arr.copy()
+        writable_data(p)[...] = arr
 
     @property
     def learning_rate(self) -> float:
+        """The learning rate η of the optimizer; assigning sets it there."""
         return self.optimizer.lr
 
     @learning_rate.setter
@@ -219,8 +222,11 @@ class NeuralNetwork:
         return {"wih": self.wih.copy(), "who": self.who.copy()}
 
     def load_state_dict(self, state: Any) -> None:
-        """Load ``{"wih": ..., "who": ...}``; names, dtypes and shapes are checked before any
-        change, so on an error both matrices keep their values."""
+        """Load ``{"wih": ..., "who": ...}`` into the two weight matrices.
+
+        Names, dtypes and shapes are checked before any change, so on an error both matrices
+        keep their values.
+        """
         if not isinstance(state, Mapping):
             raise TypeError(
                 f"NeuralNetwork.load_state_dict: expected a mapping, got {type(state).__name__}"
@@ -266,7 +272,7 @@ class NeuralNetwork:
         return float(loss.data)
 
     def _tutorial_step(self, x: np.ndarray, t: np.ndarray) -> float:
-        r"""The tutorial's rule (:func:`tutorial_update`) on the network's own layers.
+        r"""Apply the tutorial's rule (:func:`tutorial_update`) to the network's own layers.
 
         One forward pass through ``self.model``'s layers gives the hidden output h (with its
         bias node, if any) and the output o; then, in place, W_ho += η (e ⊙ o ⊙ (1 − o)) h^T
@@ -306,20 +312,21 @@ class NeuralNetwork:
 
     @staticmethod
     def _add(p: Tensor, step: np.ndarray) -> None:
-        """p ← p + step: in place, unless a retained graph still reads p's (frozen) array."""
-        if p.data.flags.writeable:
-            p.data += step
-        else:
-            p.data = p.data + step
+        """Update p ← p + step in place (on a copy if a retained graph still reads p's array)."""
+        data = writable_data(p)
+        data += step
 
     def run(self, input_vector: Any) -> np.ndarray:
-        """The network's output: ``(out,)`` for one sample, ``(n, out)`` for a batch of rows."""
+        """Return the network's output: ``(out,)`` for one sample, ``(n, out)`` for rows."""
         with no_grad():
-            return self.model(np.asarray(input_vector, dtype=np.float64)).data
+            out: Tensor = self.model(np.asarray(input_vector, dtype=np.float64))
+        return out.data
 
     def predict(self, data: Any) -> np.ndarray:
-        """The winning output node (the predicted class) for each row of ``data``."""
-        return np.argmax(self.run(np.atleast_2d(np.asarray(data, dtype=np.float64))), axis=-1)
+        """Return the winning output node (the predicted class) for each row of ``data``."""
+        out = self.run(np.atleast_2d(np.asarray(data, dtype=np.float64)))
+        winners: np.ndarray = np.argmax(out, axis=-1)
+        return winners
 
     def _labels(self, data: Any, labels: Any) -> tuple[np.ndarray, np.ndarray]:
         predicted = self.predict(data)
@@ -335,7 +342,7 @@ class NeuralNetwork:
         return corrects, int(y.size - corrects)
 
     def confusion_matrix(self, data: Any, labels: Any) -> np.ndarray:
-        """Counts ``cm[true label, predicted label]``, shape (out × out), as the tutorial's."""
+        """Count ``cm[true label, predicted label]``, shape (out × out), as the tutorial does."""
         predicted, y = self._labels(data, labels)
         n = self.no_of_out_nodes
         if y.size and (y.min() < 0 or y.max() >= n):
@@ -345,6 +352,7 @@ class NeuralNetwork:
         return cm
 
     def __repr__(self) -> str:
+        """Return the constructor call that builds a network of this shape and settings."""
         return (
             f"NeuralNetwork({self.no_of_in_nodes}, {self.no_of_out_nodes}, "
             f"{self.no_of_hidden_nodes}, learning_rate={self.learning_rate:g}, bias={self.bias}, "
@@ -360,7 +368,7 @@ def tutorial_update(
     learning_rate: float,
     bias: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    r"""The tutorial's original hand-written update; returns new ``(wih, who)``. NOT the gradient.
+    r"""Apply the tutorial's original hand-written update: new ``(wih, who)``. NOT the gradient.
 
     For rows x (with the bias node appended when ``bias`` is set):
 

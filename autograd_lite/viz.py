@@ -60,7 +60,7 @@ exponentially with depth)."""
 
 
 def _format_array(value: Any, max_elems: int = 8) -> str:
-    """A one-line rendering: all values when there are few, else the shape and the first few."""
+    """Render on one line: all values when there are few, else the shape and the first few."""
     arr = np.asarray(value)
     if arr.ndim == 0:
         return f"{arr.item():.4g}"
@@ -72,8 +72,10 @@ def _format_array(value: Any, max_elems: int = 8) -> str:
 
 
 def _input_names(node: Op, count: int) -> list[str]:
-    """Names of the op's inputs as its ``backward(g, out, a, b)`` calls them, else ``x0, x1, …``
-    (as in the op's rule text)."""
+    """Name the op's inputs as its ``backward(g, out, a, b)`` calls them.
+
+    Without such names, ``x0, x1, …`` (as in the op's rule text).
+    """
     params = list(inspect.signature(type(node).backward).parameters.values())[3:]
     if len(params) >= count and all(p.kind == p.POSITIONAL_OR_KEYWORD for p in params):
         return [p.name for p in params[:count]]  # an optional input left out (conv2d's bias)
@@ -96,8 +98,11 @@ def _shape(value: Any) -> tuple[int, ...]:
 
 
 def _graph(root: Tensor) -> tuple[list[Op], list[Tensor]]:
-    """Every op node behind ``root`` (each after the nodes it depends on) and every leaf Tensor
-    among their inputs, in order of discovery; iterative, and tolerant of released nodes."""
+    """List every op node behind ``root`` and every leaf Tensor among their inputs.
+
+    The nodes come each after the nodes it depends on (``engine.topological_order``), the leaves
+    in order of discovery; the walk is iterative, and tolerant of released nodes.
+    """
     if root._node is None:
         return [], [root]
     expanded: dict[Op, None] = {}
@@ -111,8 +116,11 @@ def _graph(root: Tensor) -> tuple[list[Op], list[Tensor]]:
 
 
 class _Labels:
-    """Readable names: ``names`` given by the user for leaves and results, otherwise
-    ``Op#k`` for the k-th op in topological order and ``leaf#k (shape)`` for the k-th leaf."""
+    """Readable names of a graph's nodes and leaves.
+
+    ``names`` given by the user for leaves and results, otherwise ``Op#k`` for the k-th op in
+    topological order and ``leaf#k (shape)`` for the k-th leaf.
+    """
 
     def __init__(self, order: list[Op], leaves: list[Tensor], names: Mapping[str, Any]) -> None:
         if not isinstance(names, Mapping):
@@ -136,12 +144,14 @@ class _Labels:
             self.leaf[id(t)] = by_tensor.get(id(t), f"leaf#{k} {t.shape}")
 
     def short(self, t: Tensor) -> str:
-        """The user's name for ``t`` if there is one, else its label."""
+        """Return the user's name for ``t`` if there is one, else its label."""
         return self.tensor_names.get(id(t)) or self.of_input(t)
 
     def of_input(self, x: Any) -> str:
-        """The label of an input: its op's label, its leaf name, or ``const (shape)`` (a tensor
-        that requires grad but is not in the graph: ``tensor (shape)``)."""
+        """Return the label of an input: its op's label, its leaf name, or ``const (shape)``.
+
+        A tensor that requires grad but is not in the graph is ``tensor (shape)``.
+        """
         if isinstance(x, Tensor):
             if x._node is not None:
                 return self.node.get(id(x._node), x._node.name)
@@ -156,7 +166,7 @@ class _Labels:
 
 
 def _html_table(header: list[str], rows: list[list[str]]) -> str:
-    """An HTML table, every cell escaped; line breaks in a cell become ``<br>``."""
+    """Build an HTML table, every cell escaped; line breaks in a cell become ``<br>``."""
 
     def cells(tag: str, row: list[str]) -> str:
         return "".join(
@@ -181,13 +191,13 @@ class DotGraph(str):
     HEADER = ("node", "op", "shape", "inputs", "rule")
 
     def __new__(cls, text: str, nodes: list[list[str]]) -> DotGraph:
+        """Make the DOT ``text``, carrying the table rows ``nodes``."""
         self = super().__new__(cls, text)
         self.nodes = nodes
         return self
 
     def svg(self) -> str | None:
-        """The graph rendered by ``dot -Tsvg``, or ``None`` where ``dot`` is not installed or
-        fails."""
+        """Render the graph with ``dot -Tsvg``; ``None`` where ``dot`` is missing or fails."""
         exe = shutil.which("dot")
         if exe is None:
             return None
@@ -208,7 +218,7 @@ class DotGraph(str):
         return _html_table(list(self.HEADER), self.nodes)
 
     def text(self) -> str:
-        """The nodes as readable lines, one per node (what a terminal shows)."""
+        """Return the nodes as readable lines, one per node (what a terminal shows)."""
         lines = []
         for name, op, shape, inputs, rule in self.nodes:
             lines.append(f"{name}: {op} → {shape}" + (f" ← {inputs}" if inputs else ""))
@@ -221,7 +231,7 @@ class DotGraph(str):
 
 
 def _quote(text: str) -> str:
-    """A DOT double-quoted string: backslashes and quotes escaped, newlines as ``\\n``."""
+    r"""Quote ``text`` for DOT: backslashes and quotes escaped, newlines as ``\n``."""
     text = text.replace("\\", "\\\\").replace('"', '\\"')
     return '"' + text.replace("\n", "\\n") + '"'
 
@@ -299,8 +309,8 @@ def to_dot(
             else:
                 src = f"const{n_const}"
                 n_const += 1
-                text = f"{_format_array(x)}" if values or np.size(x) == 1 else f"{np.shape(x)}"
-                lines.append(f"  {src} [shape=plaintext, label={_quote(text)}];")
+                value = f"{_format_array(x)}" if values or np.size(x) == 1 else f"{np.shape(x)}"
+                lines.append(f"  {src} [shape=plaintext, label={_quote(value)}];")
             lines.append(f"  {src} -> {nid} [label={_quote(slot)}];")
     lines.append("}")
     return DotGraph("\n".join(lines) + "\n", rows)
@@ -310,7 +320,7 @@ def to_dot(
 
 
 def _join(link: tuple[str, Any] | None) -> str:
-    """The text of a path kept as a linked list ``(last piece, (previous piece, ...))``."""
+    """Join the text of a path kept as a linked list ``(last piece, (previous piece, ...))``."""
     pieces = []
     while link is not None:
         pieces.append(link[0])
@@ -320,9 +330,11 @@ def _join(link: tuple[str, Any] | None) -> str:
 
 @dataclass
 class Step:
-    """One step of the backward walk: ``node`` received ``grad_in`` = ∂E/∂o and passed
-    ``grads_out[k]`` (already summed back to the input's shape; ``None`` where no gradient
-    flows) to its k-th input, labelled ``input_labels[k]``."""
+    """One step of the backward walk: ``node`` received ``grad_in`` = ∂E/∂o and passed it on.
+
+    ``grads_out[k]`` went to its k-th input, labelled ``input_labels[k]`` (already summed back
+    to the input's shape; ``None`` where no gradient flows).
+    """
 
     index: int
     node: Op
@@ -340,8 +352,11 @@ class Step:
 
 @dataclass
 class Trace:
-    """What :func:`explain_backward` recorded: the steps in the order the walk took them, and
-    each leaf's total gradient. ``str(trace)`` is a readable table."""
+    """What :func:`explain_backward` recorded.
+
+    The steps in the order the walk took them, and each leaf's total gradient.
+    ``str(trace)`` is a readable table.
+    """
 
     loss: Tensor
     seed: np.ndarray
@@ -351,15 +366,18 @@ class Trace:
     _labels: _Labels = field(repr=False)
 
     def step_for(self, tensor: Tensor) -> Step:
-        """The step of the op that produced ``tensor`` (a non-leaf of this graph)."""
+        """Return the step of the op that produced ``tensor`` (a non-leaf of this graph)."""
         for step in self.steps:
             if tensor._node is step.node:
                 return step
         raise ValueError("step_for: this tensor is not the result of an op in the trace")
 
     def grad(self, tensor: Tensor | str) -> np.ndarray:
-        """The total gradient of the loss with respect to ``tensor`` (a leaf or an op's result,
-        or its name), as the backward walk computed it."""
+        """Return the total gradient of the loss with respect to ``tensor``.
+
+        ``tensor`` is a leaf or an op's result, or its name; the gradient is the one the
+        backward walk computed.
+        """
         t = self._resolve(tensor, "grad")
         if t._node is not None:
             return self.step_for(t).grad_in
@@ -443,22 +461,23 @@ class Trace:
             inputs = steps[id(node)].inputs
             grads = node.backward(g, steps[id(node)].out, *steps[id(node)].xs)
             slots = _input_names(node, len(inputs))
-            branches = []
+            branches: list[tuple[Op, np.ndarray, Link]] = []
             for x, need, slot, gx in zip(inputs, node.needs, slots, grads, strict=False):
                 if not need or gx is None or not isinstance(x, Tensor):
                     continue
-                if not hits(x) and (x._node is None or count.get(id(x._node), 0) == 0):
+                child = x._node
+                if not hits(x) and (child is None or count.get(id(child), 0) == 0):
                     continue
                 gx = np.asarray(sum_to_shape(gx, x.data.shape), dtype=x.data.dtype)
                 if hits(x):
                     result.append((_join(((f"─{slot}→ {labels.of_input(x)}"), link)), gx))
-                else:
-                    branches.append((x._node, gx, (f"─{slot}→ {labels.node[id(x._node)]}", link)))
+                elif child is not None:
+                    branches.append((child, gx, (f"─{slot}→ {labels.node[id(child)]}", link)))
             stack.extend(reversed(branches))
         return result
 
     def format_paths(self, leaf: Tensor | str) -> str:
-        """The path contributions as a readable list, with their sum and the walk's gradient."""
+        """Format the path contributions as a list, with their sum and the walk's gradient."""
         pairs = self.paths(leaf)
         target = self._resolve(leaf, "format_paths")
         short = self._labels.short
@@ -472,6 +491,7 @@ class Trace:
         return "\n".join(lines)
 
     def __str__(self) -> str:
+        """Return :meth:`format`'s table."""
         return self.format()
 
     def _repr_pretty_(self, p: Any, cycle: bool) -> None:
@@ -481,7 +501,7 @@ class Trace:
     LEAVES = "gradients of the leaves (what backward() would add to .grad):"
 
     def _rows(self, max_elems: int) -> tuple[str, list[list[str]]]:
-        """The title and one row per (step, input): the table's content, for text and HTML."""
+        """Return the title and one row per (step, input): the table, for text and HTML."""
 
         def fmt(a: Any) -> str:
             return _format_array(a, max_elems)
@@ -500,7 +520,7 @@ class Trace:
         return f"backward trace of {loss}, seed ∂{loss}/∂{loss} = {fmt(self.seed)}", rows
 
     def _repr_html_(self) -> str:
-        """The table for a notebook, then each leaf's gradient."""
+        """Return the table for a notebook, then each leaf's gradient."""
         title, rows = self._rows(8)
         text = f"<p>{html.escape(title)}</p>" + _html_table(list(self.HEADER), rows)
         if self.leaf_grads:
@@ -509,9 +529,12 @@ class Trace:
         return text
 
     def format(self, max_elems: int = 8) -> str:
-        """The table: one row per (step, input) with the node, its rule, the gradient flowing
-        in and what it passes to that input; then each leaf's total. Arrays with more than
-        ``max_elems`` elements are shown as their shape and first values."""
+        """Format the trace as a table, then each leaf's total gradient.
+
+        One row per (step, input) with the node, its rule, the gradient flowing in and what it
+        passes to that input. Arrays with more than ``max_elems`` elements are shown as their
+        shape and first values.
+        """
         header = list(self.HEADER)
         title, rows = self._rows(max_elems)
         widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
