@@ -6,33 +6,39 @@ import importlib as _importlib
 
 from ._grad_mode import AnomalyError, detect_anomaly, enable_grad, is_grad_enabled, no_grad
 from .function import Context, Function
-from .functional import grad, hessian, hvp, jacobian, jvp, value_and_grad
-from .functions import (
+from .ops import (
+    avg_pool2d,
     binary_cross_entropy,
     concatenate,
+    conv2d,
     cross_entropy,
+    elu,
     exp,
+    huber_loss,
+    l1_loss,
+    leaky_relu,
     log,
     log_softmax,
+    logsumexp,
     matmul,
+    max_pool2d,
     maximum,
     mean,
     minimum,
     mse_loss,
+    nll_loss,
     relu,
     sigmoid,
     softmax,
+    softplus,
     squared_error,
     stack,
     sum,
     tanh,
     where,
 )
-from .ops.activations import elu, leaky_relu, softplus
-from .ops.conv import avg_pool2d, conv2d, max_pool2d
-from .ops.losses import huber_loss, l1_loss, nll_loss
-from .ops.reductions import logsumexp
 from .tensor import Tensor, tensor
+from .transforms import grad, hessian, hvp, jacobian, jvp, value_and_grad
 
 __version__ = "0.1.0"
 

@@ -47,7 +47,7 @@ from threadpoolctl import threadpool_limits
 
 from . import optim
 from ._grad_mode import no_grad
-from .functions import concatenate, cross_entropy, mse_loss, squared_error
+from .ops import concatenate, cross_entropy, mse_loss, squared_error
 from .layers import Linear, Module, ReLU, Sequential, Sigmoid, Tanh
 from .tensor import Tensor
 

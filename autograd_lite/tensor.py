@@ -17,6 +17,7 @@ from .ops import elementwise as ew
 from .ops import reductions as red
 from .ops import shape as sh
 from .ops.linalg import MatMul
+from .ops.recording import operand as _operand
 
 _state = _grad_mode._state
 _new = object.__new__
@@ -90,19 +91,6 @@ def _apply(op: Op, *args: Any) -> Tensor:
         t._node = None
         t._requires_grad = False
     return t
-
-
-def _operand(x: Any) -> Any:
-    """The other side of an operator: Tensors and Python scalars as they are (Python scalars stay
-    weakly typed, as in NumPy 2), anything else as a numeric array; else ``NotImplemented``.
-    """
-    if isinstance(x, (Tensor, *_SCALARS)):
-        return x
-    try:
-        arr = np.asarray(x)
-    except (TypeError, ValueError):
-        return NotImplemented
-    return arr if arr.dtype.kind in "biufc" else NotImplemented
 
 
 def _index(idx: Any) -> Any:

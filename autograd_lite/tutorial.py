@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from ._grad_mode import no_grad
-from .functions import concatenate, squared_error
+from .ops import concatenate, squared_error
 from .layers import Linear, Module, Sequential, Sigmoid, tutorial_normal
 from .optim import SGD
 from .tensor import Tensor

@@ -1,6 +1,33 @@
-"""The built-in operations, one module per family; each op is a class with its rule beside it."""
+"""The built-in operations, one module per family, and :data:`ALL_OPS`, the list of them all.
 
-from .activations import ELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Tanh
+Each op is a class with its forward, its gradient rule, the math in its docstring and its test
+metadata (see :mod:`autograd_lite.ops.checks`); its public function (``al.sigmoid``) follows it
+in its family module. Everything that needs to know every op (the gradcheck catalogue, the test
+cases, the ``graphs()`` strategy, the kink detector) reads :data:`ALL_OPS`, so adding an op is its
+family module, one line here, and a one-line Tensor method where PyTorch has one.
+"""
+
+from __future__ import annotations
+
+from ..engine import Op
+from .activations import (
+    ELU,
+    LeakyReLU,
+    LogSoftmax,
+    ReLU,
+    Sigmoid,
+    Softmax,
+    Softplus,
+    Tanh,
+    elu,
+    leaky_relu,
+    log_softmax,
+    relu,
+    sigmoid,
+    softmax,
+    softplus,
+    tanh,
+)
 from .conv import (
     AvgPool2d,
     Conv2d,
@@ -9,6 +36,9 @@ from .conv import (
     Fold2d,
     MaxPool2d,
     Unfold2d,
+    avg_pool2d,
+    conv2d,
+    max_pool2d,
 )
 from .elementwise import (
     Abs,
@@ -26,13 +56,97 @@ from .elementwise import (
     Sqrt,
     Sub,
     Where,
+    exp,
+    log,
+    maximum,
+    minimum,
+    where,
 )
-from .linalg import MatMul
-from .losses import BinaryCrossEntropy, CrossEntropy, HuberLoss, L1Loss, NLLLoss, SquaredError
-from .reductions import LogSumExp, Max, Mean, Min, Sum
-from .shape import BroadcastTo, Concatenate, GetItem, Reshape, ScatterAdd, Stack, Transpose
+from .linalg import MatMul, matmul
+from .losses import (
+    BinaryCrossEntropy,
+    CrossEntropy,
+    HuberLoss,
+    L1Loss,
+    NLLLoss,
+    SquaredError,
+    binary_cross_entropy,
+    cross_entropy,
+    huber_loss,
+    l1_loss,
+    mse_loss,
+    nll_loss,
+    squared_error,
+)
+from .recording import as_tensor
+from .reductions import LogSumExp, Max, Mean, Min, Sum, logsumexp, mean, sum
+from .shape import (
+    BroadcastTo,
+    Concatenate,
+    GetItem,
+    Reshape,
+    ScatterAdd,
+    Stack,
+    Transpose,
+    concatenate,
+    stack,
+)
+
+#: Every built-in op class, in the order the gradcheck command reports them.
+ALL_OPS: tuple[type[Op], ...] = (
+    Abs,
+    Add,
+    AvgPool2d,
+    BinaryCrossEntropy,
+    BroadcastTo,
+    Cast,
+    Clip,
+    Concatenate,
+    Conv2d,
+    ConvTranspose2d,
+    ConvWeightGrad2d,
+    CrossEntropy,
+    Div,
+    ELU,
+    Exp,
+    Fold2d,
+    GetItem,
+    HuberLoss,
+    L1Loss,
+    LeakyReLU,
+    Log,
+    LogSoftmax,
+    LogSumExp,
+    MatMul,
+    Max,
+    Maximum,
+    MaxPool2d,
+    Mean,
+    Min,
+    Minimum,
+    Mul,
+    Neg,
+    NLLLoss,
+    Pow,
+    ReLU,
+    Reshape,
+    ScatterAdd,
+    Sigmoid,
+    Softmax,
+    Softplus,
+    Sqrt,
+    SquaredError,
+    Stack,
+    Sub,
+    Sum,
+    Tanh,
+    Transpose,
+    Unfold2d,
+    Where,
+)
 
 __all__ = [
+    "ALL_OPS",
     "ELU",
     "Abs",
     "Add",
@@ -82,4 +196,34 @@ __all__ = [
     "Transpose",
     "Unfold2d",
     "Where",
-]  # fmt: skip
+    "as_tensor",
+    "avg_pool2d",
+    "binary_cross_entropy",
+    "concatenate",
+    "conv2d",
+    "cross_entropy",
+    "elu",
+    "exp",
+    "huber_loss",
+    "l1_loss",
+    "leaky_relu",
+    "log",
+    "log_softmax",
+    "logsumexp",
+    "matmul",
+    "max_pool2d",
+    "maximum",
+    "mean",
+    "minimum",
+    "mse_loss",
+    "nll_loss",
+    "relu",
+    "sigmoid",
+    "softmax",
+    "softplus",
+    "squared_error",
+    "stack",
+    "sum",
+    "tanh",
+    "where",
+]

@@ -6,14 +6,17 @@ Each rule reuses the forward's result where the math does, so nothing is compute
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..engine import Op
-from ._record import apply, data, is_plain, record
 from .axes import single_axis
-from .elementwise import exp
+from .elementwise import exp_of
+from .recording import apply, as_tensor, data, is_plain, record
+
+if TYPE_CHECKING:
+    from ..tensor import Tensor
 
 
 def stable_sigmoid(x: np.ndarray) -> np.ndarray:
@@ -44,6 +47,11 @@ class Sigmoid(Op):
         return (g * (out * (1 - out)),)  # NumPy reuses the temporaries of large arrays
 
 
+def sigmoid(x: Any) -> Tensor:
+    r"""Return σ(x) = 1 / (1 + e⁻ˣ), elementwise and overflow-free."""
+    return as_tensor(x).sigmoid()
+
+
 class Tanh(Op):
     r"""o = tanh x;  ∂E/∂x = ∂E/∂o · (1 − o²)."""
 
@@ -58,6 +66,11 @@ class Tanh(Op):
         return (g * (1 - out * out),)
 
 
+def tanh(x: Any) -> Tensor:
+    """Return tanh x, elementwise."""
+    return as_tensor(x).tanh()
+
+
 class ReLU(Op):
     r"""o = max(x, 0);  ∂E/∂x = ∂E/∂o · [x > 0] (0 at the kink x = 0)."""
 
@@ -70,6 +83,11 @@ class ReLU(Op):
 
     def backward(self, g, out, x):
         return (g * (data(x) > 0),)
+
+
+def relu(x: Any) -> Tensor:
+    """Return max(x, 0), elementwise."""
+    return as_tensor(x).relu()
 
 
 class Softmax(Op):
@@ -93,6 +111,11 @@ class Softmax(Op):
         return (out * (g - (g * out).sum(axis=self.axis, keepdims=True)),)
 
 
+def softmax(x: Any, axis: int = -1) -> Tensor:
+    r"""Return e^{xᵢ} / Σⱼ e^{xⱼ} along ``axis``."""
+    return as_tensor(x).softmax(axis)
+
+
 class LogSoftmax(Op):
     r"""oᵢ = xᵢ − log Σⱼ e^{xⱼ} along ``axis``;  ∂E/∂x = ḡ − e^{o} · Σⱼ ḡⱼ."""
 
@@ -108,7 +131,12 @@ class LogSoftmax(Op):
         return log_softmax_array(x, self.axis)
 
     def backward(self, g, out, x):
-        return (g - exp(out) * g.sum(axis=self.axis, keepdims=True),)
+        return (g - exp_of(out) * g.sum(axis=self.axis, keepdims=True),)
+
+
+def log_softmax(x: Any, axis: int = -1) -> Tensor:
+    r"""Return xᵢ − log Σⱼ e^{xⱼ} along ``axis``."""
+    return as_tensor(x).log_softmax(axis)
 
 
 def log_softmax_array(x: np.ndarray, axis: int) -> np.ndarray:
@@ -119,7 +147,7 @@ def log_softmax_array(x: np.ndarray, axis: int) -> np.ndarray:
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
-def softmax(v: Any, axis: int = -1) -> Any:
+def softmax_of(v: Any, axis: int = -1) -> Any:
     op = Softmax(axis)
     return op.forward(v) if is_plain(v) else record(op, v)
 

@@ -29,7 +29,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ..engine import Op
-from ._record import apply, data, is_plain, record, shape_of
+from .recording import apply, data, is_plain, record, shape_of
 
 Pair = tuple[int, int]
 

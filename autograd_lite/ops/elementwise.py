@@ -10,12 +10,25 @@ with them also work when ``create_graph=True``.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from ..engine import Op
-from ._record import Sizes, data, is_plain, record, shape_of
+from .recording import (
+    Sizes,
+    apply,
+    as_tensor,
+    binary_args,
+    data,
+    is_plain,
+    is_tensor,
+    record,
+    shape_of,
+)
+
+if TYPE_CHECKING:
+    from ..tensor import Tensor
 
 
 class Binary(Op):
@@ -117,7 +130,7 @@ class Pow(Binary):
             else:
                 ga = zero_where((data(a) == 0) & (data(b) == 0), lambda: g * b * a ** (b - 1))
         if needs[1]:
-            gb = g * zero_where((data(a) == 0) & (data(b) >= 0), lambda: out * log(a))
+            gb = g * zero_where((data(a) == 0) & (data(b) >= 0), lambda: out * log_of(a))
         return ga, gb
 
     def rule(self) -> str:
@@ -152,6 +165,11 @@ class Maximum(Binary):
         return g * share, g * (1 - share)
 
 
+def maximum(a: Any, b: Any) -> Tensor:
+    """Elementwise maximum with broadcasting; ties share the gradient evenly."""
+    return apply(Maximum(), *binary_args("maximum", a, b))
+
+
 class Minimum(Binary):
     r"""o = min(a, b);  ∂E/∂a = ḡ · ([a < b] + ½ [a = b]),  ∂E/∂b = ḡ · ([b < a] + ½ [a = b])."""
 
@@ -164,6 +182,11 @@ class Minimum(Binary):
         ad, bd = data(a), data(b)
         share = ((ad < bd) + 0.5 * (ad == bd)).astype(data(out).dtype)
         return g * share, g * (1 - share)
+
+
+def minimum(a: Any, b: Any) -> Tensor:
+    """Elementwise minimum with broadcasting; ties share the gradient evenly."""
+    return apply(Minimum(), *binary_args("minimum", a, b))
 
 
 class Where(Op):
@@ -188,6 +211,14 @@ class Where(Op):
 
     def backward(self, g, out, a, b):
         return g * self.cond, g * ~self.cond
+
+
+def where(cond: Any, a: Any, b: Any) -> Tensor:
+    """Return ``a`` where ``cond`` is true, else ``b`` (broadcasting); ``cond`` has no gradient."""
+    c = np.asarray(data(cond) if is_tensor(cond) else cond)
+    if c.dtype != bool:
+        raise TypeError(f"where: cond must be boolean, got dtype {c.dtype}")
+    return apply(Where(c), *binary_args("where", a, b))
 
 
 class Neg(Op):
@@ -218,6 +249,11 @@ class Exp(Op):
         return (g * out,)
 
 
+def exp(x: Any) -> Tensor:
+    """Return eˣ, elementwise."""
+    return as_tensor(x).exp()
+
+
 class Log(Op):
     r"""o = log a;  ∂E/∂a = ḡ / a."""
 
@@ -230,6 +266,11 @@ class Log(Op):
 
     def backward(self, g, out, a):
         return (g / a,)
+
+
+def log(x: Any) -> Tensor:
+    """Return the natural logarithm, elementwise."""
+    return as_tensor(x).log()
 
 
 class Sqrt(Op):
@@ -320,17 +361,17 @@ class Cast(Op):
 # -- functions for rules: NumPy on plain values, a recorded op on Tensors -----------------------
 
 
-def exp(v: Any) -> Any:
+def exp_of(v: Any) -> Any:
     return np.exp(v) if is_plain(v) else record(Exp(), v)
 
 
-def log(v: Any) -> Any:
+def log_of(v: Any) -> Any:
     if isinstance(v, (int, float)):  # a Python scalar stays one (log 0 = −inf, log −1 = nan)
         return float(np.log(float(v)))
     return np.log(v) if is_plain(v) else record(Log(), v)
 
 
-def clip(v: Any, low: float | None, high: float | None) -> Any:
+def clip_of(v: Any, low: float | None, high: float | None) -> Any:
     return np.clip(v, low, high) if is_plain(v) else record(Clip(low, high), v)
 
 

@@ -10,12 +10,15 @@ with batch axes summed back by the engine. A 1-D ``a`` is treated as a row (1, k
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..engine import Op
-from ._record import Sizes, is_plain, shape_of
+from .recording import Sizes, apply, binary_args, is_plain, shape_of
+
+if TYPE_CHECKING:
+    from ..tensor import Tensor
 
 
 def _swap_last(v: Any) -> Any:
@@ -148,3 +151,16 @@ class MatMul(Op):
             if b.ndim == 1:
                 gb = gb.reshape(gb.shape[:-1])
         return ga, gb
+
+
+def matmul(a: Any, b: Any) -> Tensor:
+    """Return the matrix product ``a @ b`` (NumPy's rules for 1-D and batched operands)."""
+    return apply(MatMul(), *binary_args("matmul", a, b))
+
+
+def matmul_transposed(a: Any, b: Any) -> Tensor:
+    """Return ``a @ b.T`` as one node (a linear layer's x Wᵀ).
+
+    No transpose node is recorded, and the gradient of ``b`` comes back in ``b``'s own layout.
+    """
+    return apply(MatMul(transpose_b=True), *binary_args("matmul", a, b))

@@ -6,14 +6,18 @@ r"""Losses, each fused into one op with a closed-form gradient.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..engine import Op
-from ._record import Sizes, apply, data, shape_of
-from .activations import log_softmax_array, softmax
-from .elementwise import clip, log
+from .recording import Sizes, apply, as_tensor, data, is_tensor, shape_of
+from .recording import target as target_of
+
+if TYPE_CHECKING:
+    from ..tensor import Tensor
+from .activations import log_softmax_array, softmax_of
+from .elementwise import clip_of, log_of
 
 REDUCTIONS = ("sum", "mean", "none")
 
@@ -108,6 +112,18 @@ class SquaredError(Op):
         )
 
 
+def squared_error(prediction: Any, target: Any, reduction: str = "sum") -> Tensor:
+    r"""Return the tutorial's E = ½ Σ (t − o)²; its gradient in the prediction is o − t."""
+    op = SquaredError(reduction, 0.5, "squared_error")
+    return apply(op, as_tensor(prediction), target_of(target))
+
+
+def mse_loss(prediction: Any, target: Any, reduction: str = "mean") -> Tensor:
+    r"""Return PyTorch's mean squared error: mean (o − t)²."""
+    op = SquaredError(reduction, 1.0, "mse_loss")
+    return apply(op, as_tensor(prediction), target_of(target))
+
+
 class BinaryCrossEntropy(Op):
     r"""E = −[t log p + (1 − t) log(1 − p)];  ∂E/∂p = ḡ · (p − t) / (p (1 − p)),
     ∂E/∂t = ḡ · (log(1 − p) − log p).
@@ -141,11 +157,11 @@ class BinaryCrossEntropy(Op):
     def backward(self, g, out, p, t):
         if self.reduction == "mean":
             g = g / int(np.size(data(p)))
-        gp = g * (p - t) / clip(p * (1 - p), 1e-12, None)
+        gp = g * (p - t) / clip_of(p * (1 - p), 1e-12, None)
         gt = None
         if self.needs[1]:
             with np.errstate(divide="ignore"):
-                gt = g * (clip(log(1 - p), -100, None) - clip(log(p), -100, None))
+                gt = g * (clip_of(log_of(1 - p), -100, None) - clip_of(log_of(p), -100, None))
         return gp, gt
 
     def rule(self) -> str:
@@ -154,6 +170,12 @@ class BinaryCrossEntropy(Op):
             f"E = −{terms}[t log p + (1 − t) log(1 − p)]{note}; ∂E/∂p{s(0)} = ḡ{s(2)}{per} · "
             f"(p − t) / (p (1 − p)), ∂E/∂t{s(1)} = ḡ{per} · (log(1 − p) − log p)."
         )
+
+
+def binary_cross_entropy(probabilities: Any, target: Any, reduction: str = "mean") -> Tensor:
+    r"""Return −[t log p + (1 − t) log(1 − p)], finite at p = 0 and p = 1."""
+    op = BinaryCrossEntropy(reduction)
+    return apply(op, as_tensor(probabilities), target_of(target))
 
 
 def _check_labels(op: str, what: str, x: np.ndarray, labels: np.ndarray) -> None:
@@ -212,7 +234,7 @@ class CrossEntropy(Op):
 
     def backward(self, g, out, x):
         g = _scale_for(g, self.reduction, self.labels.size)
-        return ((softmax(x, -1) - _onehot(self.labels, data(x))) * g,)
+        return ((softmax_of(x, -1) - _onehot(self.labels, data(x))) * g,)
 
     def rule(self) -> str:
         terms, note, per, s = _rule_terms(self, self.reduction, samples=True)
@@ -222,6 +244,14 @@ class CrossEntropy(Op):
             f"E = −{terms}log softmax(x)[y] over samples{note}, {labels}; ∂E/∂x{s(0)} = "
             f"ḡ{s(1)}{per} · (softmax(x) − onehot(y)), one-hot along the last axis."
         )
+
+
+def cross_entropy(logits: Any, labels: Any, reduction: str = "mean") -> Tensor:
+    r"""Return log-softmax followed by the negative log-likelihood of the integer ``labels``."""
+    y = np.asarray(data(labels) if is_tensor(labels) else labels)
+    if y.dtype.kind not in "iu":
+        raise TypeError(f"cross_entropy: labels must be integer class indices, got dtype {y.dtype}")
+    return apply(CrossEntropy(y, reduction), as_tensor(logits))
 
 
 def _labels(op: str, labels: Any) -> np.ndarray:
@@ -322,7 +352,7 @@ class HuberLoss(Op):
     def backward(self, g, out, o, t):
         if self.reduction == "mean":
             g = g / int(np.size(data(o)))
-        go = g * clip(o - t, -self.delta, self.delta)
+        go = g * clip_of(o - t, -self.delta, self.delta)
         return go, (-go if self.needs[1] else None)
 
 

@@ -7,15 +7,18 @@ for max and min, routed to the elements that attained the extreme (split evenly 
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from ..engine import Op
-from ._record import Sizes, apply, data
 from .axes import normalize_axis
-from .elementwise import exp
+from .elementwise import exp_of
+from .recording import Sizes, apply, as_tensor, data
 from .shape import broadcast_to
+
+if TYPE_CHECKING:
+    from ..tensor import Tensor
 
 Axis = int | tuple[int, ...] | None
 
@@ -93,6 +96,11 @@ class Sum(Reduction):
         return (broadcast_to(self.expand(g, a.shape), a.shape),)
 
 
+def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    r"""Return Σ over ``axis`` (all axes by default)."""
+    return as_tensor(x).sum(axis, keepdims)
+
+
 class Mean(Reduction):
     r"""o = (1/n) Σ_R a;  ∂E/∂a = ḡ / n broadcast back over R."""
 
@@ -115,6 +123,11 @@ class Mean(Reduction):
             else int(np.prod([shape[i] for i in self.axis]))
         )
         return (broadcast_to(self.expand(g, shape), shape) / n,)
+
+
+def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    r"""Return (1/n) Σ over ``axis`` (all axes by default)."""
+    return as_tensor(x).mean(axis, keepdims)
 
 
 class Max(Reduction):
@@ -175,7 +188,7 @@ class LogSumExp(Reduction):
 
     def backward(self, g, out, a):
         shape = a.shape
-        return (self.expand(g, shape) * exp(a - self.expand(out, shape)),)
+        return (self.expand(g, shape) * exp_of(a - self.expand(out, shape)),)
 
 
 def logsumexp(x: Any, axis: Any = -1, keepdims: bool = False) -> Any:

@@ -7,12 +7,17 @@ into the indexed positions (repeated indices accumulate), or split it.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..engine import Op, sum_to_shape
-from ._record import Sizes, is_plain, record, shape_of
+from .recording import Sizes, apply, is_plain, record, shape_of
+from .recording import tensors as tensors_of
+
+if TYPE_CHECKING:
+    from ..tensor import Tensor
 from .axes import permutation, single_axis
 
 
@@ -220,6 +225,11 @@ class Concatenate(Op):
         return f"o = [{names}] joined along axis {self.axis}; " + ", ".join(parts) + "."
 
 
+def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
+    """Join tensors along an existing axis."""
+    return apply(Concatenate(int(axis)), *tensors_of("concatenate", tensors))
+
+
 class Stack(Op):
     r"""o = [a₁, a₂, …] stacked along a new ``axis``;  ∂E/∂aₖ = ḡ taken at position k of axis."""
 
@@ -251,6 +261,11 @@ class Stack(Op):
         parts = [f"∂E/∂x{k}{s(k)} = ḡ{s(-1)}{index_text(lead + (k,))}" for k in range(len(shapes))]
         names = ", ".join(f"x{k}" for k in range(len(shapes)))
         return f"o = [{names}] stacked along a new axis {self.axis}; " + ", ".join(parts) + "."
+
+
+def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
+    """Join equally shaped tensors along a new axis."""
+    return apply(Stack(int(axis)), *tensors_of("stack", tensors))
 
 
 def index_text(index: Any, max_elems: int = 8) -> str:

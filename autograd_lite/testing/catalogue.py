@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import functions as fx
+from .. import ops as fx
 from ..ops import (
     BroadcastTo,
     Cast,
@@ -169,12 +169,12 @@ CASES: list[OpCase] = [
     _case(
         "MatMul (b transposed, as in Linear)",
         "MatMul",
-        lambda r: (fx._matmul_transposed, [_normal(r, 3, 4), _normal(r, 5, 4)]),
+        lambda r: (fx.linalg.matmul_transposed, [_normal(r, 3, 4), _normal(r, 5, 4)]),
     ),
     _case(
         "MatMul (batched a, b transposed)",
         "MatMul",
-        lambda r: (fx._matmul_transposed, [_normal(r, 2, 3, 4), _normal(r, 5, 4)]),
+        lambda r: (fx.linalg.matmul_transposed, [_normal(r, 2, 3, 4), _normal(r, 5, 4)]),
     ),
     _case("Max", "Max", lambda r: (lambda a: a.max(axis=1), [_distinct(r, 3, 4)])),
     _case(

@@ -31,7 +31,7 @@ from hypothesis import assume
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from .. import functions as fx
+from .. import ops as fx
 from ..ops import activations as act
 from ..ops import conv
 from ..ops import losses as lo
