@@ -6,12 +6,13 @@ Each rule reuses the forward's result where the math does, so nothing is compute
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from ..engine import Op
 from .axes import single_axis
+from .checks import Checks, Example, Form, Values, away, normal, tensor
 from .elementwise import exp_of
 from .recording import apply, as_tensor, data, is_plain, record
 
@@ -40,6 +41,11 @@ class Sigmoid(Op):
     keeps = ()
     keeps_out = True
 
+    checks: ClassVar[Checks] = Checks(
+        examples=(Example("Sigmoid", lambda r: (lambda a: a.sigmoid(), [normal(r, 2, 3)])),),
+        forms=(Form("sigmoid({0})", lambda x: x.sigmoid(), (Values(-6.0, 6.0),)),),
+    )
+
     def forward(self, x):
         return stable_sigmoid(x)
 
@@ -58,6 +64,11 @@ class Tanh(Op):
     __slots__ = ()
     keeps = ()
     keeps_out = True
+
+    checks: ClassVar[Checks] = Checks(
+        examples=(Example("Tanh", lambda r: (lambda a: a.tanh(), [normal(r, 2, 3)])),),
+        forms=(Form("tanh({0})", lambda x: x.tanh()),),
+    )
 
     def forward(self, x):
         return np.tanh(x)
@@ -78,6 +89,17 @@ class ReLU(Op):
     keeps = (0,)
     keeps_out = False
 
+    checks: ClassVar[Checks] = Checks(
+        examples=(
+            Example("ReLU", lambda r: (lambda a: a.relu(), [away(r, 2, 3)])),
+            Example(
+                "ReLU at 0", lambda r: (lambda a: a.relu(), [tensor([-1.0, 0.0, 2.0])]), kink=True
+            ),
+        ),
+        forms=(Form("relu({0})", lambda x: x.relu(), (Values(avoid=(0.0,)),)),),
+        kink_mask=lambda op, xs, out: np.sign(np.asarray(xs[0])),
+    )
+
     def forward(self, x):
         return np.maximum(x, 0)
 
@@ -96,6 +118,21 @@ class Softmax(Op):
     __slots__ = ("axis",)
     keeps = ()
     keeps_out = True
+
+    checks: ClassVar[Checks] = Checks(
+        examples=(
+            Example("Softmax", lambda r: (lambda a: a.softmax(axis=-1), [normal(r, 2, 3)])),
+            Example(
+                "Softmax (negative axis)",
+                lambda r: (lambda a: a.softmax(axis=-2), [normal(r, 3, 2)]),
+            ),
+        ),
+        forms=(
+            Form("softmax({0})", lambda x: softmax(x, -1), graph=False),
+            Form("{0}.softmax(axis=0)", lambda x: x.softmax(0), graph=False),
+            Form("{0}.softmax(axis)", lambda x, axis: x.softmax(axis), inputs="single_axis"),
+        ),
+    )
 
     def __init__(self, axis: int = -1) -> None:
         self.axis = axis
@@ -122,6 +159,18 @@ class LogSoftmax(Op):
     __slots__ = ("axis",)
     keeps = ()
     keeps_out = True
+
+    checks: ClassVar[Checks] = Checks(
+        examples=(
+            Example("LogSoftmax", lambda r: (lambda a: a.log_softmax(axis=0), [normal(r, 3, 2)])),
+        ),
+        forms=(
+            Form("log_softmax({0})", lambda x: log_softmax(x, -1), graph=False),
+            Form(
+                "{0}.log_softmax(axis)", lambda x, axis: x.log_softmax(axis), inputs="single_axis"
+            ),
+        ),
+    )
 
     def __init__(self, axis: int = -1) -> None:
         self.axis = axis
@@ -168,6 +217,11 @@ class Softplus(Op):
     keeps = (0,)
     keeps_out = False
 
+    checks: ClassVar[Checks] = Checks(
+        examples=(Example("Softplus", lambda r: (softplus, [normal(r, 2, 3)])),),
+        forms=(Form("softplus({0})", lambda x: softplus(x), (Values(-6.0, 6.0),)),),
+    )
+
     def forward(self, x):
         return np.logaddexp(0, x)
 
@@ -187,6 +241,21 @@ class LeakyReLU(Op):
     __slots__ = ("negative_slope",)
     keeps = (0,)
     keeps_out = False
+
+    checks: ClassVar[Checks] = Checks(
+        examples=(
+            Example("LeakyReLU", lambda r: (lambda a: leaky_relu(a, 0.1), [away(r, 2, 3)])),
+            Example(
+                "LeakyReLU at 0",
+                lambda r: (lambda a: leaky_relu(a, 0.1), [tensor([-1.0, 0.0, 2.0])]),
+                kink=True,
+            ),
+        ),
+        forms=(
+            Form("leaky_relu({0}, 0.2)", lambda x: leaky_relu(x, 0.2), (Values(avoid=(0.0,)),)),
+        ),
+        kink_mask=lambda op, xs, out: np.sign(np.asarray(xs[0])),
+    )
 
     def __init__(self, negative_slope: float = 0.01) -> None:
         self.negative_slope = float(negative_slope)
@@ -213,6 +282,19 @@ class ELU(Op):
     __slots__ = ("alpha",)
     keeps = (0,)
     keeps_out = True
+
+    checks: ClassVar[Checks] = Checks(
+        examples=(
+            Example("ELU", lambda r: (lambda a: elu(a, alpha=0.7), [away(r, 2, 3)])),
+            Example(
+                "ELU at 0 (alpha 0.5)",
+                lambda r: (lambda a: elu(a, 0.5), [tensor([-1.0, 0.0, 2.0])]),
+                kink=True,
+            ),
+        ),
+        forms=(Form("elu({0}, 0.7)", lambda x: elu(x, 0.7), (Values(avoid=(0.0,)),)),),
+        kink_mask=lambda op, xs, out: np.sign(np.asarray(xs[0])),
+    )
 
     def __init__(self, alpha: float = 1.0) -> None:
         self.alpha = float(alpha)

@@ -23,12 +23,13 @@ is the same pattern: a window reduction forward, and a scatter-add of the window
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ..engine import Op
+from .checks import Checks, Example, Form, Values, distinct, normal, tensor
 from .recording import apply, data, is_plain, record, shape_of
 
 Pair = tuple[int, int]
@@ -98,6 +99,11 @@ def check_image(op: str, x: Any, kernel: Pair, padding: Pair = (0, 0)) -> None:
 # -- convolution ---------------------------------------------------------------------------------
 
 
+def _conv2d_example(rng: np.random.Generator) -> tuple[Any, list[Any]]:
+    x, w, b = normal(rng, 2, 2, 5, 4), normal(rng, 3, 2, 3, 2), normal(rng, 3)
+    return (lambda x, w, b: conv2d(x, w, b, stride=(2, 1), padding=1)), [x, w, b]
+
+
 class Conv2d(Op):
     r"""o = x ⋆ w + b: o[n,k,i,j] = b[k] + Σ_{c,u,v} x_p[n, c, s·i + u, s·j + v] w[k, c, u, v];
     ∂E/∂x = ConvTranspose2d(ḡ, w) (the full convolution of ḡ with the flipped kernel),
@@ -108,6 +114,23 @@ class Conv2d(Op):
     keeps = (0, 1)
     keeps_out = False
     crossed = True
+
+    checks: ClassVar[Checks] = Checks(
+        examples=(
+            Example("Conv2d (stride, padding, bias)", _conv2d_example),
+            Example(
+                "Conv2d (no bias)",
+                lambda r: (conv2d, [normal(r, 1, 3, 4, 4), normal(r, 2, 3, 3, 3)]),
+            ),
+        ),
+        forms=(
+            Form(
+                "conv2d(*xs, stride, padding)",
+                lambda *xs, stride, padding: conv2d(*xs, stride=stride, padding=padding),
+                inputs="conv",
+            ),
+        ),
+    )
 
     def __init__(self, stride: Pair = (1, 1), padding: Pair = (0, 0)) -> None:
         self.stride, self.padding = stride, padding
@@ -173,6 +196,18 @@ class ConvTranspose2d(Op):
     keeps_out = False
     crossed = True
 
+    checks: ClassVar[Checks] = Checks(
+        examples=(
+            Example(  # the input gradient of a (5, 4) image
+                "ConvTranspose2d",
+                lambda r: (
+                    lambda g, w: apply(ConvTranspose2d((2, 1), (1, 0), (5, 4)), g, w),
+                    [normal(r, 2, 3, 3, 3), normal(r, 3, 2, 2, 2)],
+                ),
+            ),
+        ),
+    )
+
     def __init__(self, stride: Pair, padding: Pair, size: Pair) -> None:
         self.stride, self.padding, self.size = stride, padding, size
 
@@ -207,6 +242,18 @@ class ConvWeightGrad2d(Op):
     keeps_out = False
     crossed = True
 
+    checks: ClassVar[Checks] = Checks(
+        examples=(
+            Example(
+                "ConvWeightGrad2d",
+                lambda r: (
+                    lambda x, g: apply(ConvWeightGrad2d((1, 2), (1, 1), (2, 3)), x, g),
+                    [normal(r, 2, 2, 4, 5), normal(r, 2, 3, 5, 3)],
+                ),
+            ),
+        ),
+    )
+
     def __init__(self, stride: Pair, padding: Pair, kernel: Pair) -> None:
         self.stride, self.padding, self.kernel = stride, padding, kernel
 
@@ -240,6 +287,15 @@ class Unfold2d(Op):
     keeps = ()
     keeps_out = False
 
+    checks: ClassVar[Checks] = Checks(
+        examples=(
+            Example(
+                "Unfold2d",
+                lambda r: (lambda x: apply(Unfold2d((2, 2), (1, 2)), x), [normal(r, 1, 2, 3, 5)]),
+            ),
+        ),
+    )
+
     def __init__(self, kernel: Pair, stride: Pair) -> None:
         self.kernel, self.stride = kernel, stride
 
@@ -257,6 +313,18 @@ class Fold2d(Op):
     __slots__ = ("size", "stride")
     keeps = ()
     keeps_out = False
+
+    checks: ClassVar[Checks] = Checks(
+        examples=(  # overlapping rows: contributions add up
+            Example(
+                "Fold2d",
+                lambda r: (
+                    lambda c: apply(Fold2d((3, 4), (1, 2)), c),
+                    [normal(r, 1, 2, 2, 2, 2, 2)],
+                ),
+            ),
+        ),
+    )
 
     def __init__(self, size: Pair, stride: Pair) -> None:
         self.size, self.stride = size, stride
@@ -289,6 +357,29 @@ class MaxPool2d(Op):
     keeps = (0,)
     keeps_out = True
 
+    checks: ClassVar[Checks] = Checks(
+        examples=(
+            Example(
+                "MaxPool2d (overlapping)",
+                lambda r: (lambda x: max_pool2d(x, 2, stride=1), [distinct(r, 2, 1, 4, 3)]),
+            ),
+            Example(
+                "MaxPool2d (tie)",
+                lambda r: (lambda x: max_pool2d(x, 2), [tensor([[[[1.0, 3.0], [3.0, 0.5]]]])]),
+                kink=True,
+            ),
+        ),
+        forms=(
+            Form(
+                "max_pool2d({0}, kernel_size, stride)",
+                lambda x, kernel_size, stride: max_pool2d(x, kernel_size, stride),
+                (Values(distinct=True),),
+                inputs="pool",
+            ),
+        ),
+        kink_mask=lambda op, xs, out: op.winners(np.asarray(xs[0]), np.asarray(out)) > 0,
+    )
+
     def __init__(self, kernel: Pair, stride: Pair) -> None:
         self.kernel, self.stride = kernel, stride
 
@@ -312,6 +403,22 @@ class AvgPool2d(Op):
     __slots__ = ("kernel", "stride")
     keeps = ()
     keeps_out = False
+
+    checks: ClassVar[Checks] = Checks(
+        examples=(
+            Example(
+                "AvgPool2d",
+                lambda r: (lambda x: avg_pool2d(x, (2, 3), stride=(1, 2)), [normal(r, 2, 2, 4, 5)]),
+            ),
+        ),
+        forms=(
+            Form(
+                "avg_pool2d({0}, kernel_size, stride)",
+                lambda x, kernel_size, stride: avg_pool2d(x, kernel_size, stride),
+                inputs="pool",
+            ),
+        ),
+    )
 
     def __init__(self, kernel: Pair, stride: Pair) -> None:
         self.kernel, self.stride = kernel, stride

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from ..engine import Op
+from .checks import ANY, Checks, Example, Form, Values, away, normal, positive, tensor
 from .recording import (
     Sizes,
     apply,
@@ -55,6 +56,15 @@ class Add(Binary):
     keeps_out = False
     ufunc, label = np.add, "add"
 
+    checks: ClassVar[Checks] = Checks(
+        examples=(
+            Example(
+                "Add (broadcast)", lambda r: (lambda a, b: a + b, [normal(r, 3, 4), normal(r, 4)])
+            ),
+        ),
+        forms=(Form("{0} + {1}", lambda x, y: x + y, (ANY, ANY)),),
+    )
+
     def backward(self, g, out, a, b):
         return g, g
 
@@ -66,6 +76,15 @@ class Sub(Binary):
     keeps = ()
     keeps_out = False
     ufunc, label = np.subtract, "sub"
+
+    checks: ClassVar[Checks] = Checks(
+        examples=(
+            Example(
+                "Sub (broadcast)", lambda r: (lambda a, b: a - b, [normal(r, 3), normal(r, 2, 3)])
+            ),
+        ),
+        forms=(Form("{0} - {1}", lambda x, y: x - y, (ANY, ANY)),),
+    )
 
     def backward(self, g, out, a, b):
         return g, (-g if self.needs[1] else None)
@@ -80,6 +99,16 @@ class Mul(Binary):
     crossed = True
     ufunc, label = np.multiply, "mul"
 
+    checks: ClassVar[Checks] = Checks(
+        examples=(
+            Example(
+                "Mul (broadcast)",
+                lambda r: (lambda a, b: a * b, [normal(r, 2, 3), normal(r, 2, 1)]),
+            ),
+        ),
+        forms=(Form("{0} * {1}", lambda x, y: x * y, (ANY, ANY)),),
+    )
+
     def backward(self, g, out, a, b):
         needs = self.needs
         return (g * b if needs[0] else None), (g * a if needs[1] else None)
@@ -92,6 +121,24 @@ class Div(Binary):
     keeps = (1,)
     keeps_out = True
     ufunc, label = np.divide, "div"
+
+    checks: ClassVar[Checks] = Checks(
+        examples=(
+            Example(
+                "Div (broadcast)", lambda r: (lambda a, b: a / b, [normal(r, 2, 3), away(r, 2, 1)])
+            ),
+        ),
+        forms=(
+            Form("{0} / {1}", lambda x, y: x / y, (ANY, Values(avoid=(0.0,), margin=0.5))),
+            Form("{0} / ({1} * {1} + 1)", lambda x, y: x / (y * y + 1), (ANY, ANY)),
+            Form("1 / ({0} * {0} + 1)", lambda x: 1.0 / (x * x + 1)),
+            Form(
+                "(3 - {0}) * 0.5 / ({0} * {0} + 1) + 1",
+                lambda x: (3.0 - x) * 0.5 / (x * x + 1.0) + 1.0,
+                graph=False,
+            ),
+        ),
+    )
 
     def backward(self, g, out, a, b):
         ga = g / b
@@ -115,6 +162,26 @@ class Pow(Binary):
     keeps = (0, 1)
     keeps_out = True
     ufunc, label = np.power, "pow"
+
+    checks: ClassVar[Checks] = Checks(
+        examples=(
+            Example("Pow (x ** 3)", lambda r: (lambda a: a**3, [normal(r, 3)])),
+            Example("Pow (x ** 2)", lambda r: (lambda a: a**2, [normal(r, 3)])),
+            Example("Pow (x ** 3 at 0)", lambda r: (lambda a: a**3, [tensor([0.0, -1.5, 0.7])])),
+            Example(
+                "Pow (a ** b at b = 0, 1)",
+                lambda r: (lambda a, b: a**b, [positive(r, 3), tensor([0.0, 1.0, -0.5])]),
+            ),
+            Example("Pow (a ** b)", lambda r: (lambda a, b: a**b, [positive(r, 3), normal(r, 3)])),
+        ),
+        forms=(
+            Form("{0} ** {1}", lambda x, y: x**y, (Values(low=0.5), Values(-2.0, 2.0))),
+            Form("{0} ** 2", lambda x: x**2),
+            Form("{0} ** 3", lambda x: x**3, (Values(-3.0, 3.0),)),
+            Form("{0} ** 1.5", lambda x: x**1.5, (Values(low=0.1),)),
+            Form("2 ** {0}", lambda x: 2.0**x, graph=False),
+        ),
+    )
 
     def backward(self, g, out, a, b):
         needs = self.needs
@@ -159,6 +226,21 @@ class Maximum(Binary):
     keeps_out = True
     ufunc, label = np.maximum, "maximum"
 
+    checks: ClassVar[Checks] = Checks(
+        examples=(
+            Example(
+                "Maximum", lambda r: (maximum, [tensor([1.0, -2.0, 0.5]), tensor([0.0, 1.0, 2.0])])
+            ),
+            Example(
+                "Maximum (tie)",
+                lambda r: (maximum, [tensor([1.0, 2.0]), tensor([1.0, 0.0])]),
+                kink=True,
+            ),
+        ),
+        forms=(Form("maximum({0}, {1})", lambda x, y: maximum(x, y), (ANY, ANY), apart=(0.0,)),),
+        kink_mask=lambda op, xs, out: np.sign(np.asarray(xs[0]) - np.asarray(xs[1])),
+    )
+
     def backward(self, g, out, a, b):
         ad, bd = data(a), data(b)
         share = ((ad > bd) + 0.5 * (ad == bd)).astype(data(out).dtype)
@@ -178,6 +260,16 @@ class Minimum(Binary):
     keeps_out = True
     ufunc, label = np.minimum, "minimum"
 
+    checks: ClassVar[Checks] = Checks(
+        examples=(
+            Example(
+                "Minimum", lambda r: (minimum, [tensor([1.0, -2.0, 0.5]), tensor([0.0, 1.0, 2.0])])
+            ),
+        ),
+        forms=(Form("minimum({0}, {1})", lambda x, y: minimum(x, y), (ANY, ANY), apart=(0.0,)),),
+        kink_mask=lambda op, xs, out: np.sign(np.asarray(xs[0]) - np.asarray(xs[1])),
+    )
+
     def backward(self, g, out, a, b):
         ad, bd = data(a), data(b)
         share = ((ad < bd) + 0.5 * (ad == bd)).astype(data(out).dtype)
@@ -196,6 +288,18 @@ class Where(Op):
     keeps = ()
     keeps_out = False
     array_fields = ("cond",)
+
+    checks: ClassVar[Checks] = Checks(
+        examples=(Example("Where", lambda r: (_where_example, [normal(r, 2, 3), normal(r, 3)])),),
+        forms=(
+            Form(
+                "where({0} > 0, {0}, {1})",
+                lambda x, y: where(x.data > 0, x, y),
+                (Values(avoid=(0.0,)), ANY),
+                graph=False,
+            ),
+        ),
+    )
 
     def __init__(self, cond: np.ndarray) -> None:
         self.cond = cond
@@ -221,12 +325,21 @@ def where(cond: Any, a: Any, b: Any) -> Tensor:
     return apply(Where(c), *binary_args("where", a, b))
 
 
+def _where_example(a: Tensor, b: Tensor) -> Tensor:
+    return where(np.array([[True, False, True], [False, False, True]]), a, b)
+
+
 class Neg(Op):
     r"""o = −a;  ∂E/∂a = −ḡ."""
 
     __slots__ = ()
     keeps = ()
     keeps_out = False
+
+    checks: ClassVar[Checks] = Checks(
+        examples=(Example("Neg", lambda r: (lambda a: -a, [normal(r, 3)])),),
+        forms=(Form("-{0}", lambda x: -x),),
+    )
 
     def forward(self, a):
         return np.negative(a)
@@ -241,6 +354,11 @@ class Exp(Op):
     __slots__ = ()
     keeps = ()
     keeps_out = True
+
+    checks: ClassVar[Checks] = Checks(
+        examples=(Example("Exp", lambda r: (lambda a: a.exp(), [normal(r, 2, 3)])),),
+        forms=(Form("exp({0})", lambda x: x.exp(), (Values(high=3.0),)),),
+    )
 
     def forward(self, a):
         return np.exp(a)
@@ -261,6 +379,14 @@ class Log(Op):
     keeps = (0,)
     keeps_out = False
 
+    checks: ClassVar[Checks] = Checks(
+        examples=(Example("Log", lambda r: (lambda a: a.log(), [positive(r, 2, 3)])),),
+        forms=(
+            Form("log({0})", lambda x: x.log(), (Values(low=0.1),)),
+            Form("log({0} * {0} + 1)", lambda x: (x * x + 1).log()),
+        ),
+    )
+
     def forward(self, a):
         return np.log(a)
 
@@ -280,6 +406,11 @@ class Sqrt(Op):
     keeps = ()
     keeps_out = True
 
+    checks: ClassVar[Checks] = Checks(
+        examples=(Example("Sqrt", lambda r: (lambda a: a.sqrt(), [positive(r, 3)])),),
+        forms=(Form("sqrt({0})", lambda x: x.sqrt(), (Values(low=0.1),)),),
+    )
+
     def forward(self, a):
         return np.sqrt(a)
 
@@ -293,6 +424,17 @@ class Abs(Op):
     __slots__ = ()
     keeps = (0,)
     keeps_out = False
+
+    checks: ClassVar[Checks] = Checks(
+        examples=(
+            Example("Abs", lambda r: (lambda a: a.abs(), [away(r, 3, 2)])),
+            Example(
+                "Abs at 0", lambda r: (lambda a: a.abs(), [tensor([-1.0, 0.0, 2.0])]), kink=True
+            ),
+        ),
+        forms=(Form("abs({0})", lambda x: x.abs(), (Values(avoid=(0.0,)),)),),
+        kink_mask=lambda op, xs, out: np.sign(np.asarray(xs[0])),
+    )
 
     def forward(self, a):
         return np.abs(a)
@@ -313,6 +455,25 @@ class Clip(Op):
     keeps_out = False
     array_fields = ("high", "low")
 
+    checks: ClassVar[Checks] = Checks(
+        examples=(
+            Example(
+                "Clip",
+                lambda r: (lambda a: a.clip(-1.0, 1.0), [tensor([-1.8, -0.5, 0.3, 1.6, 0.8])]),
+            ),
+            Example(
+                "Clip (at a bound)",
+                lambda r: (lambda a: a.clip(-1.0, 1.0), [tensor([-1.0, 0.0, 1.0])]),
+                kink=True,
+            ),
+        ),
+        forms=(
+            Form("clip({0}, -1, 1)", lambda x: x.clip(-1.0, 1.0), (Values(avoid=(-1.0, 1.0)),)),
+            Form("clip({0}, -0.5, 0.5)", lambda x: x.clip(-0.5, 0.5), (Values(avoid=(-0.5, 0.5)),)),
+        ),
+        kink_mask=lambda op, xs, out: op.branches(np.asarray(xs[0])),
+    )
+
     def __init__(self, low: float | None, high: float | None) -> None:
         if low is None and high is None:
             raise ValueError("clip: give at least one of low and high")
@@ -332,6 +493,15 @@ class Clip(Op):
             inside &= ad <= self.high
         return (g * inside,)
 
+    def branches(self, a: np.ndarray) -> np.ndarray:
+        """Return sign(a − low) + sign(a − high): which side of each bound every element is on."""
+        mask = np.zeros(a.shape)
+        if self.low is not None:
+            mask += np.sign(a - self.low)
+        if self.high is not None:
+            mask += np.sign(a - self.high)
+        return mask
+
     def rule(self) -> str:
         s, low, high = Sizes(self), self.low, self.high
         forward = "a" if low is None else f"max(a, {low:g})"
@@ -347,6 +517,16 @@ class Cast(Op):
     __slots__ = ("dtype",)
     keeps = ()
     keeps_out = False
+
+    checks: ClassVar[Checks] = Checks(
+        examples=(
+            Example(
+                "Cast (float32)",
+                lambda r: (lambda a: apply(Cast(np.float32), a), [normal(r, 2, 3)]),
+                options={"eps": 1e-3, "atol": 1e-3, "rtol": 1e-2},
+            ),
+        ),
+    )
 
     def __init__(self, dtype: Any) -> None:
         self.dtype = np.dtype(dtype)

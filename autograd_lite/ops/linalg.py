@@ -10,11 +10,12 @@ with batch axes summed back by the engine. A 1-D ``a`` is treated as a row (1, k
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from ..engine import Op
+from .checks import Checks, Example, Form, normal
 from .recording import Sizes, apply, binary_args, is_plain, shape_of
 
 if TYPE_CHECKING:
@@ -69,6 +70,29 @@ class MatMul(Op):
     keeps = (0, 1)
     keeps_out = False
     crossed = True
+
+    checks: ClassVar[Checks] = Checks(
+        examples=(
+            Example("MatMul", lambda r: (lambda a, b: a @ b, [normal(r, 3, 4), normal(r, 4, 2)])),
+            Example(
+                "MatMul (batched)",
+                lambda r: (lambda a, b: a @ b, [normal(r, 2, 2, 3), normal(r, 3, 2)]),
+            ),
+            Example(
+                "MatMul (vector)", lambda r: (lambda a, b: a @ b, [normal(r, 3), normal(r, 3, 2)])
+            ),
+            Example("MatMul (dot)", lambda r: (lambda a, b: a @ b, [normal(r, 4), normal(r, 4)])),
+            Example(
+                "MatMul (b transposed, as in Linear)",
+                lambda r: (matmul_transposed, [normal(r, 3, 4), normal(r, 5, 4)]),
+            ),
+            Example(
+                "MatMul (batched a, b transposed)",
+                lambda r: (matmul_transposed, [normal(r, 2, 3, 4), normal(r, 5, 4)]),
+            ),
+        ),
+        forms=(Form("{0} @ {1}", lambda x, y: x @ y, inputs="matmul"),),
+    )
 
     def __init__(self, transpose_b: bool = False) -> None:
         self.transpose_b = transpose_b

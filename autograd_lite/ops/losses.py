@@ -6,11 +6,12 @@ r"""Losses, each fused into one op with a closed-form gradient.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from ..engine import Op
+from .checks import ANY, Build, Checks, Example, Form, Values, normal, tensor
 from .recording import Sizes, apply, as_tensor, data, is_tensor, shape_of
 from .recording import target as target_of
 
@@ -18,6 +19,37 @@ if TYPE_CHECKING:
     from ..tensor import Tensor
 from .activations import log_softmax_array, softmax_of
 from .elementwise import clip_of, log_of
+
+# -- gradcheck examples -------------------------------------------------------------------------
+
+
+def _bce_example(rng: np.random.Generator) -> tuple[Any, list[Any]]:
+    return binary_cross_entropy, [
+        tensor(rng.uniform(0.1, 0.9, (3, 2))),
+        tensor(rng.uniform(0, 1, (3, 2))),
+    ]
+
+
+def _labelled(loss: Any) -> Build:
+    """``loss(logits, labels)`` on four samples of three classes."""
+
+    def build(rng: np.random.Generator) -> tuple[Any, list[Any]]:
+        labels = np.array([0, 2, 1, 2])
+        return (lambda x: loss(x, labels)), [normal(rng, 4, 3)]
+
+    return build
+
+
+def _pair_loss(loss: Any, d: Any, **kw: Any) -> Build:
+    """``loss(prediction, target)`` with prediction − target = ``d`` (kept off the kinks)."""
+
+    def build(rng: np.random.Generator) -> tuple[Any, list[Any]]:
+        t = normal(rng, 2, 3)
+        o = tensor(t.data + np.asarray(d).reshape(2, 3))
+        return (lambda o, t: loss(o, t, **kw)), [o, t]
+
+    return build
+
 
 REDUCTIONS = ("sum", "mean", "none")
 
@@ -79,6 +111,27 @@ class SquaredError(Op):
     keeps = (0, 1)
     keeps_out = False
 
+    checks: ClassVar[Checks] = Checks(
+        examples=(
+            Example("SquaredError", lambda r: (squared_error, [normal(r, 2, 2), normal(r, 2, 2)])),
+            Example("SquaredError (mse_loss)", lambda r: (mse_loss, [normal(r, 3), normal(r, 3)])),
+        ),
+        forms=(
+            Form(
+                "squared_error({0}, {1}, reduction)",
+                lambda o, t, reduction: squared_error(o, t, reduction),
+                (ANY, ANY),
+                inputs="loss",
+            ),
+            Form(
+                "mse_loss({0}, {1}, reduction)",
+                lambda o, t, reduction: mse_loss(o, t, reduction),
+                (ANY, ANY),
+                inputs="loss",
+            ),
+        ),
+    )
+
     def __init__(self, reduction: str = "sum", scale: float = 0.5, label: str = "squared_error"):
         self.reduction = check_reduction(reduction, label)
         self.scale, self.label = scale, label
@@ -135,6 +188,18 @@ class BinaryCrossEntropy(Op):
     __slots__ = ("reduction",)
     keeps = (0, 1)
     keeps_out = False
+
+    checks: ClassVar[Checks] = Checks(
+        examples=(Example("BinaryCrossEntropy", _bce_example),),
+        forms=(
+            Form(
+                "binary_cross_entropy({0}, {1}, reduction)",
+                lambda p, t, reduction: binary_cross_entropy(p, t, reduction),
+                (Values(0.05, 0.95), Values(0.05, 0.95)),
+                inputs="loss",
+            ),
+        ),
+    )
 
     def __init__(self, reduction: str = "mean") -> None:
         self.reduction = check_reduction(reduction, "binary_cross_entropy")
@@ -222,6 +287,18 @@ class CrossEntropy(Op):
     keeps_out = False
     array_fields = ("labels",)
 
+    checks: ClassVar[Checks] = Checks(
+        examples=(Example("CrossEntropy", _labelled(lambda x, y: cross_entropy(x, y))),),
+        forms=(
+            Form(
+                "cross_entropy({0}, labels, reduction)",
+                lambda x, labels, reduction: cross_entropy(x, labels, reduction),
+                (Values(-5.0, 5.0),),
+                inputs="labels",
+            ),
+        ),
+    )
+
     def __init__(self, labels: np.ndarray, reduction: str = "mean") -> None:
         self.labels, self.reduction = labels, check_reduction(reduction, "cross_entropy")
 
@@ -269,6 +346,24 @@ class NLLLoss(Op):
     keeps = ()
     keeps_out = False
 
+    checks: ClassVar[Checks] = Checks(
+        examples=(
+            Example("NLLLoss", _labelled(lambda x, y: nll_loss(x, y))),
+            Example(
+                "NLLLoss (of log_softmax, none)",
+                _labelled(lambda x, y: nll_loss(x.log_softmax(), y, reduction="none")),
+            ),
+        ),
+        forms=(
+            Form(
+                "nll_loss({0}, labels, reduction)",
+                lambda x, labels, reduction: nll_loss(x, labels, reduction),
+                (Values(-5.0, 5.0),),
+                inputs="labels",
+            ),
+        ),
+    )
+
     def __init__(self, labels: np.ndarray, reduction: str = "mean") -> None:
         self.labels, self.reduction = labels, check_reduction(reduction, "nll_loss")
 
@@ -303,6 +398,40 @@ class L1Loss(Op):
     keeps = (0, 1)
     keeps_out = False
 
+    checks: ClassVar[Checks] = Checks(
+        examples=(
+            Example(
+                "L1Loss",
+                _pair_loss(
+                    lambda o, t, **kw: l1_loss(o, t, **kw), [0.3, -0.5, 1.6, -2.0, 0.1, 0.8]
+                ),
+            ),
+            Example(
+                "L1Loss (none)",
+                _pair_loss(
+                    lambda o, t, **kw: l1_loss(o, t, **kw),
+                    [0.3, -0.5, 1.6, -2.0, 0.1, 0.8],
+                    reduction="none",
+                ),
+            ),
+            Example(
+                "L1Loss at 0",
+                lambda r: (l1_loss, [tensor([1.0, 0.5]), tensor([1.0, -1.0])]),
+                kink=True,
+            ),
+        ),
+        forms=(
+            Form(
+                "l1_loss({0}, {1}, reduction)",
+                lambda o, t, reduction: l1_loss(o, t, reduction),
+                (ANY, ANY),
+                apart=(0.0,),
+                inputs="loss",
+            ),
+        ),
+        kink_mask=lambda op, xs, out: np.sign(np.asarray(xs[0]) - np.asarray(xs[1])),
+    )
+
     def __init__(self, reduction: str = "mean") -> None:
         self.reduction = check_reduction(reduction, "l1_loss")
 
@@ -332,6 +461,45 @@ class HuberLoss(Op):
     __slots__ = ("delta", "reduction")
     keeps = (0, 1)
     keeps_out = False
+
+    checks: ClassVar[Checks] = Checks(
+        examples=(
+            Example(
+                "HuberLoss",
+                _pair_loss(
+                    lambda o, t, **kw: huber_loss(o, t, **kw),
+                    [0.3, -0.5, 1.6, -2.0, 0.1, 0.8],
+                    delta=1.0,
+                ),
+            ),
+            Example(
+                "HuberLoss (sum, delta 0.5)",
+                _pair_loss(
+                    lambda o, t, **kw: huber_loss(o, t, **kw),
+                    [0.3, -0.2, 1.6, -2.0, 0.1, 0.8],
+                    delta=0.5,
+                    reduction="sum",
+                ),
+            ),
+            Example(
+                "HuberLoss at |d| = delta",
+                lambda r: (huber_loss, [tensor([1.0, 0.5]), tensor([0.0, 0.0])]),
+                kink=True,
+            ),
+        ),
+        forms=(
+            Form(
+                "huber_loss({0}, {1}, 0.9, reduction)",
+                lambda o, t, reduction: huber_loss(o, t, 0.9, reduction),
+                (ANY, ANY),
+                apart=(0.9,),
+                inputs="loss",
+            ),
+        ),
+        kink_mask=lambda op, xs, out: np.sign(
+            np.abs(np.asarray(xs[0]) - np.asarray(xs[1])) - op.delta
+        ),
+    )
 
     def __init__(self, delta: float = 1.0, reduction: str = "mean") -> None:
         if (

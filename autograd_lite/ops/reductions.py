@@ -13,6 +13,7 @@ import numpy as np
 
 from ..engine import Op
 from .axes import normalize_axis
+from .checks import Checks, Example, Form, Values, distinct, normal, tensor
 from .elementwise import exp_of
 from .recording import Sizes, apply, as_tensor, data
 from .shape import broadcast_to
@@ -88,6 +89,23 @@ class Sum(Reduction):
     keeps = ()
     keeps_out = False
 
+    checks: ClassVar[Checks] = Checks(
+        examples=(
+            Example("Sum", lambda r: (lambda a: a.sum(axis=(0, 2)), [normal(r, 2, 3, 2)])),
+            Example(
+                "Sum (mixed-sign axes)",
+                lambda r: (lambda a: a.sum(axis=(-1, 0)), [normal(r, 2, 3, 2)]),
+            ),
+        ),
+        forms=(
+            Form(
+                "{0}.sum(axis, keepdims)",
+                lambda x, axis, keepdims: x.sum(axis, keepdims),
+                inputs="axis",
+            ),
+        ),
+    )
+
     def forward(self, a):
         self.normalize(a)
         return a.sum(axis=self.axis, keepdims=self.keepdims)
@@ -108,6 +126,19 @@ class Mean(Reduction):
     keeps = ()
     keeps_out = False
     rule_forward, rule_route = "(1/n) Σ", " / n"
+
+    checks: ClassVar[Checks] = Checks(
+        examples=(
+            Example("Mean", lambda r: (lambda a: a.mean(axis=0, keepdims=True), [normal(r, 3, 2)])),
+        ),
+        forms=(
+            Form(
+                "{0}.mean(axis, keepdims)",
+                lambda x, axis, keepdims: x.mean(axis, keepdims),
+                inputs="axis",
+            ),
+        ),
+    )
 
     def forward(self, a):
         self.normalize(a)
@@ -144,6 +175,29 @@ class Max(Reduction):
     rule_forward = "max"
     rule_route = " · [a = o] / #{a = o} (ties share the gradient evenly)"
 
+    checks: ClassVar[Checks] = Checks(
+        examples=(
+            Example("Max", lambda r: (lambda a: a.max(axis=1), [distinct(r, 3, 4)])),
+            Example(
+                "Max (negative axis)", lambda r: (lambda a: a.max(axis=-2), [distinct(r, 3, 4)])
+            ),
+            Example(
+                "Max (tie)",
+                lambda r: (lambda a: a.max(axis=1), [tensor([[1.0, 3.0, 3.0], [0.5, -1.0, 2.0]])]),
+                kink=True,
+            ),
+        ),
+        forms=(
+            Form(
+                "{0}.max(axis, keepdims)",
+                lambda x, axis, keepdims: x.max(axis, keepdims),
+                (Values(distinct=True),),
+                inputs="axis",
+            ),
+        ),
+        kink_mask=lambda op, xs, out: op.attains(np.asarray(xs[0]), np.asarray(out)),
+    )
+
     def forward(self, a):
         self.normalize(a)
         if a.size == 0:
@@ -156,6 +210,10 @@ class Max(Reduction):
         share = (hit / hit.sum(axis=self.axis, keepdims=True)).astype(ad.dtype)
         return (self.expand(g, ad.shape) * share,)
 
+    def attains(self, a: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """Return [a = o]: which elements attain the extreme of their reduction (int8)."""
+        return (a == self.expand(out, a.shape)).astype(np.int8)
+
 
 class Min(Max):
     r"""o = min_R a;  ∂E/∂a = ḡ · [a = o] / #{a = o} (ties share the gradient evenly)."""
@@ -163,6 +221,19 @@ class Min(Max):
     __slots__ = ()
     reducer = "min"
     rule_forward = "min"
+
+    checks: ClassVar[Checks] = Checks(
+        examples=(Example("Min", lambda r: (lambda a: a.min(), [distinct(r, 2, 3)])),),
+        forms=(
+            Form(
+                "{0}.min(axis, keepdims)",
+                lambda x, axis, keepdims: x.min(axis, keepdims),
+                (Values(distinct=True),),
+                inputs="axis",
+            ),
+        ),
+        kink_mask=lambda op, xs, out: op.attains(np.asarray(xs[0]), np.asarray(out)),
+    )
 
 
 class LogSumExp(Reduction):
@@ -175,6 +246,23 @@ class LogSumExp(Reduction):
     __slots__ = ()
     keeps = (0,)
     keeps_out = True
+
+    checks: ClassVar[Checks] = Checks(
+        examples=(
+            Example("LogSumExp", lambda r: (lambda a: logsumexp(a, axis=1), [normal(r, 3, 4)])),
+            Example(
+                "LogSumExp (all axes, keepdims)",
+                lambda r: (lambda a: logsumexp(a, axis=None, keepdims=True), [normal(r, 2, 3)]),
+            ),
+        ),
+        forms=(
+            Form(
+                "logsumexp({0}, axis, keepdims)",
+                lambda x, axis, keepdims: logsumexp(x, axis, keepdims),
+                inputs="axis",
+            ),
+        ),
+    )
 
     def forward(self, a):
         self.normalize(a)

@@ -8,11 +8,12 @@ into the indexed positions (repeated indices accumulate), or split it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from ..engine import Op, sum_to_shape
+from .checks import Checks, Example, Form, normal
 from .recording import Sizes, apply, is_plain, record, shape_of
 from .recording import tensors as tensors_of
 
@@ -27,6 +28,14 @@ class Reshape(Op):
     __slots__ = ("shape",)
     keeps = ()
     keeps_out = False
+
+    checks: ClassVar[Checks] = Checks(
+        examples=(Example("Reshape", lambda r: (lambda a: a.reshape(3, 2), [normal(r, 2, 3)])),),
+        forms=(
+            Form("{0}.reshape(-1)", lambda x: x.reshape(-1), graph=False),
+            Form("{0}.T.flatten()", lambda x: x.T.flatten(), graph=False),
+        ),
+    )
 
     def __init__(self, shape: tuple[int, ...]) -> None:
         self.shape = shape
@@ -49,6 +58,20 @@ class Transpose(Op):
     __slots__ = ("axes",)
     keeps = ()
     keeps_out = False
+
+    checks: ClassVar[Checks] = Checks(
+        examples=(
+            Example("Transpose", lambda r: (lambda a: a.transpose(2, 0, 1), [normal(r, 2, 3, 2)])),
+            Example(
+                "Transpose (negative axes)",
+                lambda r: (lambda a: a.transpose(-1, 0, -2), [normal(r, 2, 3, 4)]),
+            ),
+        ),
+        forms=(
+            Form("{0}.transpose()", lambda x: x.transpose(), graph=False),
+            Form("{0}.transpose(*axes)", lambda x, axes: x.transpose(*axes), inputs="permutation"),
+        ),
+    )
 
     def __init__(self, axes: tuple[int, ...] | None) -> None:
         self.axes = axes
@@ -78,6 +101,15 @@ class BroadcastTo(Op):
     __slots__ = ("shape",)
     keeps = ()
     keeps_out = False
+
+    checks: ClassVar[Checks] = Checks(
+        examples=(
+            Example(
+                "BroadcastTo",
+                lambda r: (lambda a: apply(BroadcastTo((2, 3, 4)), a), [normal(r, 3, 1)]),
+            ),
+        ),
+    )
 
     def __init__(self, shape: tuple[int, ...]) -> None:
         self.shape = shape
@@ -137,6 +169,25 @@ class GetItem(Op):
     keeps_out = False
     array_fields = ("index",)
 
+    checks: ClassVar[Checks] = Checks(
+        examples=(
+            Example("GetItem (slice)", lambda r: (lambda a: a[1:, ::2], [normal(r, 3, 4)])),
+            Example(
+                "GetItem (repeated indices)",
+                lambda r: (lambda a: a[np.array([0, 2, 0, 0])], [normal(r, 3, 2)]),
+            ),
+            Example(
+                "GetItem (mask)",
+                lambda r: (lambda a: a[np.array([True, False, True, True])], [normal(r, 4)]),
+            ),
+            Example(
+                "GetItem (tuple inside the index, repeated)",
+                lambda r: (lambda a: a[(0, 0, -1), :, (1, 1, 0)], [normal(r, 3, 2, 2)]),
+            ),
+        ),
+        forms=(Form("{0}[index]", lambda x, index: x[index], inputs="index"),),
+    )
+
     def __init__(self, index: Any) -> None:
         self.index = normalize_index(index)
 
@@ -161,6 +212,18 @@ class ScatterAdd(Op):
     keeps = ()
     keeps_out = False
     array_fields = ("index",)
+
+    checks: ClassVar[Checks] = Checks(
+        examples=(
+            Example(
+                "ScatterAdd",
+                lambda r: (
+                    lambda a: apply(ScatterAdd(np.array([0, 2, 0, 3]), (5,)), a),
+                    [normal(r, 4)],
+                ),
+            ),
+        ),
+    )
 
     def __init__(self, index: Any, shape: tuple[int, ...]) -> None:
         self.index, self.shape = normalize_index(index), shape
@@ -187,6 +250,23 @@ class Concatenate(Op):
     __slots__ = ("axis",)
     keeps = ()
     keeps_out = False
+
+    checks: ClassVar[Checks] = Checks(
+        examples=(
+            Example(
+                "Concatenate",
+                lambda r: (
+                    lambda a, b: concatenate([a, b], axis=1),
+                    [normal(r, 2, 3), normal(r, 2, 2)],
+                ),
+            ),
+        ),
+        forms=(
+            Form(
+                "concatenate(xs, axis)", lambda *xs, axis: concatenate(xs, axis), inputs="sequence"
+            ),
+        ),
+    )
 
     def __init__(self, axis: int) -> None:
         self.axis = axis
@@ -236,6 +316,20 @@ class Stack(Op):
     __slots__ = ("axis",)
     keeps = ()
     keeps_out = False
+
+    checks: ClassVar[Checks] = Checks(
+        examples=(
+            Example(
+                "Stack",
+                lambda r: (lambda a, b: stack([a, b], axis=1), [normal(r, 2, 2), normal(r, 2, 2)]),
+            ),
+            Example(
+                "Stack (negative axis)",
+                lambda r: (lambda a, b: stack([a, b], axis=-1), [normal(r, 2, 3), normal(r, 2, 3)]),
+            ),
+        ),
+        forms=(Form("stack(xs, axis)", lambda *xs, axis: stack(xs, axis), inputs="stack"),),
+    )
 
     def __init__(self, axis: int) -> None:
         self.axis = axis
