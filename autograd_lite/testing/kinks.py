@@ -39,7 +39,7 @@ __all__ = ["branch_mask", "first_difference", "graph_masks"]
 
 
 def branch_mask(node: Op) -> np.ndarray | None:
-    """Return the branch mask of a recorded ``node`` (its op's ``checks.kink_mask``), or ``None``."""
+    """Return the branch mask of a recorded ``node`` (its ``checks.kink_mask``), or ``None``."""
     mask = checks_of(node).kink_mask
     if mask is None or node.xs is None:
         return None

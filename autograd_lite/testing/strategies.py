@@ -32,10 +32,10 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from .. import ops as fx
-from ..ops import activations as act
-from ..ops import conv
+from ..ops import ALL_OPS, conv
 from ..ops import losses as lo
 from ..ops import reductions as red
+from ..ops.checks import MARGIN, Form, checks_of
 from ..tensor import Tensor
 
 __all__ = [
@@ -338,7 +338,6 @@ class Program:
         return "Program(\n  " + "\n  ".join(lines) + "\n)"
 
 
-MARGIN = 1e-2  # how far every kink and domain edge stays from the drawn values
 LIMIT = 50.0  # largest magnitude an intermediate value may take
 
 
@@ -357,63 +356,35 @@ def _gap_ok(a: np.ndarray, axis: Any, largest: bool) -> bool:
     return bool(np.all(gap >= MARGIN))
 
 
+def _graph_forms(arity: int) -> list[Form]:
+    """The elementwise forms of every op in ``ALL_OPS`` that random programs may draw."""
+    return [
+        form
+        for cls in ALL_OPS
+        for form in checks_of(cls).forms
+        if form.graph and form.inputs == "elementwise" and form.arity == arity
+    ]
+
+
+_UNARY = _graph_forms(1)
+_BINARY = _graph_forms(2)
+
+
 def _unary(draw: Any, a: np.ndarray) -> tuple[Callable[..., Tensor], str] | None:
-    name = draw(st.sampled_from([
-        "tanh", "sigmoid", "exp", "log", "sqrt", "relu", "abs", "neg", "log1p_sq", "square",
-        "cube", "clip", "pow1.5", "rdiv",
-    ]))  # fmt: skip
-    lo, hi, amin = float(a.min()), float(a.max()), float(np.abs(a).min())
-    table: dict[str, tuple[bool, Callable[..., Tensor], str]] = {
-        "tanh": (True, lambda x: x.tanh(), "tanh({0})"),
-        "sigmoid": (True, lambda x: x.sigmoid(), "sigmoid({0})"),
-        "exp": (hi <= 3, lambda x: x.exp(), "exp({0})"),
-        "log": (lo >= 0.1, lambda x: x.log(), "log({0})"),
-        "sqrt": (lo >= 0.1, lambda x: x.sqrt(), "sqrt({0})"),
-        "relu": (amin >= MARGIN, lambda x: x.relu(), "relu({0})"),
-        "abs": (amin >= MARGIN, lambda x: x.abs(), "abs({0})"),
-        "neg": (True, lambda x: -x, "-{0}"),
-        "log1p_sq": (True, lambda x: (x * x + 1).log(), "log({0} * {0} + 1)"),
-        "square": (True, lambda x: x**2, "{0} ** 2"),
-        "cube": (max(-lo, hi) <= 3, lambda x: x**3, "{0} ** 3"),
-        "clip": (
-            bool(np.all(np.abs(np.abs(a) - 1) >= MARGIN)),
-            lambda x: x.clip(-1.0, 1.0),
-            "clip({0}, -1, 1)",
-        ),
-        "pow1.5": (lo >= 0.1, lambda x: x**1.5, "{0} ** 1.5"),
-        "rdiv": (True, lambda x: 1.0 / (x * x + 1), "1 / ({0} * {0} + 1)"),
-    }
-    ok, fn, text = table[name]
-    return (fn, text) if ok else None
+    form = draw(st.sampled_from(_UNARY))
+    return (form.fn, form.text) if form.admits(a) else None
 
 
 def _binary(draw: Any, a: np.ndarray, b: np.ndarray) -> tuple[Callable[..., Tensor], str] | None:
-    name = draw(st.sampled_from(["add", "sub", "mul", "div", "maximum", "minimum", "pow", "where"]))
+    form = draw(st.sampled_from([*_BINARY, None]))  # None: where, with a drawn condition
     try:
         shape = np.broadcast_shapes(a.shape, b.shape)
     except ValueError:
         return None
     if int(np.prod(shape)) > 36:
         return None
-    if name == "add":
-        return (lambda x, y: x + y), "{0} + {1}"
-    if name == "sub":
-        return (lambda x, y: x - y), "{0} - {1}"
-    if name == "mul":
-        return (lambda x, y: x * y), "{0} * {1}"
-    if name == "div":
-        if float(np.abs(b).min()) >= 0.5:
-            return (lambda x, y: x / y), "{0} / {1}"
-        return (lambda x, y: x / (y * y + 1)), "{0} / ({1} * {1} + 1)"
-    if name in ("maximum", "minimum"):
-        if float(np.abs(a - b).min()) < MARGIN:
-            return None
-        f = fx.maximum if name == "maximum" else fx.minimum
-        return (lambda x, y: f(x, y)), f"{name}({{0}}, {{1}})"
-    if name == "pow":
-        if float(a.min()) < 0.5 or float(np.abs(b).max()) > 2:
-            return None
-        return (lambda x, y: x**y), "{0} ** {1}"
+    if form is not None:
+        return (form.fn, form.text) if form.admits(a, b) else None
     cond = np.asarray(draw(hnp.arrays(bool, shape)))
     return (lambda x, y: fx.where(cond, x, y)), f"where({cond.tolist()}, {{0}}, {{1}})"
 
@@ -496,20 +467,13 @@ Made = tuple[Callable[..., Tensor], str]
 
 
 def _newer(draw: Any, a: np.ndarray, b: np.ndarray) -> tuple[Made, str] | None:
-    """Convolution, pooling, and the newer activations, reduction and losses, with which values
-    they take: ``"a"`` (one), ``"ab"`` (two) or ``"aw"`` (one, and a new conv2d weight input)."""
+    """Convolution, pooling, and the newer reduction and losses, with which values they take.
+
+    ``"a"`` (one), ``"ab"`` (two) or ``"aw"`` (one, and a new conv2d weight input).
+    """
     name = draw(st.sampled_from([
-        "softplus", "leaky_relu", "elu", "logsumexp", "nll_loss", "l1_loss", "huber_loss",
-        "conv2d", "max_pool2d", "avg_pool2d",
+        "logsumexp", "nll_loss", "l1_loss", "huber_loss", "conv2d", "max_pool2d", "avg_pool2d",
     ]))  # fmt: skip
-    amin = float(np.abs(a).min())
-    if name == "softplus":
-        return ((lambda x: act.softplus(x)), "softplus({0})"), "a"
-    if name in ("leaky_relu", "elu"):
-        if amin < MARGIN:
-            return None
-        bend = act.leaky_relu if name == "leaky_relu" else act.elu
-        return ((lambda x: bend(x, 0.3)), f"{name}({{0}}, 0.3)"), "a"
     if name == "logsumexp":
         if a.ndim == 0:
             return None
