@@ -22,7 +22,7 @@ import numpy as np
 
 from ._grad_mode import no_grad
 from .engine import Op
-from .tensor import Tensor, _apply
+from .tensor import Tensor
 
 
 class Context:
@@ -56,6 +56,14 @@ class _FunctionOp(Op):
 
     def __repr__(self) -> str:
         return f"{self.name}(Function)"
+
+    def __str__(self) -> str:
+        """Return how messages name this kind of node: a user's op, not a built-in one."""
+        return "a custom Function"
+
+    def __copy__(self) -> _FunctionOp:
+        """Return a new node for the same Function, ready to run forward again."""
+        return _FunctionOp(self.fn)
 
     def rule(self) -> str:
         """The Function's name, its inputs' shapes, and the first paragraph of each docstring
@@ -148,4 +156,4 @@ class Function:
     @classmethod
     def apply(cls, *args: Any) -> Tensor:
         """Run ``forward`` on ``args`` and record the op so ``backward`` is used for gradients."""
-        return _apply(_FunctionOp(cls), *args)
+        return Tensor._apply(_FunctionOp(cls), *args)

@@ -26,7 +26,6 @@ import numpy as np
 from .._anomaly import creation_site
 from .._grad_mode import enable_grad, recording_sites
 from ..engine import Op, topological_order
-from ..function import _FunctionOp
 from ..tensor import Tensor
 from .report import BlameResult, ElementError, GradcheckReport, GradcheckWarning
 
@@ -76,9 +75,11 @@ def _fails(report: GradcheckReport) -> bool:
 
 
 def fresh_op(node: Op) -> Op:
-    """A new op like ``node`` (same class and parameters), safe to run forward again."""
-    if isinstance(node, _FunctionOp):
-        return _FunctionOp(node.fn)
+    """Return a new op like ``node`` (same class and parameters), safe to run forward again.
+
+    A node that holds more than its parameters (a custom Function's context) says how to make
+    a fresh one through ``__copy__``.
+    """
     return copy.copy(node)
 
 
@@ -137,7 +138,7 @@ def blame_node(
 ) -> BlameResult:
     """The :class:`BlameResult` of ``node``, whose local ``report`` failed."""
     worst = max((e for r in report.inputs for e in r.worst if e.failed), key=severity)
-    text = "a custom Function" if isinstance(node, _FunctionOp) else repr(node)
+    text = str(node)  # the op with its parameters, or what kind of node it is
     return BlameResult(
         node.name,
         text,

@@ -36,6 +36,7 @@ from ..tensor import Tensor
 from . import kinks
 from .blame import find_blame
 from .report import (
+    BlameResult,
     ElementError,
     GradcheckError,
     GradcheckReport,
@@ -273,17 +274,21 @@ def check_gradients(
     kink_of = _kinks_of(problem, comparison, _kink_fn or fn, eps, strict_kinks)
     _add_full_reports(report, problem, inputs, comparison, kink_of, _out_labels(shapes, m))
     if blame and any(e.rule_failure for r in report.inputs for e in r.worst):
-        blame_fn = _blame_fn if _blame_fn is not None else fn
-        report.blame_detail = find_blame(
-            blame_fn,
-            problem.args(problem.values, leaves=True),
-            order=_order,
-            eps=eps,
-            atol=atol,
-            rtol=rtol,
-            checks=(check_gradients, check_second_gradients),
-        )
+        report.blame_detail = _blame(_blame_fn or fn, problem, report)
     return report
+
+
+def _blame(fn: Callable[..., Any], problem: Problem, report: GradcheckReport) -> BlameResult | None:
+    """The op behind ``fn`` whose own rule fails the check that ``report`` failed."""
+    return find_blame(
+        fn,
+        problem.args(problem.values, leaves=True),
+        order=report.order,
+        eps=report.eps,
+        atol=report.atol,
+        rtol=report.rtol,
+        checks=(check_gradients, check_second_gradients),
+    )
 
 
 def _fast_check(
