@@ -4,39 +4,10 @@ from __future__ import annotations
 
 import importlib as _importlib
 
+from . import ops as _ops
 from ._grad_mode import AnomalyError, detect_anomaly, enable_grad, is_grad_enabled, no_grad
 from .function import Context, Function
-from .ops import (
-    avg_pool2d,
-    binary_cross_entropy,
-    concatenate,
-    conv2d,
-    cross_entropy,
-    elu,
-    exp,
-    huber_loss,
-    l1_loss,
-    leaky_relu,
-    log,
-    log_softmax,
-    logsumexp,
-    matmul,
-    max_pool2d,
-    maximum,
-    mean,
-    minimum,
-    mse_loss,
-    nll_loss,
-    relu,
-    sigmoid,
-    softmax,
-    softplus,
-    squared_error,
-    stack,
-    sum,
-    tanh,
-    where,
-)
+from .ops import *  # noqa: F403 - the ops' public functions, listed in ops.__all__
 from .tensor import Tensor, tensor
 from .transforms import grad, hessian, hvp, jacobian, jvp, value_and_grad
 
@@ -47,55 +18,27 @@ __all__ = [
     "Context",
     "Function",
     "Tensor",
-    "avg_pool2d",
-    "binary_cross_entropy",
-    "concatenate",
-    "conv2d",
-    "cross_entropy",
     "data",
     "detect_anomaly",
-    "elu",
     "enable_grad",
-    "exp",
     "grad",
     "hessian",
-    "huber_loss",
     "hvp",
     "is_grad_enabled",
     "jacobian",
     "jvp",
-    "l1_loss",
     "layers",
-    "leaky_relu",
     "load",
-    "log",
-    "log_softmax",
-    "logsumexp",
-    "matmul",
-    "max_pool2d",
-    "maximum",
-    "mean",
-    "minimum",
-    "mse_loss",
-    "nll_loss",
     "no_grad",
     "optim",
-    "relu",
     "save",
-    "sigmoid",
-    "softmax",
-    "softplus",
-    "squared_error",
-    "stack",
-    "sum",
-    "tanh",
     "tensor",
     "testing",
     "tutorial",
     "value_and_grad",
     "viz",
-    "where",
 ]  # fmt: skip
+__all__ += _ops.__all__
 
 _SUBMODULES = {"layers", "optim", "testing", "viz", "tutorial", "data"}
 _LATER = {"save": "serialization", "load": "serialization"}

@@ -32,9 +32,9 @@ from typing import Any
 
 import numpy as np
 
-from .ops.linalg import matmul_transposed as _matmul_transposed
 from .ops.activations import elu, leaky_relu, softplus
 from .ops.conv import avg_pool2d, conv2d, max_pool2d, pair
+from .ops.linalg import matmul_transposed as _matmul_transposed
 from .tensor import Tensor
 
 __all__ = [

@@ -168,8 +168,10 @@ ties = on_boundaries([-1.0, 0.0, 1.0], -1.0, 1.0)  # few distinct values: many t
 
 def _reduced_rows(a, axis):
     """``a`` with the reduced axes moved last and flattened: shape (rest..., n)."""
-    axes = tuple(range(a.ndim)) if axis is None else tuple(
-        ax % a.ndim for ax in (axis if isinstance(axis, tuple) else (axis,))
+    axes = (
+        tuple(range(a.ndim))
+        if axis is None
+        else tuple(ax % a.ndim for ax in (axis if isinstance(axis, tuple) else (axis,)))
     )
     rest = [i for i in range(a.ndim) if i not in axes]
     moved = np.transpose(a, rest + list(axes))
