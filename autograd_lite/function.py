@@ -69,8 +69,9 @@ class _FunctionOp(Op):
         """The Function's name, its inputs' shapes, and the first paragraph of each docstring
         it has: the class's (its math), then ``forward``'s and ``backward``'s."""
         head = f"{self.name} (custom Function"
-        if getattr(self, "inputs", None) is not None:
-            shapes = [np.shape(x.data if isinstance(x, Tensor) else x) for x in self.inputs]
+        inputs = getattr(self, "inputs", None)
+        if inputs is not None:
+            shapes = [np.shape(x.data if isinstance(x, Tensor) else x) for x in inputs]
             head += "; " + ", ".join(f"x{k} {s}" for k, s in enumerate(shapes))
             head += f" → o {np.shape(self.out)}"
         parts = [head + "):"]
@@ -116,7 +117,7 @@ class _FunctionOp(Op):
             raise ValueError(
                 f"{self.name}.backward returned {len(grads)} gradient(s) for {len(xs)} input(s)"
             )
-        result = []
+        result: list[Any] = []
         for i, (gx, x, need) in enumerate(zip(grads, xs, self.needs)):
             if gx is None or not need:
                 result.append(None)

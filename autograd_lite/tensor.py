@@ -374,14 +374,14 @@ class Tensor:
 
     # -- operators -------------------------------------------------------------------------------
 
-    def _binary(self, op: Op, other: Any, reflected: bool = False) -> Any:
+    def _binary(self, op: Op, other: Any, reflected: bool = False) -> Tensor:
         if type(other) is np.ndarray:  # the common operand, checked without _operand's detour
             if other.dtype.kind not in "biufc":
-                return NotImplemented
+                return NotImplemented  # type: ignore[no-any-return]
         elif not isinstance(other, (Tensor, float, int)):
             other = _operand(other)
             if other is NotImplemented:
-                return NotImplemented
+                return NotImplemented  # type: ignore[no-any-return]
         return _apply(op, other, self) if reflected else _apply(op, self, other)
 
     def __add__(self, other: Any) -> Tensor:
@@ -434,7 +434,7 @@ class Tensor:
         requires grad; otherwise the out-of-place op is recorded and the name rebound."""
         o = _operand(other)
         if o is NotImplemented:
-            return NotImplemented  # type: ignore[return-value]
+            return NotImplemented  # type: ignore[no-any-return]
         if _state.enabled and (self._requires_grad or (isinstance(o, Tensor) and o._requires_grad)):
             if self._requires_grad and self._node is None:
                 raise RuntimeError(
@@ -480,10 +480,10 @@ class Tensor:
         """``np.sum(t)``, ``np.concatenate([a, b])``: see :mod:`autograd_lite.interop`."""
         return (_INTEROP or _interop()).apply_function(func, args, kwargs)
 
-    def _compare(self, ufunc: np.ufunc, other: Any) -> Any:
+    def _compare(self, ufunc: np.ufunc, other: Any) -> Tensor:
         o = _operand(other)
         if o is NotImplemented:
-            return NotImplemented
+            return NotImplemented  # type: ignore[no-any-return]
         return Tensor._wrap(ufunc(self.data, o.data if isinstance(o, Tensor) else o))
 
     def __lt__(self, other: Any) -> Tensor:

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from ..tensor import Tensor
 
 
-def stable_sigmoid(x: np.ndarray) -> np.ndarray:
+def stable_sigmoid(x: np.ndarray) -> Any:
     """σ(x) = 1 / (1 + e⁻ˣ), exact at the extremes: for x ≪ 0, e⁻ˣ overflows to inf and σ is 0
     (the overflow is expected and silenced); for x ≫ 0, e⁻ˣ is 0 and σ is 1. Elsewhere the
     division of 1 by an accurate 1 + e⁻ˣ keeps full relative precision."""
@@ -46,10 +46,12 @@ class Sigmoid(Op):
         forms=(Form("sigmoid({0})", lambda x: x.sigmoid(), (Values(-6.0, 6.0),)),),
     )
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> Any:
+        r"""Return o = σ(x) = 1 / (1 + e⁻ˣ)."""
         return stable_sigmoid(x)
 
-    def backward(self, g, out, x):
+    def backward(self, g: Any, out: Any, x: Any) -> tuple[Any, ...]:
+        r"""Return ∂E/∂x = ∂E/∂o · o · (1 − o)."""
         return (g * (out * (1 - out)),)  # NumPy reuses the temporaries of large arrays
 
 
@@ -70,10 +72,12 @@ class Tanh(Op):
         forms=(Form("tanh({0})", lambda x: x.tanh()),),
     )
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> Any:
+        r"""Return o = tanh x."""
         return np.tanh(x)
 
-    def backward(self, g, out, x):
+    def backward(self, g: Any, out: Any, x: Any) -> tuple[Any, ...]:
+        r"""Return ∂E/∂x = ∂E/∂o · (1 − o²)."""
         return (g * (1 - out * out),)
 
 
@@ -100,10 +104,12 @@ class ReLU(Op):
         kink_mask=lambda op, xs, out: np.sign(np.asarray(xs[0])),
     )
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> Any:
+        r"""Return o = max(x, 0)."""
         return np.maximum(x, 0)
 
-    def backward(self, g, out, x):
+    def backward(self, g: Any, out: Any, x: Any) -> tuple[Any, ...]:
+        r"""Return ∂E/∂x = ∂E/∂o · [x > 0] (0 at the kink x = 0)."""
         return (g * (data(x) > 0),)
 
 
@@ -137,14 +143,16 @@ class Softmax(Op):
     def __init__(self, axis: int = -1) -> None:
         self.axis = axis
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> Any:
+        r"""Return oᵢ = e^{xᵢ} / Σⱼ e^{xⱼ} along ``axis``."""
         self.axis = single_axis(self.axis, np.ndim(x), "softmax")
         if x.size == 0:  # nothing to normalise (and NumPy's max has no identity to start from)
             return np.exp(x)
         e = np.exp(x - np.max(x, axis=self.axis, keepdims=True))
         return e / e.sum(axis=self.axis, keepdims=True)
 
-    def backward(self, g, out, x):
+    def backward(self, g: Any, out: Any, x: Any) -> tuple[Any, ...]:
+        r"""Return ∂E/∂x = o · (ḡ − Σⱼ ḡⱼ oⱼ)."""
         return (out * (g - (g * out).sum(axis=self.axis, keepdims=True)),)
 
 
@@ -175,11 +183,13 @@ class LogSoftmax(Op):
     def __init__(self, axis: int = -1) -> None:
         self.axis = axis
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> Any:
+        r"""Return oᵢ = xᵢ − log Σⱼ e^{xⱼ} along ``axis``."""
         self.axis = single_axis(self.axis, np.ndim(x), "log_softmax")
         return log_softmax_array(x, self.axis)
 
-    def backward(self, g, out, x):
+    def backward(self, g: Any, out: Any, x: Any) -> tuple[Any, ...]:
+        r"""Return ∂E/∂x = ḡ − e^{o} · Σⱼ ḡⱼ."""
         return (g - exp_of(out) * g.sum(axis=self.axis, keepdims=True),)
 
 
@@ -188,7 +198,7 @@ def log_softmax(x: Any, axis: int = -1) -> Tensor:
     return as_tensor(x).log_softmax(axis)
 
 
-def log_softmax_array(x: np.ndarray, axis: int) -> np.ndarray:
+def log_softmax_array(x: np.ndarray, axis: int) -> Any:
     """x − logsumexp(x): the shift by the maximum keeps every exponent ≤ 0."""
     if x.size == 0:  # nothing to normalise (and NumPy's max has no identity to start from)
         return np.exp(x)
@@ -222,14 +232,16 @@ class Softplus(Op):
         forms=(Form("softplus({0})", lambda x: softplus(x), (Values(-6.0, 6.0),)),),
     )
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> Any:
+        r"""Return o = log(1 + eˣ)."""
         return np.logaddexp(0, x)
 
-    def backward(self, g, out, x):
+    def backward(self, g: Any, out: Any, x: Any) -> tuple[Any, ...]:
+        r"""Return ∂E/∂x = ∂E/∂o · σ(x)."""
         return (g * sigmoid_of(x),)
 
 
-def softplus(x: Any) -> Any:
+def softplus(x: Any) -> Tensor:
     r"""log(1 + eˣ), elementwise and overflow-free (PyTorch's ``softplus`` with β = 1)."""
     return apply(Softplus(), x)
 
@@ -260,15 +272,17 @@ class LeakyReLU(Op):
     def __init__(self, negative_slope: float = 0.01) -> None:
         self.negative_slope = float(negative_slope)
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> Any:
+        r"""Return o = x for x > 0, s · x otherwise (s = ``negative_slope``)."""
         return np.where(x > 0, x, x * self.negative_slope)
 
-    def backward(self, g, out, x):
+    def backward(self, g: Any, out: Any, x: Any) -> tuple[Any, ...]:
+        r"""Return ∂E/∂x = ∂E/∂o · (1 if x > 0 else s) (s at the kink x = 0, as PyTorch)."""
         xd = data(x)
         return (g * np.where(xd > 0, 1.0, self.negative_slope).astype(xd.dtype),)
 
 
-def leaky_relu(x: Any, negative_slope: float = 0.01) -> Any:
+def leaky_relu(x: Any, negative_slope: float = 0.01) -> Tensor:
     r"""x for x > 0, ``negative_slope`` · x otherwise, elementwise."""
     return apply(LeakyReLU(_number(negative_slope, "leaky_relu", "negative_slope")), x)
 
@@ -299,16 +313,18 @@ class ELU(Op):
     def __init__(self, alpha: float = 1.0) -> None:
         self.alpha = float(alpha)
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        r"""Return o = x for x > 0, α (eˣ − 1) otherwise."""
         return np.where(x > 0, x, self.alpha * np.expm1(np.minimum(x, 0)))
 
-    def backward(self, g, out, x):
+    def backward(self, g: Any, out: Any, x: Any) -> tuple[Any, ...]:
+        r"""Return ∂E/∂x = ∂E/∂o · (1 if x > 0 else o + α)."""
         xd = data(x)
         above = (xd > 0).astype(xd.dtype)
         return (g * (above + (1 - above) * (out + self.alpha)),)
 
 
-def elu(x: Any, alpha: float = 1.0) -> Any:
+def elu(x: Any, alpha: float = 1.0) -> Tensor:
     r"""x for x > 0, α (eˣ − 1) otherwise, elementwise."""
     return apply(ELU(_number(alpha, "elu", "alpha")), x)
 

@@ -23,7 +23,7 @@ is the same pattern: a window reduction forward, and a scatter-add of the window
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -31,6 +31,9 @@ from numpy.lib.stride_tricks import sliding_window_view
 from ..engine import Op
 from .checks import Checks, Example, Form, Values, distinct, normal, tensor
 from .recording import apply, data, is_plain, record, shape_of
+
+if TYPE_CHECKING:
+    from ..tensor import Tensor
 
 Pair = tuple[int, int]
 
@@ -104,6 +107,11 @@ def _conv2d_example(rng: np.random.Generator) -> tuple[Any, list[Any]]:
     return (lambda x, w, b: conv2d(x, w, b, stride=(2, 1), padding=1)), [x, w, b]
 
 
+def _conv2d_form(*xs: Any, stride: Any, padding: Any) -> Tensor:
+    """``conv2d`` of an image, a weight and perhaps a bias, for the property tests."""
+    return conv2d(xs[0], xs[1], xs[2] if len(xs) > 2 else None, stride=stride, padding=padding)
+
+
 class Conv2d(Op):
     r"""o = x ⋆ w + b: o[n,k,i,j] = b[k] + Σ_{c,u,v} x_p[n, c, s·i + u, s·j + v] w[k, c, u, v];
     ∂E/∂x = ConvTranspose2d(ḡ, w) (the full convolution of ḡ with the flipped kernel),
@@ -126,7 +134,7 @@ class Conv2d(Op):
         forms=(
             Form(
                 "conv2d(*xs, stride, padding)",
-                lambda *xs, stride, padding: conv2d(*xs, stride=stride, padding=padding),
+                _conv2d_form,
                 inputs="conv",
             ),
         ),
@@ -135,7 +143,8 @@ class Conv2d(Op):
     def __init__(self, stride: Pair = (1, 1), padding: Pair = (0, 0)) -> None:
         self.stride, self.padding = stride, padding
 
-    def forward(self, x, w, b=None):
+    def forward(self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None) -> Any:
+        r"""Return o for the inputs' values (see the class docstring)."""
         ho, wo = out_size(x.shape[2:], w.shape[2:], self.stride, self.padding)
         cols = columns(x, w.shape[2:], self.stride, self.padding)
         o = np.matmul(w.reshape(w.shape[0], -1), cols)  # (N, K, H_out · W_out)
@@ -143,7 +152,8 @@ class Conv2d(Op):
             o += b[:, None]
         return o.reshape(x.shape[0], w.shape[0], ho, wo)
 
-    def backward(self, g, out, x, w, b=None):
+    def backward(self, g: Any, out: Any, x: Any, w: Any, b: Any = None) -> tuple[Any, ...]:
+        r"""Return ∂E/∂ of each input from ḡ = ∂E/∂o (see the class docstring)."""
         needs = self.needs
         gx = conv_transpose(g, w, self.stride, self.padding, x.shape[2:]) if needs[0] else None
         gw = conv_weight_grad(x, g, self.stride, self.padding, w.shape[2:]) if needs[1] else None
@@ -158,7 +168,7 @@ def convolve(x: Any, w: Any, stride: Pair, padding: Pair) -> Any:
     return op.forward(x, w) if is_plain(x) and is_plain(w) else record(op, x, w)
 
 
-def conv2d(x: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0) -> Any:
+def conv2d(x: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0) -> Tensor:
     r"""2-D cross-correlation of ``x`` (N, C, H, W) with ``weight`` (K, C, kh, kw), plus ``bias``
     (K,), as PyTorch's ``conv2d``; ``stride`` and ``padding`` (zeros) are ints or pairs.
     The result has shape (N, K, ⌊(H + 2p − kh)/s⌋ + 1, ⌊(W + 2p − kw)/s⌋ + 1)."""
@@ -211,14 +221,16 @@ class ConvTranspose2d(Op):
     def __init__(self, stride: Pair, padding: Pair, size: Pair) -> None:
         self.stride, self.padding, self.size = stride, padding, size
 
-    def forward(self, g, w):
+    def forward(self, g: np.ndarray, w: np.ndarray) -> np.ndarray:
+        r"""Return o for the inputs' values (see the class docstring)."""
         n, k, ho, wo = g.shape
         # each window's share of the image gradient: (N, C·kh·kw, H_out·W_out)
         shares = np.matmul(w.reshape(k, -1).T, g.reshape(n, k, ho * wo))
         cols = shares.reshape(n, w.shape[1], w.shape[2], w.shape[3], ho, wo)
         return fold_array(cols.transpose(0, 1, 4, 5, 2, 3), self.size, self.stride, self.padding)
 
-    def backward(self, go, out, g, w):
+    def backward(self, go: Any, out: Any, g: Any, w: Any) -> tuple[Any, ...]:
+        r"""Return ∂E/∂ of each input from ḡ = ∂E/∂o (see the class docstring)."""
         needs = self.needs
         gg = convolve(go, w, self.stride, self.padding) if needs[0] else None
         gw = conv_weight_grad(go, g, self.stride, self.padding, w.shape[2:]) if needs[1] else None
@@ -257,13 +269,15 @@ class ConvWeightGrad2d(Op):
     def __init__(self, stride: Pair, padding: Pair, kernel: Pair) -> None:
         self.stride, self.padding, self.kernel = stride, padding, kernel
 
-    def forward(self, x, g):
+    def forward(self, x: np.ndarray, g: np.ndarray) -> Any:
+        r"""Return o for the inputs' values (see the class docstring)."""
         cols = columns(x, self.kernel, self.stride, self.padding)  # (N, C·kh·kw, L)
         n, k = g.shape[:2]
         gw = np.matmul(g.reshape(n, k, -1), cols.transpose(0, 2, 1)).sum(axis=0)  # (K, C·kh·kw)
         return gw.reshape(k, x.shape[1], *self.kernel)
 
-    def backward(self, go, out, x, g):
+    def backward(self, go: Any, out: Any, x: Any, g: Any) -> tuple[Any, ...]:
+        r"""Return ∂E/∂ of each input from ḡ = ∂E/∂o (see the class docstring)."""
         needs = self.needs
         gx = conv_transpose(g, go, self.stride, self.padding, x.shape[2:]) if needs[0] else None
         gg = convolve(x, go, self.stride, self.padding) if needs[1] else None
@@ -299,10 +313,12 @@ class Unfold2d(Op):
     def __init__(self, kernel: Pair, stride: Pair) -> None:
         self.kernel, self.stride = kernel, stride
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        r"""Return o for the inputs' values (see the class docstring)."""
         return windows(x, self.kernel, self.stride).copy()
 
-    def backward(self, g, out, x):
+    def backward(self, g: Any, out: Any, x: Any) -> tuple[Any, ...]:
+        r"""Return ∂E/∂ of each input from ḡ = ∂E/∂o (see the class docstring)."""
         return (fold(g, x.shape[2:], self.stride),)
 
 
@@ -329,10 +345,12 @@ class Fold2d(Op):
     def __init__(self, size: Pair, stride: Pair) -> None:
         self.size, self.stride = size, stride
 
-    def forward(self, cols):
+    def forward(self, cols: np.ndarray) -> np.ndarray:
+        r"""Return o for the inputs' values (see the class docstring)."""
         return fold_array(cols, self.size, self.stride)
 
-    def backward(self, g, out, x):
+    def backward(self, g: Any, out: Any, x: Any) -> tuple[Any, ...]:
+        r"""Return ∂E/∂x = Unfold2d(ḡ)."""
         return (unfold(g, x.shape[4:], self.stride),)
 
 
@@ -383,14 +401,16 @@ class MaxPool2d(Op):
     def __init__(self, kernel: Pair, stride: Pair) -> None:
         self.kernel, self.stride = kernel, stride
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> Any:
+        r"""Return o for the inputs' values (see the class docstring)."""
         return windows(x, self.kernel, self.stride).max(axis=(4, 5))
 
-    def backward(self, g, out, x):
+    def backward(self, g: Any, out: Any, x: Any) -> tuple[Any, ...]:
+        r"""Return ∂E/∂ of each input from ḡ = ∂E/∂o (see the class docstring)."""
         share = self.winners(data(x), data(out))
         return (fold(g.reshape(g.shape + (1, 1)) * share, x.shape[2:], self.stride),)
 
-    def winners(self, x: np.ndarray, out: np.ndarray) -> np.ndarray:
+    def winners(self, x: np.ndarray, out: np.ndarray) -> Any:
         """[window = o] / #{window = o}, of the windows' shape."""
         hit = windows(x, self.kernel, self.stride) == out[..., None, None]
         return (hit / hit.sum(axis=(4, 5), keepdims=True)).astype(x.dtype)
@@ -423,10 +443,12 @@ class AvgPool2d(Op):
     def __init__(self, kernel: Pair, stride: Pair) -> None:
         self.kernel, self.stride = kernel, stride
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> Any:
+        r"""Return o[n, c, i, j] = mean of the window x[n, c, s·i : s·i + kh, s·j : s·j + kw]."""
         return windows(x, self.kernel, self.stride).mean(axis=(4, 5))
 
-    def backward(self, g, out, x):
+    def backward(self, g: Any, out: Any, x: Any) -> tuple[Any, ...]:
+        r"""Return ∂E/∂x = Fold2d(ḡ / (kh·kw) spread over each window)."""
         kh, kw = self.kernel
         share = np.full((kh, kw), 1.0 / (kh * kw), dtype=data(g).dtype)
         spread = g.reshape(g.shape + (1, 1)) * share
@@ -440,13 +462,13 @@ def _pool_args(op: str, x: Any, kernel_size: Any, stride: Any) -> tuple[Pair, Pa
     return k, s
 
 
-def max_pool2d(x: Any, kernel_size: Any, stride: Any = None) -> Any:
+def max_pool2d(x: Any, kernel_size: Any, stride: Any = None) -> Tensor:
     r"""The maximum of each kernel-sized window of ``x`` (N, C, H, W); ``stride`` defaults to
     ``kernel_size``; ties in a window share the gradient evenly."""
     return apply(MaxPool2d(*_pool_args("max_pool2d", x, kernel_size, stride)), x)
 
 
-def avg_pool2d(x: Any, kernel_size: Any, stride: Any = None) -> Any:
+def avg_pool2d(x: Any, kernel_size: Any, stride: Any = None) -> Tensor:
     r"""The mean of each kernel-sized window of ``x`` (N, C, H, W); ``stride`` defaults to
     ``kernel_size``."""
     return apply(AvgPool2d(*_pool_args("avg_pool2d", x, kernel_size, stride)), x)

@@ -39,7 +39,8 @@ class Binary(Op):
     ufunc: ClassVar[np.ufunc]
     label: ClassVar[str]
 
-    def forward(self, a: Any, b: Any) -> np.ndarray:
+    def forward(self, a: np.ndarray, b: np.ndarray) -> Any:
+        r"""Return o for the inputs' values (see the class docstring)."""
         try:
             return self.ufunc(a, b)
         except ValueError:
@@ -65,7 +66,8 @@ class Add(Binary):
         forms=(Form("{0} + {1}", lambda x, y: x + y, (ANY, ANY)),),
     )
 
-    def backward(self, g, out, a, b):
+    def backward(self, g: Any, out: Any, a: Any, b: Any) -> tuple[Any, ...]:
+        r"""Return ∂E/∂a = ḡ, ∂E/∂b = ḡ."""
         return g, g
 
 
@@ -86,7 +88,8 @@ class Sub(Binary):
         forms=(Form("{0} - {1}", lambda x, y: x - y, (ANY, ANY)),),
     )
 
-    def backward(self, g, out, a, b):
+    def backward(self, g: Any, out: Any, a: Any, b: Any) -> tuple[Any, ...]:
+        r"""Return ∂E/∂a = ḡ, ∂E/∂b = −ḡ."""
         return g, (-g if self.needs[1] else None)
 
 
@@ -109,7 +112,8 @@ class Mul(Binary):
         forms=(Form("{0} * {1}", lambda x, y: x * y, (ANY, ANY)),),
     )
 
-    def backward(self, g, out, a, b):
+    def backward(self, g: Any, out: Any, a: Any, b: Any) -> tuple[Any, ...]:
+        r"""Return ∂E/∂a = ḡ · b, ∂E/∂b = ḡ · a."""
         needs = self.needs
         return (g * b if needs[0] else None), (g * a if needs[1] else None)
 
@@ -140,7 +144,8 @@ class Div(Binary):
         ),
     )
 
-    def backward(self, g, out, a, b):
+    def backward(self, g: Any, out: Any, a: Any, b: Any) -> tuple[Any, ...]:
+        r"""Return ∂E/∂a = ḡ / b, ∂E/∂b = −ḡ · a / b² = −ḡ · o / b."""
         ga = g / b
         return ga, (-ga * out if self.needs[1] else None)
 
@@ -183,7 +188,8 @@ class Pow(Binary):
         ),
     )
 
-    def backward(self, g, out, a, b):
+    def backward(self, g: Any, out: Any, a: Any, b: Any) -> tuple[Any, ...]:
+        r"""Return ∂E/∂a = ḡ · b · aᵇ⁻¹, ∂E/∂b = ḡ · o · log a."""
         needs = self.needs
         ga = gb = None
         if needs[0]:
@@ -241,7 +247,8 @@ class Maximum(Binary):
         kink_mask=lambda op, xs, out: np.sign(np.asarray(xs[0]) - np.asarray(xs[1])),
     )
 
-    def backward(self, g, out, a, b):
+    def backward(self, g: Any, out: Any, a: Any, b: Any) -> tuple[Any, ...]:
+        r"""Return ∂E/∂a = ḡ · ([a > b] + ½ [a = b]), ∂E/∂b = ḡ · ([b > a] + ½ [a = b])."""
         ad, bd = data(a), data(b)
         share = ((ad > bd) + 0.5 * (ad == bd)).astype(data(out).dtype)
         return g * share, g * (1 - share)
@@ -270,7 +277,8 @@ class Minimum(Binary):
         kink_mask=lambda op, xs, out: np.sign(np.asarray(xs[0]) - np.asarray(xs[1])),
     )
 
-    def backward(self, g, out, a, b):
+    def backward(self, g: Any, out: Any, a: Any, b: Any) -> tuple[Any, ...]:
+        r"""Return ∂E/∂a = ḡ · ([a < b] + ½ [a = b]), ∂E/∂b = ḡ · ([b < a] + ½ [a = b])."""
         ad, bd = data(a), data(b)
         share = ((ad < bd) + 0.5 * (ad == bd)).astype(data(out).dtype)
         return g * share, g * (1 - share)
@@ -304,7 +312,8 @@ class Where(Op):
     def __init__(self, cond: np.ndarray) -> None:
         self.cond = cond
 
-    def forward(self, a, b):
+    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        r"""Return o = a where cond else b."""
         try:
             return np.where(self.cond, a, b)
         except ValueError:
@@ -313,7 +322,8 @@ class Where(Op):
                 "cannot be broadcast together"
             ) from None
 
-    def backward(self, g, out, a, b):
+    def backward(self, g: Any, out: Any, a: Any, b: Any) -> tuple[Any, ...]:
+        r"""Return ∂E/∂a = ḡ · [cond], ∂E/∂b = ḡ · [¬cond]."""
         return g * self.cond, g * ~self.cond
 
 
@@ -341,10 +351,12 @@ class Neg(Op):
         forms=(Form("-{0}", lambda x: -x),),
     )
 
-    def forward(self, a):
+    def forward(self, a: np.ndarray) -> Any:
+        r"""Return o = −a."""
         return np.negative(a)
 
-    def backward(self, g, out, a):
+    def backward(self, g: Any, out: Any, a: Any) -> tuple[Any, ...]:
+        r"""Return ∂E/∂a = −ḡ."""
         return (-g,)
 
 
@@ -360,10 +372,12 @@ class Exp(Op):
         forms=(Form("exp({0})", lambda x: x.exp(), (Values(high=3.0),)),),
     )
 
-    def forward(self, a):
+    def forward(self, a: np.ndarray) -> Any:
+        r"""Return o = eᵃ."""
         return np.exp(a)
 
-    def backward(self, g, out, a):
+    def backward(self, g: Any, out: Any, a: Any) -> tuple[Any, ...]:
+        r"""Return ∂E/∂a = ḡ · o."""
         return (g * out,)
 
 
@@ -387,10 +401,12 @@ class Log(Op):
         ),
     )
 
-    def forward(self, a):
+    def forward(self, a: np.ndarray) -> Any:
+        r"""Return o = log a."""
         return np.log(a)
 
-    def backward(self, g, out, a):
+    def backward(self, g: Any, out: Any, a: Any) -> tuple[Any, ...]:
+        r"""Return ∂E/∂a = ḡ / a."""
         return (g / a,)
 
 
@@ -411,10 +427,12 @@ class Sqrt(Op):
         forms=(Form("sqrt({0})", lambda x: x.sqrt(), (Values(low=0.1),)),),
     )
 
-    def forward(self, a):
+    def forward(self, a: np.ndarray) -> Any:
+        r"""Return o = √a."""
         return np.sqrt(a)
 
-    def backward(self, g, out, a):
+    def backward(self, g: Any, out: Any, a: Any) -> tuple[Any, ...]:
+        r"""Return ∂E/∂a = ḡ / (2 o)."""
         return (g / (2 * out),)
 
 
@@ -436,10 +454,12 @@ class Abs(Op):
         kink_mask=lambda op, xs, out: np.sign(np.asarray(xs[0])),
     )
 
-    def forward(self, a):
+    def forward(self, a: np.ndarray) -> Any:
+        r"""Return o = |a|."""
         return np.abs(a)
 
-    def backward(self, g, out, a):
+    def backward(self, g: Any, out: Any, a: Any) -> tuple[Any, ...]:
+        r"""Return ∂E/∂a = ḡ · sign(a) (0 at a = 0, where |a| has a kink)."""
         return (g * np.sign(data(a)),)
 
 
@@ -481,10 +501,12 @@ class Clip(Op):
             raise ValueError(f"clip: low ({low}) is greater than high ({high})")
         self.low, self.high = low, high
 
-    def forward(self, a):
+    def forward(self, a: np.ndarray) -> Any:
+        r"""Return o = min(max(a, low), high)."""
         return np.clip(a, self.low, self.high)
 
-    def backward(self, g, out, a):
+    def backward(self, g: Any, out: Any, a: Any) -> tuple[Any, ...]:
+        r"""Return ∂E/∂a = ḡ · [low ≤ a ≤ high]."""
         ad = data(a)
         inside = np.ones(ad.shape, dtype=bool)
         if self.low is not None:
@@ -531,10 +553,12 @@ class Cast(Op):
     def __init__(self, dtype: Any) -> None:
         self.dtype = np.dtype(dtype)
 
-    def forward(self, a):
+    def forward(self, a: np.ndarray) -> np.ndarray:
+        r"""Return o = a converted to ``dtype``."""
         return np.asarray(a).astype(self.dtype)
 
-    def backward(self, g, out, a):
+    def backward(self, g: Any, out: Any, a: Any) -> tuple[Any, ...]:
+        r"""Return ∂E/∂a = ḡ converted back to a's dtype."""
         return (cast(g, data(a).dtype),)
 
 

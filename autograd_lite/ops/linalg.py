@@ -97,7 +97,8 @@ class MatMul(Op):
     def __init__(self, transpose_b: bool = False) -> None:
         self.transpose_b = transpose_b
 
-    def forward(self, a, b):
+    def forward(self, a: np.ndarray, b: np.ndarray) -> Any:
+        r"""Return o = a @ b."""
         if self.transpose_b:
             if b.ndim < 2:
                 raise ValueError(f"matmul: transpose_b needs a matrix, got shape {b.shape}")
@@ -109,7 +110,8 @@ class MatMul(Op):
                 f"matmul: shapes {shape_of(a)} and {shape_of(b)} are not aligned"
             ) from None
 
-    def backward(self, g, out, a, b):
+    def backward(self, g: Any, out: Any, a: Any, b: Any) -> tuple[Any, ...]:
+        r"""Return ∂E/∂a = ḡ @ bᵀ, ∂E/∂b = aᵀ @ ḡ."""
         if self.transpose_b:
             if a.ndim == 2 and b.ndim == 2:  # o = a bᵀ:  ∂E/∂a = ḡ b,  ∂E/∂b = ḡᵀ a (b's layout)
                 needs = self.needs
@@ -152,7 +154,7 @@ class MatMul(Op):
             f"{gb} aᵀ{s(0, T=True)} @ ḡ{s(2)}{summed[1]}."
         )
 
-    def _rule(self, g, a, b):
+    def _rule(self, g: Any, a: Any, b: Any) -> tuple[Any, Any]:
         needs = self.needs
         if a.ndim == 1 and b.ndim == 1:
             return (g * b if needs[0] else None), (g * a if needs[1] else None)

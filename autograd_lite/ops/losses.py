@@ -136,7 +136,8 @@ class SquaredError(Op):
         self.reduction = check_reduction(reduction, label)
         self.scale, self.label = scale, label
 
-    def forward(self, o, t):
+    def forward(self, o: np.ndarray, t: np.ndarray) -> Any:
+        r"""Return E = c · Σ (t − o)²."""
         if o.shape != t.shape:  # both plain arrays here (a loss's target is made an array)
             _check_same_shape(self.label, o, t)
         d = o - t
@@ -149,7 +150,8 @@ class SquaredError(Op):
             return np.asarray(total / d.size)
         return np.asarray(total)
 
-    def backward(self, g, out, o, t):
+    def backward(self, g: Any, out: Any, o: Any, t: Any) -> tuple[Any, ...]:
+        r"""Return ∂E/∂o = 2c · ḡ · (o − t), ∂E/∂t = −∂E/∂o."""
         k = 2 * self.scale
         if self.reduction == "mean":
             k = k / int(np.size(data(o)))
@@ -204,7 +206,8 @@ class BinaryCrossEntropy(Op):
     def __init__(self, reduction: str = "mean") -> None:
         self.reduction = check_reduction(reduction, "binary_cross_entropy")
 
-    def forward(self, p, t):
+    def forward(self, p: np.ndarray, t: np.ndarray) -> np.ndarray:
+        r"""Return E = −[t log p + (1 − t) log(1 − p)]."""
         _check_same_shape("binary_cross_entropy", p, t)
         for name, v in (("probabilities", p), ("target", t)):
             v = np.asarray(v)
@@ -219,7 +222,8 @@ class BinaryCrossEntropy(Op):
             log1mp = np.maximum(np.log1p(-p), -100)
         return _reduce(-(t * logp + (1 - t) * log1mp), self.reduction, "binary_cross_entropy")
 
-    def backward(self, g, out, p, t):
+    def backward(self, g: Any, out: Any, p: Any, t: Any) -> tuple[Any, ...]:
+        r"""Return ∂E/∂p = ḡ · (p − t) / (p (1 − p)), ∂E/∂t = ḡ · (log(1 − p) − log p)."""
         if self.reduction == "mean":
             g = g / int(np.size(data(p)))
         gp = g * (p - t) / clip_of(p * (1 - p), 1e-12, None)
@@ -302,14 +306,16 @@ class CrossEntropy(Op):
     def __init__(self, labels: np.ndarray, reduction: str = "mean") -> None:
         self.labels, self.reduction = labels, check_reduction(reduction, "cross_entropy")
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        r"""Return E = −log softmax(x)[y] per sample."""
         x = np.asarray(x)
         labels = self.labels
         _check_labels("cross_entropy", "logits", x, labels)
         picked = np.take_along_axis(log_softmax_array(x, -1), labels[..., None], axis=-1)
         return _reduce(-picked[..., 0], self.reduction, "cross_entropy")
 
-    def backward(self, g, out, x):
+    def backward(self, g: Any, out: Any, x: Any) -> tuple[Any, ...]:
+        r"""Return ∂E/∂x = ḡ · (softmax(x) − onehot(y))."""
         g = _scale_for(g, self.reduction, self.labels.size)
         return ((softmax_of(x, -1) - _onehot(self.labels, data(x))) * g,)
 
@@ -367,18 +373,20 @@ class NLLLoss(Op):
     def __init__(self, labels: np.ndarray, reduction: str = "mean") -> None:
         self.labels, self.reduction = labels, check_reduction(reduction, "nll_loss")
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        r"""Return o for the inputs' values (see the class docstring)."""
         x = np.asarray(x)
         _check_labels("nll_loss", "log_probabilities", x, self.labels)
         picked = np.take_along_axis(x, self.labels[..., None], axis=-1)
         return _reduce(-picked[..., 0], self.reduction, "nll_loss")
 
-    def backward(self, g, out, x):
+    def backward(self, g: Any, out: Any, x: Any) -> tuple[Any, ...]:
+        r"""Return ∂E/∂ of each input from ḡ = ∂E/∂o (see the class docstring)."""
         g = _scale_for(g, self.reduction, self.labels.size)
         return (-_onehot(self.labels, data(x)) * g,)
 
 
-def nll_loss(log_probabilities: Any, labels: Any, reduction: str = "mean") -> Any:
+def nll_loss(log_probabilities: Any, labels: Any, reduction: str = "mean") -> Tensor:
     r"""The negative log-likelihood −log p[label] of log-probabilities (PyTorch's ``nll_loss``):
     ``nll_loss(log_softmax(x), y)`` equals ``cross_entropy(x, y)``."""
     return apply(NLLLoss(_labels("nll_loss", labels), reduction), log_probabilities)
@@ -435,18 +443,20 @@ class L1Loss(Op):
     def __init__(self, reduction: str = "mean") -> None:
         self.reduction = check_reduction(reduction, "l1_loss")
 
-    def forward(self, o, t):
+    def forward(self, o: np.ndarray, t: np.ndarray) -> np.ndarray:
+        r"""Return E = |o − t|."""
         _check_same_shape("l1_loss", o, t)
         return _reduce(np.abs(o - t), self.reduction, "l1_loss")
 
-    def backward(self, g, out, o, t):
+    def backward(self, g: Any, out: Any, o: Any, t: Any) -> tuple[Any, ...]:
+        r"""Return ∂E/∂ of each input from ḡ = ∂E/∂o (see the class docstring)."""
         if self.reduction == "mean":
             g = g / int(np.size(data(o)))
         go = g * _sign(data(o) - data(t))
         return go, (-go if self.needs[1] else None)
 
 
-def l1_loss(prediction: Any, target: Any, reduction: str = "mean") -> Any:
+def l1_loss(prediction: Any, target: Any, reduction: str = "mean") -> Tensor:
     r"""The absolute error |prediction − target|, PyTorch's ``l1_loss``."""
     return apply(L1Loss(reduction), prediction, target)
 
@@ -510,20 +520,22 @@ class HuberLoss(Op):
             raise ValueError(f"huber_loss: delta must be a positive number, got {delta!r}")
         self.delta, self.reduction = float(delta), check_reduction(reduction, "huber_loss")
 
-    def forward(self, o, t):
+    def forward(self, o: np.ndarray, t: np.ndarray) -> np.ndarray:
+        r"""Return With d = o − t: E = ½ d² where |d| ≤ δ, δ (|d| − ½ δ) elsewhere."""
         _check_same_shape("huber_loss", o, t)
         d = np.abs(o - t)
         delta = self.delta
         terms = np.where(d <= delta, 0.5 * d * d, delta * (d - 0.5 * delta))
         return _reduce(terms, self.reduction, "huber_loss")
 
-    def backward(self, g, out, o, t):
+    def backward(self, g: Any, out: Any, o: Any, t: Any) -> tuple[Any, ...]:
+        r"""Return ∂E/∂ of each input from ḡ = ∂E/∂o (see the class docstring)."""
         if self.reduction == "mean":
             g = g / int(np.size(data(o)))
         go = g * clip_of(o - t, -self.delta, self.delta)
         return go, (-go if self.needs[1] else None)
 
 
-def huber_loss(prediction: Any, target: Any, delta: float = 1.0, reduction: str = "mean") -> Any:
+def huber_loss(prediction: Any, target: Any, delta: float = 1.0, reduction: str = "mean") -> Tensor:
     r"""PyTorch's ``huber_loss``: quadratic for |prediction − target| ≤ δ, linear beyond."""
     return apply(HuberLoss(delta, reduction), prediction, target)

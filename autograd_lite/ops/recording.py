@@ -116,7 +116,7 @@ def _numeric(op: Op, value: Any) -> np.ndarray:
 
 def as_tensor(x: Any) -> Tensor:
     """Return ``x`` itself if it is a Tensor, else a new Tensor (no gradient) holding it."""
-    return x if is_tensor(x) else tensor_class()(x)  # type: ignore[no-any-return]
+    return x if is_tensor(x) else tensor_class()(x)
 
 
 def operand(x: Any) -> Any:

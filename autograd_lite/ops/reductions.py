@@ -37,6 +37,7 @@ class Reduction(Op):
     which is what the rules use."""
 
     __slots__ = ("axis", "keepdims")
+    axis: Any  # as given, then (by forward) a sorted tuple of axes or None
 
     def __init__(self, axis: Axis = None, keepdims: bool = False) -> None:
         self.axis, self.keepdims = axis, keepdims
@@ -61,8 +62,8 @@ class Reduction(Op):
     rule_route: ClassVar[str] = ""
 
     def rule(self) -> str:
-        s, axes = Sizes(self), self.axis
-        axes = (axes,) if isinstance(axes, (int, np.integer)) else axes  # not yet normalised
+        s = Sizes(self)
+        axes: Any = (self.axis,) if isinstance(self.axis, (int, np.integer)) else self.axis
         over = (
             f"axes {axes}" if axes and len(axes) > 1 else f"axis {axes[0]}" if axes else "all axes"
         )
@@ -106,11 +107,13 @@ class Sum(Reduction):
         ),
     )
 
-    def forward(self, a):
+    def forward(self, a: np.ndarray) -> Any:
+        r"""Return o = Σ_R a."""
         self.normalize(a)
         return a.sum(axis=self.axis, keepdims=self.keepdims)
 
-    def backward(self, g, out, a):
+    def backward(self, g: Any, out: Any, a: Any) -> tuple[Any, ...]:
+        r"""Return ∂E/∂a = ḡ broadcast back over R."""
         return (broadcast_to(self.expand(g, a.shape), a.shape),)
 
 
@@ -140,13 +143,15 @@ class Mean(Reduction):
         ),
     )
 
-    def forward(self, a):
+    def forward(self, a: np.ndarray) -> Any:
+        r"""Return o = (1/n) Σ_R a."""
         self.normalize(a)
         if a.size == 0:
             self.check_not_empty(a.shape)
         return a.mean(axis=self.axis, keepdims=self.keepdims)
 
-    def backward(self, g, out, a):
+    def backward(self, g: Any, out: Any, a: Any) -> tuple[Any, ...]:
+        r"""Return ∂E/∂a = ḡ / n broadcast back over R."""
         shape = a.shape
         n = (
             int(np.prod(shape))
@@ -198,19 +203,21 @@ class Max(Reduction):
         kink_mask=lambda op, xs, out: op.attains(np.asarray(xs[0]), np.asarray(out)),
     )
 
-    def forward(self, a):
+    def forward(self, a: np.ndarray) -> Any:
+        r"""Return o = max_R a."""
         self.normalize(a)
         if a.size == 0:
             self.check_not_empty(a.shape)
         return getattr(a, self.reducer)(axis=self.axis, keepdims=self.keepdims)
 
-    def backward(self, g, out, a):
+    def backward(self, g: Any, out: Any, a: Any) -> tuple[Any, ...]:
+        r"""Return ∂E/∂a = ḡ · [a = o] / #{a = o} (ties share the gradient evenly)."""
         ad = data(a)
         hit = ad == self.expand(data(out), ad.shape)
         share = (hit / hit.sum(axis=self.axis, keepdims=True)).astype(ad.dtype)
         return (self.expand(g, ad.shape) * share,)
 
-    def attains(self, a: np.ndarray, out: np.ndarray) -> np.ndarray:
+    def attains(self, a: np.ndarray, out: np.ndarray) -> Any:
         """Return [a = o]: which elements attain the extreme of their reduction (int8)."""
         return (a == self.expand(out, a.shape)).astype(np.int8)
 
@@ -264,7 +271,8 @@ class LogSumExp(Reduction):
         ),
     )
 
-    def forward(self, a):
+    def forward(self, a: np.ndarray) -> Any:
+        r"""Return o = log Σ_R eᵃ = m + log Σ_R e^{a − m} (m = max_R a)."""
         self.normalize(a)
         if a.size == 0:
             self.check_not_empty(a.shape)
@@ -274,11 +282,12 @@ class LogSumExp(Reduction):
             o = np.log(np.exp(a - m).sum(axis=self.axis, keepdims=True)) + m
         return o if self.keepdims else np.squeeze(o, axis=self.axis)
 
-    def backward(self, g, out, a):
+    def backward(self, g: Any, out: Any, a: Any) -> tuple[Any, ...]:
+        r"""Return ∂E/∂a = ḡ · e^{a − o}."""
         shape = a.shape
         return (self.expand(g, shape) * exp_of(a - self.expand(out, shape)),)
 
 
-def logsumexp(x: Any, axis: Any = -1, keepdims: bool = False) -> Any:
+def logsumexp(x: Any, axis: Any = -1, keepdims: bool = False) -> Tensor:
     r"""log Σ eˣ over ``axis`` (an int, a tuple of ints, or ``None`` for all), without overflow."""
     return apply(LogSumExp(axis, bool(keepdims)), x)

@@ -40,7 +40,8 @@ class Reshape(Op):
     def __init__(self, shape: tuple[int, ...]) -> None:
         self.shape = shape
 
-    def forward(self, a):
+    def forward(self, a: np.ndarray) -> np.ndarray:
+        r"""Return o = a viewed with ``shape``."""
         try:
             return a.reshape(self.shape)
         except ValueError:
@@ -48,7 +49,8 @@ class Reshape(Op):
                 f"reshape: cannot reshape shape {shape_of(a)} into {self.shape}"
             ) from None
 
-    def backward(self, g, out, a):
+    def backward(self, g: Any, out: Any, a: Any) -> tuple[Any, ...]:
+        r"""Return ∂E/∂a = ḡ reshaped to a's shape."""
         return (g.reshape(a.shape),)
 
 
@@ -76,11 +78,13 @@ class Transpose(Op):
     def __init__(self, axes: tuple[int, ...] | None) -> None:
         self.axes = axes
 
-    def forward(self, a):
+    def forward(self, a: np.ndarray) -> np.ndarray:
+        r"""Return o = a with axes permuted by ``axes``."""
         self.axes = permutation(self.axes, np.ndim(a), "transpose")
         return a.transpose(self.axes)
 
-    def backward(self, g, out, a):
+    def backward(self, g: Any, out: Any, a: Any) -> tuple[Any, ...]:
+        r"""Return ∂E/∂a = ḡ permuted by the inverse permutation."""
         inverse = None if self.axes is None else tuple(np.argsort(self.axes))
         return (g.transpose(inverse),)
 
@@ -114,10 +118,12 @@ class BroadcastTo(Op):
     def __init__(self, shape: tuple[int, ...]) -> None:
         self.shape = shape
 
-    def forward(self, a):
+    def forward(self, a: np.ndarray) -> np.ndarray:
+        r"""Return o = a broadcast to ``shape``."""
         return np.broadcast_to(a, self.shape)
 
-    def backward(self, g, out, a):
+    def backward(self, g: Any, out: Any, a: Any) -> tuple[Any, ...]:
+        r"""Return ∂E/∂a = ḡ summed over the broadcast axes."""
         return (sum_to_shape(g, a.shape),)
 
 
@@ -191,10 +197,12 @@ class GetItem(Op):
     def __init__(self, index: Any) -> None:
         self.index = normalize_index(index)
 
-    def forward(self, a):
+    def forward(self, a: np.ndarray) -> Any:
+        r"""Return o = a[index]."""
         return a[self.index]
 
-    def backward(self, g, out, a):
+    def backward(self, g: Any, out: Any, a: Any) -> tuple[Any, ...]:
+        r"""Return ∂E/∂a = zeros with ḡ scatter-added at ``index`` (repeats accumulate)."""
         return (scatter_add(g, self.index, a.shape),)
 
     def rule(self) -> str:
@@ -228,7 +236,8 @@ class ScatterAdd(Op):
     def __init__(self, index: Any, shape: tuple[int, ...]) -> None:
         self.index, self.shape = normalize_index(index), shape
 
-    def forward(self, a):
+    def forward(self, a: np.ndarray) -> np.ndarray:
+        r"""Return o = zeros(shape) with a added at ``index``."""
         out = np.zeros(self.shape, dtype=np.result_type(a))
         if _picks_repeatedly(self.index):
             np.add.at(out, self.index, a)
@@ -236,7 +245,8 @@ class ScatterAdd(Op):
             out[self.index] = a
         return out
 
-    def backward(self, g, out, a):
+    def backward(self, g: Any, out: Any, a: Any) -> tuple[Any, ...]:
+        r"""Return ∂E/∂a = ḡ[index]."""
         return (g[self.index],)
 
     def rule(self) -> str:
@@ -271,7 +281,8 @@ class Concatenate(Op):
     def __init__(self, axis: int) -> None:
         self.axis = axis
 
-    def forward(self, *xs):
+    def forward(self, *xs: np.ndarray) -> np.ndarray:
+        r"""Return o = [a₁, a₂, …] joined along ``axis``."""
         self.axis = single_axis(self.axis, max(np.ndim(xs[0]), 1), "concatenate")
         try:
             return np.concatenate(xs, axis=self.axis)
@@ -281,10 +292,12 @@ class Concatenate(Op):
                 f"concatenate: shapes {shapes} do not fit together along axis {self.axis}"
             ) from None
 
-    def backward(self, g, out, *xs):
+    def backward(self, g: Any, out: Any, *xs: Any) -> list[Any]:
+        r"""Return ∂E/∂aₖ = the slice of ḡ that aₖ filled."""
         axis = self.axis
         lead = (slice(None),) * axis
-        grads, start = [], 0
+        grads: list[Any] = []
+        start = 0
         for x, need in zip(xs, self.needs):
             stop = start + x.shape[axis]
             grads.append(g[lead + (slice(start, stop),)] if need else None)
@@ -334,7 +347,8 @@ class Stack(Op):
     def __init__(self, axis: int) -> None:
         self.axis = axis
 
-    def forward(self, *xs):
+    def forward(self, *xs: np.ndarray) -> np.ndarray:
+        r"""Return o = [a₁, a₂, …] stacked along a new ``axis``."""
         self.axis = single_axis(self.axis, np.ndim(xs[0]) + 1, "stack")
         try:
             return np.stack(xs, axis=self.axis)
@@ -342,7 +356,8 @@ class Stack(Op):
             shapes = ", ".join(str(shape_of(x)) for x in xs)
             raise ValueError(f"stack: shapes {shapes} must all be equal") from None
 
-    def backward(self, g, out, *xs):
+    def backward(self, g: Any, out: Any, *xs: Any) -> list[Any]:
+        r"""Return ∂E/∂aₖ = ḡ taken at position k of axis."""
         lead = (slice(None),) * self.axis
         return [g[lead + (k,)] if need else None for k, need in enumerate(self.needs)]
 

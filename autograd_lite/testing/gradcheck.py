@@ -143,7 +143,7 @@ class Problem:
         fn along the flat direction ``v``."""
         fp = self.evaluate(self.perturbed(eps * v))
         fm = self.evaluate(self.perturbed(-eps * v))
-        return P @ ((fp - fm) / (2 * eps))
+        return np.asarray(P @ ((fp - fm) / (2 * eps)))
 
     def shifted(self, i: int, step: float) -> list[Any]:
         """The inputs with flat element ``i`` of the checked inputs moved by ``step``."""
@@ -208,7 +208,7 @@ def projections(m: int, rng: np.random.Generator) -> tuple[np.ndarray, str]:
 def _unit_rows(rng: np.random.Generator, k: int, size: int) -> np.ndarray:
     """``k`` random unit vectors of length ``size``, as rows."""
     rows = rng.standard_normal((k, size))
-    return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+    return np.asarray(rows / np.linalg.norm(rows, axis=1, keepdims=True))
 
 
 def _out_labels(shapes: list[tuple[int, ...]], m: int) -> list[str]:
@@ -699,7 +699,7 @@ def _first_order_failure(
     def weighted(*args: Any) -> Tensor:
         result = fn(*args)
         outs = list(result) if isinstance(result, (tuple, list)) else [result]
-        total = None
+        total: Tensor | None = None
         for o, w in zip(outs, weights):
             term = (o * Tensor._wrap(w.astype(o.dtype))).sum()
             total = term if total is None else total + term

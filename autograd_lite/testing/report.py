@@ -308,4 +308,4 @@ def rel_error(a: np.ndarray, n: np.ndarray) -> np.ndarray:
         diff = np.abs(a - n)
         rel = np.divide(diff, scale, out=np.zeros_like(diff), where=scale != 0)
     rel[~(np.isfinite(a) & np.isfinite(n))] = np.nan
-    return rel
+    return np.asarray(rel)

@@ -313,7 +313,7 @@ class Program:
     def __call__(self, *inputs: Tensor) -> Tensor:
         if len(inputs) != self.n_inputs:
             raise TypeError(f"Program: expected {self.n_inputs} inputs, got {len(inputs)}")
-        env: list[Any] = []
+        env: list[Tensor] = []
         for kind, item in self._events:
             if kind == "input":
                 env.append(inputs[item])  # type: ignore[index]
@@ -558,7 +558,7 @@ def _draw_graph(
         new_input(shape, draw(st.booleans()))
 
     def pick() -> int:  # any earlier value, so subexpressions get shared
-        return draw(st.integers(0, len(values) - 1))
+        return int(draw(st.integers(0, len(values) - 1)))
 
     n_ops = draw(st.integers(min(min_ops, max_ops), max_ops))
     attempts = 0
