@@ -54,7 +54,7 @@ def __getattr__(name: str) -> object:
 
 
 def __dir__() -> list[str]:
-    """The public names only (not the modules and helpers this package is built from)."""
+    """Return the public names only (not the modules and helpers this package is built from)."""
     return sorted([*__all__, "__version__"])
 
 

@@ -38,6 +38,7 @@ class Context:
 
     @property
     def saved_tensors(self) -> tuple[Any, ...]:
+        """Return what ``save_for_backward`` kept."""
         return self._saved
 
 
@@ -66,8 +67,10 @@ class _FunctionOp(Op):
         return _FunctionOp(self.fn)
 
     def rule(self) -> str:
-        """The Function's name, its inputs' shapes, and the first paragraph of each docstring
-        it has: the class's (its math), then ``forward``'s and ``backward``'s."""
+        """Return the Function's name, its inputs' shapes and its docstrings' first paragraphs.
+
+        The docstrings are the class's (its math), then ``forward``'s and ``backward``'s.
+        """
         head = f"{self.name} (custom Function"
         inputs = getattr(self, "inputs", None)
         if inputs is not None:
@@ -148,10 +151,12 @@ class Function:
 
     @staticmethod
     def forward(ctx: Context, *args: Any) -> Any:
+        """Compute the output from the arguments (Tensors cut off from the graph)."""
         raise NotImplementedError
 
     @staticmethod
     def backward(ctx: Context, grad: Tensor) -> Any:
+        """Return one gradient per argument of ``forward``, given ∂E/∂o as ``grad``."""
         raise NotImplementedError
 
     @classmethod

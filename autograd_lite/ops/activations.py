@@ -21,9 +21,12 @@ if TYPE_CHECKING:
 
 
 def stable_sigmoid(x: np.ndarray) -> Any:
-    """σ(x) = 1 / (1 + e⁻ˣ), exact at the extremes: for x ≪ 0, e⁻ˣ overflows to inf and σ is 0
+    """Return σ(x) = 1 / (1 + e⁻ˣ), exact at the extremes.
+
+    For x ≪ 0, e⁻ˣ overflows to inf and σ is 0
     (the overflow is expected and silenced); for x ≫ 0, e⁻ˣ is 0 and σ is 1. Elsewhere the
-    division of 1 by an accurate 1 + e⁻ˣ keeps full relative precision."""
+    division of 1 by an accurate 1 + e⁻ˣ keeps full relative precision.
+    """
     if x.ndim == 0 or x.dtype.kind != "f":  # NumPy hands back scalars; integers become floats
         with np.errstate(over="ignore"):
             return np.asarray(1 / (1 + np.exp(-x)))
@@ -199,7 +202,7 @@ def log_softmax(x: Any, axis: int = -1) -> Tensor:
 
 
 def log_softmax_array(x: np.ndarray, axis: int) -> Any:
-    """x − logsumexp(x): the shift by the maximum keeps every exponent ≤ 0."""
+    """Return x − logsumexp(x): the shift by the maximum keeps every exponent ≤ 0."""
     if x.size == 0:  # nothing to normalise (and NumPy's max has no identity to start from)
         return np.exp(x)
     shifted = x - np.max(x, axis=axis, keepdims=True)
@@ -207,6 +210,7 @@ def log_softmax_array(x: np.ndarray, axis: int) -> Any:
 
 
 def softmax_of(v: Any, axis: int = -1) -> Any:
+    """Return the softmax of ``v`` along ``axis``: NumPy on plain values, recorded on Tensors."""
     op = Softmax(axis)
     return op.forward(v) if is_plain(v) else record(op, v)
 
@@ -248,7 +252,8 @@ def softplus(x: Any) -> Tensor:
 
 class LeakyReLU(Op):
     r"""o = x for x > 0, s · x otherwise (s = ``negative_slope``);
-    ∂E/∂x = ∂E/∂o · (1 if x > 0 else s) (s at the kink x = 0, as PyTorch)."""
+    ∂E/∂x = ∂E/∂o · (1 if x > 0 else s) (s at the kink x = 0, as PyTorch).
+    """  # noqa: D205, RUF100 - the first paragraph is the rule the explainer prints
 
     __slots__ = ("negative_slope",)
     keeps = (0,)
@@ -283,7 +288,7 @@ class LeakyReLU(Op):
 
 
 def leaky_relu(x: Any, negative_slope: float = 0.01) -> Tensor:
-    r"""x for x > 0, ``negative_slope`` · x otherwise, elementwise."""
+    r"""Return x for x > 0, ``negative_slope`` · x otherwise, elementwise."""
     return apply(LeakyReLU(_number(negative_slope, "leaky_relu", "negative_slope")), x)
 
 
@@ -325,7 +330,7 @@ class ELU(Op):
 
 
 def elu(x: Any, alpha: float = 1.0) -> Tensor:
-    r"""x for x > 0, α (eˣ − 1) otherwise, elementwise."""
+    r"""Return x for x > 0, α (eˣ − 1) otherwise, elementwise."""
     return apply(ELU(_number(alpha, "elu", "alpha")), x)
 
 

@@ -39,7 +39,7 @@ Pair = tuple[int, int]
 
 
 def pair(value: Any, op: str, name: str, low: int) -> Pair:
-    """An int or a pair of ints, each at least ``low``, as a pair (a clear error otherwise)."""
+    """Return an int or a pair of ints, each at least ``low``, as a pair (else raise)."""
     items = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
     ok = len(items) == 2 and all(
         isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= low for v in items
@@ -58,23 +58,27 @@ def out_size(size: Pair, kernel: Pair, stride: Pair, padding: Pair = (0, 0)) -> 
 
 
 def windows(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair = (0, 0)) -> np.ndarray:
-    """The (N, C, H_out, W_out, kh, kw) view of every window of the zero-padded ``x``."""
+    """Return the (N, C, H_out, W_out, kh, kw) view of every window of the zero-padded ``x``."""
     if padding != (0, 0):
         x = np.pad(x, ((0, 0), (0, 0), (padding[0], padding[0]), (padding[1], padding[1])))
     return sliding_window_view(x, kernel, axis=(2, 3))[:, :, :: stride[0], :: stride[1]]
 
 
 def columns(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair) -> np.ndarray:
-    """im2col: the windows as an (N, C·kh·kw, H_out·W_out) array (one copy), so that a
-    convolution is one matrix product that lands directly in NCHW order."""
+    """Return the windows as an (N, C·kh·kw, H_out·W_out) array, one copy (im2col).
+
+    A convolution is one matrix product that lands directly in NCHW order.
+    """
     win = windows(x, kernel, stride, padding)
     n, c, ho, wo, kh, kw = win.shape
     return np.ascontiguousarray(win.transpose(0, 1, 4, 5, 2, 3)).reshape(n, c * kh * kw, ho * wo)
 
 
 def fold_array(cols: np.ndarray, size: Pair, stride: Pair, padding: Pair = (0, 0)) -> np.ndarray:
-    """Scatter-add windows (N, C, H_out, W_out, kh, kw) back into an (N, C, H, W) image: the
-    adjoint of :func:`windows`, one strided slice update per kernel offset."""
+    """Scatter-add windows (N, C, H_out, W_out, kh, kw) back into an (N, C, H, W) image.
+
+    The adjoint of :func:`windows`, one strided slice update per kernel offset.
+    """
     n, c, ho, wo, kh, kw = cols.shape
     sh, sw = stride
     image = np.zeros((n, c, size[0] + 2 * padding[0], size[1] + 2 * padding[1]), cols.dtype)
@@ -87,7 +91,7 @@ def fold_array(cols: np.ndarray, size: Pair, stride: Pair, padding: Pair = (0, 0
 
 
 def check_image(op: str, x: Any, kernel: Pair, padding: Pair = (0, 0)) -> None:
-    """A 4-D input whose padded height and width hold at least one window."""
+    """Check for a 4-D input whose padded height and width hold at least one window."""
     shape = shape_of(x)
     if len(shape) != 4:
         raise ValueError(f"{op}: input must be 4-D (N, C, H, W), got shape {shape}")
@@ -116,7 +120,7 @@ class Conv2d(Op):
     r"""o = x ⋆ w + b: o[n,k,i,j] = b[k] + Σ_{c,u,v} x_p[n, c, s·i + u, s·j + v] w[k, c, u, v];
     ∂E/∂x = ConvTranspose2d(ḡ, w) (the full convolution of ḡ with the flipped kernel),
     ∂E/∂w = ConvWeightGrad2d(x, ḡ) (the correlation of x_p with ḡ), ∂E/∂b = Σ_{n,i,j} ḡ.
-    """
+    """  # noqa: D205, RUF100 - the first paragraph is the rule the explainer prints
 
     __slots__ = ("padding", "stride")
     keeps = (0, 1)
@@ -169,9 +173,12 @@ def convolve(x: Any, w: Any, stride: Pair, padding: Pair) -> Any:
 
 
 def conv2d(x: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0) -> Tensor:
-    r"""2-D cross-correlation of ``x`` (N, C, H, W) with ``weight`` (K, C, kh, kw), plus ``bias``
-    (K,), as PyTorch's ``conv2d``; ``stride`` and ``padding`` (zeros) are ints or pairs.
-    The result has shape (N, K, ⌊(H + 2p − kh)/s⌋ + 1, ⌊(W + 2p − kw)/s⌋ + 1)."""
+    r"""Return the 2-D cross-correlation of ``x`` with ``weight``, plus ``bias``.
+
+    ``x`` is (N, C, H, W), ``weight`` (K, C, kh, kw) and ``bias`` (K,), as PyTorch's ``conv2d``;
+    ``stride`` and ``padding`` (zeros) are ints or pairs.
+    The result has shape (N, K, ⌊(H + 2p − kh)/s⌋ + 1, ⌊(W + 2p − kw)/s⌋ + 1).
+    """
     s, p = pair(stride, "conv2d", "stride", 1), pair(padding, "conv2d", "padding", 0)
     wshape = shape_of(weight)
     if len(wshape) != 4:
@@ -199,7 +206,7 @@ class ConvTranspose2d(Op):
     equivalently the full convolution of the stride-dilated ḡ with w flipped in both axes.
     It is linear in each input, and its adjoints are the other two ops: for ō of the image's shape,
     ∂E/∂g = conv2d(ō, w),  ∂E/∂w = ConvWeightGrad2d(ō, ḡ)  (g: the input ḡ).
-    """
+    """  # noqa: D205, RUF100 - the first paragraph is the rule the explainer prints
 
     __slots__ = ("padding", "size", "stride")
     keeps = (0, 1)
@@ -238,7 +245,7 @@ class ConvTranspose2d(Op):
 
 
 def conv_transpose(g: Any, w: Any, stride: Pair, padding: Pair, size: Pair) -> Any:
-    """The input gradient of conv2d for gradient rules (plain values or Tensors)."""
+    """Return the input gradient of conv2d for gradient rules (plain values or Tensors)."""
     op = ConvTranspose2d(stride, padding, (int(size[0]), int(size[1])))
     return op.forward(g, w) if is_plain(g) and is_plain(w) else record(op, g, w)
 
@@ -247,7 +254,7 @@ class ConvWeightGrad2d(Op):
     r"""The weight gradient of conv2d: o[k, c, u, v] = Σ_{n,i,j} ḡ[n, k, i, j] x_p[n, c, s·i + u,
     s·j + v], a kernel of size ``kernel``; linear in each input, with adjoints for ō of the
     kernel's shape ∂E/∂x = ConvTranspose2d(ḡ, ō),  ∂E/∂g = conv2d(x, ō)  (g: the input ḡ).
-    """
+    """  # noqa: D205, RUF100 - the first paragraph is the rule the explainer prints
 
     __slots__ = ("kernel", "padding", "stride")
     keeps = (0, 1)
@@ -285,7 +292,7 @@ class ConvWeightGrad2d(Op):
 
 
 def conv_weight_grad(x: Any, g: Any, stride: Pair, padding: Pair, kernel: Pair) -> Any:
-    """The weight gradient of conv2d for gradient rules (plain values or Tensors)."""
+    """Return the weight gradient of conv2d for gradient rules (plain values or Tensors)."""
     op = ConvWeightGrad2d(stride, padding, (int(kernel[0]), int(kernel[1])))
     return op.forward(x, g) if is_plain(x) and is_plain(g) else record(op, x, g)
 
@@ -295,7 +302,8 @@ def conv_weight_grad(x: Any, g: Any, stride: Pair, padding: Pair, kernel: Pair) 
 
 class Unfold2d(Op):
     r"""o = every kernel-sized window of x: o[n, c, i, j, u, v] = x[n, c, s·i + u, s·j + v];
-    ∂E/∂x = Fold2d(ḡ) (each window's gradient added back where the window came from)."""
+    ∂E/∂x = Fold2d(ḡ) (each window's gradient added back where the window came from).
+    """  # noqa: D205, RUF100 - the first paragraph is the rule the explainer prints
 
     __slots__ = ("kernel", "stride")
     keeps = ()
@@ -324,7 +332,8 @@ class Unfold2d(Op):
 
 class Fold2d(Op):
     r"""The adjoint of Unfold2d: windows (N, C, H_out, W_out, kh, kw) scatter-added into an image
-    of ``size``, o[n, c, s·i + u, s·j + v] += x[n, c, i, j, u, v];  ∂E/∂x = Unfold2d(ḡ)."""
+    of ``size``, o[n, c, s·i + u, s·j + v] += x[n, c, i, j, u, v];  ∂E/∂x = Unfold2d(ḡ).
+    """  # noqa: D205, RUF100 - the first paragraph is the rule the explainer prints
 
     __slots__ = ("size", "stride")
     keeps = ()
@@ -369,7 +378,8 @@ def unfold(x: Any, kernel: Pair, stride: Pair) -> Any:
 class MaxPool2d(Op):
     r"""o[n, c, i, j] = max over the window x[n, c, s·i : s·i + kh, s·j : s·j + kw];
     ∂E/∂x = Fold2d(ḡ · [window = o] / #{window = o}): each window's gradient goes to its
-    maximum, split evenly on ties (as ``max``), and overlapping windows add up."""
+    maximum, split evenly on ties (as ``max``), and overlapping windows add up.
+    """  # noqa: D205, RUF100 - the first paragraph is the rule the explainer prints
 
     __slots__ = ("kernel", "stride")
     keeps = (0,)
@@ -418,7 +428,8 @@ class MaxPool2d(Op):
 
 class AvgPool2d(Op):
     r"""o[n, c, i, j] = mean of the window x[n, c, s·i : s·i + kh, s·j : s·j + kw];
-    ∂E/∂x = Fold2d(ḡ / (kh·kw) spread over each window)."""
+    ∂E/∂x = Fold2d(ḡ / (kh·kw) spread over each window).
+    """  # noqa: D205, RUF100 - the first paragraph is the rule the explainer prints
 
     __slots__ = ("kernel", "stride")
     keeps = ()
@@ -463,12 +474,16 @@ def _pool_args(op: str, x: Any, kernel_size: Any, stride: Any) -> tuple[Pair, Pa
 
 
 def max_pool2d(x: Any, kernel_size: Any, stride: Any = None) -> Tensor:
-    r"""The maximum of each kernel-sized window of ``x`` (N, C, H, W); ``stride`` defaults to
-    ``kernel_size``; ties in a window share the gradient evenly."""
+    r"""Return the maximum of each kernel-sized window of ``x`` (N, C, H, W).
+
+    ``stride`` defaults to ``kernel_size``; ties in a window share the gradient evenly.
+    """
     return apply(MaxPool2d(*_pool_args("max_pool2d", x, kernel_size, stride)), x)
 
 
 def avg_pool2d(x: Any, kernel_size: Any, stride: Any = None) -> Tensor:
-    r"""The mean of each kernel-sized window of ``x`` (N, C, H, W); ``stride`` defaults to
-    ``kernel_size``."""
+    r"""Return the mean of each kernel-sized window of ``x`` (N, C, H, W).
+
+    ``stride`` defaults to ``kernel_size``.
+    """
     return apply(AvgPool2d(*_pool_args("avg_pool2d", x, kernel_size, stride)), x)

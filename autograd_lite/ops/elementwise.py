@@ -207,6 +207,7 @@ class Pow(Binary):
         return ga, gb
 
     def rule(self) -> str:
+        """Return this node's rule, with its parameters and (while it holds them) its shapes."""
         s, (a, b) = Sizes(self), getattr(self, "inputs", None) or (None, None)
         if isinstance(b, (int, float, np.number)):  # a constant exponent, as in x ** 3
             return (
@@ -525,6 +526,7 @@ class Clip(Op):
         return mask
 
     def rule(self) -> str:
+        """Return this node's rule, with its parameters and (while it holds them) its shapes."""
         s, low, high = Sizes(self), self.low, self.high
         forward = "a" if low is None else f"max(a, {low:g})"
         forward = forward if high is None else f"min({forward}, {high:g})"
@@ -566,25 +568,31 @@ class Cast(Op):
 
 
 def exp_of(v: Any) -> Any:
+    """Return eᵛ: NumPy on plain values, a recorded op on Tensors."""
     return np.exp(v) if is_plain(v) else record(Exp(), v)
 
 
 def log_of(v: Any) -> Any:
+    """Return log v: NumPy on plain values, a recorded op on Tensors."""
     if isinstance(v, (int, float)):  # a Python scalar stays one (log 0 = −inf, log −1 = nan)
         return float(np.log(float(v)))
     return np.log(v) if is_plain(v) else record(Log(), v)
 
 
 def clip_of(v: Any, low: float | None, high: float | None) -> Any:
+    """Return ``v`` clipped to [low, high]: NumPy on plain values, recorded on Tensors."""
     return np.clip(v, low, high) if is_plain(v) else record(Clip(low, high), v)
 
 
 def zero_where(mask: Any, value: Any) -> Any:
-    """``value`` with 0 where ``mask`` holds (a plain bool array or bool), for rules whose formula
-    breaks down on part of the domain. ``value`` may be a callable that computes it: then it
+    """Return ``value`` with 0 where ``mask`` holds (a plain bool array or bool).
+
+    For rules whose formula breaks down on part of the domain. ``value`` may be a callable that
+    computes it: then it
     is only computed if some element is not masked, and without NumPy's warnings about the
     inf and nan it holds at the masked elements (they are replaced, not used). On Tensors
-    the gradient of the masked elements is 0 (a recorded :class:`Where`)."""
+    the gradient of the masked elements is 0 (a recorded :class:`Where`).
+    """
     mask = np.asarray(mask)
     if not callable(value):
         if not mask.any():
@@ -600,6 +608,7 @@ def zero_where(mask: Any, value: Any) -> Any:
 
 
 def cast(v: Any, dtype: Any) -> Any:
+    """Return ``v`` as ``dtype``: NumPy on plain values, a recorded op on Tensors."""
     if is_plain(v):
         return np.asarray(v).astype(dtype, copy=False)
     return v if v.dtype == dtype else record(Cast(dtype), v)

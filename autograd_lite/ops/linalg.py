@@ -28,16 +28,19 @@ def _swap_last(v: Any) -> Any:
 
 
 def _mm(x: Any, y: Any) -> Any:
-    """x @ y; for plain 1-D/2-D arrays through ``np.dot``, whose BLAS call is also fast for the
+    """Return x @ y.
+
+    For plain 1-D/2-D arrays it goes through ``np.dot``, whose BLAS call is also fast for the
     rank-1 (outer) products of batch-1 training, where ``np.matmul`` takes a loop several times
-    slower."""
+    slower.
+    """
     if type(x) is np.ndarray and type(y) is np.ndarray and 0 < x.ndim <= 2 and 0 < y.ndim <= 2:
         return np.dot(x, y)
     return x @ y
 
 
 def _outer(u: Any, v: Any) -> Any:
-    """u vᵀ for vectors u and v, through ``_mm`` (one BLAS call for plain arrays)."""
+    """Return u vᵀ for vectors u and v, through ``_mm`` (one BLAS call for plain arrays)."""
     return _mm(u.reshape((u.shape[0], 1)), v.reshape((1, v.shape[0])))
 
 
@@ -123,6 +126,7 @@ class MatMul(Op):
         return self._rule(g, a, b)
 
     def rule(self) -> str:
+        """Return this node's rule, with its parameters and (while it holds them) its shapes."""
         s = Sizes(self)
         a_nd, b_nd = (len(s.shapes[0]), len(s.shapes[1])) if s.shapes else (2, 2)
         ga, gb = f"∂E/∂a{s(0)} =", f"∂E/∂b{s(1)} ="

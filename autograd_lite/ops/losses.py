@@ -55,13 +55,14 @@ REDUCTIONS = ("sum", "mean", "none")
 
 
 def check_reduction(reduction: str, op: str) -> str:
+    """Return ``reduction`` if it is one of ``REDUCTIONS``, else raise naming ``op``."""
     if reduction not in REDUCTIONS:
         raise ValueError(f"{op}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
     return reduction
 
 
 def _check_mean_terms(n: int, op: str) -> None:
-    """A mean of zero terms has no value: say so instead of returning NaN."""
+    """Refuse a mean of zero terms, which has no value: say so instead of returning NaN."""
     if n == 0:
         raise ValueError(
             f"{op}: reduction='mean' over zero terms (an empty batch) has no value; "
@@ -79,7 +80,9 @@ def _reduce(terms: np.ndarray, reduction: str, op: str) -> np.ndarray:
 
 
 def _rule_terms(op: Op, reduction: str, samples: bool = False) -> tuple[str, str, str, Sizes]:
-    """Pieces of a loss's rule text: how the terms are combined (``Σ``, ``(1/n) Σ`` or nothing
+    """Return the pieces of a loss's rule text.
+
+    They are how the terms are combined (``Σ``, ``(1/n) Σ`` or nothing
     for ``"none"``), a note naming the reduction (and n, while the node holds its input), the
     factor that goes with ḡ, and the node's shapes. ``samples``: a term per row, not per element.
     """
@@ -159,6 +162,7 @@ class SquaredError(Op):
         return go, (-go if self.needs[1] else None)
 
     def rule(self) -> str:
+        """Return this node's rule, with its parameters and (while it holds them) its shapes."""
         terms, note, per, s = _rule_terms(self, self.reduction)
         k = "" if self.scale == 0.5 else f"{2 * self.scale:g} · "
         return (
@@ -180,8 +184,9 @@ def mse_loss(prediction: Any, target: Any, reduction: str = "mean") -> Tensor:
 
 
 class BinaryCrossEntropy(Op):
-    r"""E = −[t log p + (1 − t) log(1 − p)];  ∂E/∂p = ḡ · (p − t) / (p (1 − p)),
-    ∂E/∂t = ḡ · (log(1 − p) − log p).
+    r"""E = −[t log p + (1 − t) log(1 − p)].
+
+    ∂E/∂p = ḡ · (p − t) / (p (1 − p)),  ∂E/∂t = ḡ · (log(1 − p) − log p).
 
     Stable at p = 0 and 1: each log is clamped at −100 and p (1 − p) at 1e-12, as PyTorch does,
     so the loss and its gradient stay finite.
@@ -234,6 +239,7 @@ class BinaryCrossEntropy(Op):
         return gp, gt
 
     def rule(self) -> str:
+        """Return this node's rule, with its parameters and (while it holds them) its shapes."""
         terms, note, per, s = _rule_terms(self, self.reduction)
         return (
             f"E = −{terms}[t log p + (1 − t) log(1 − p)]{note}; ∂E/∂p{s(0)} = ḡ{s(2)}{per} · "
@@ -320,6 +326,7 @@ class CrossEntropy(Op):
         return ((softmax_of(x, -1) - _onehot(self.labels, data(x))) * g,)
 
     def rule(self) -> str:
+        """Return this node's rule, with its parameters and (while it holds them) its shapes."""
         terms, note, per, s = _rule_terms(self, self.reduction, samples=True)
         labels = f"labels y {self.labels.shape}"
         per = per or (" as a column" if self.reduction == "none" and self.labels.ndim else "")
@@ -346,7 +353,8 @@ def _labels(op: str, labels: Any) -> np.ndarray:
 
 class NLLLoss(Op):
     r"""E = −x[y] per sample (x: log-probabilities of shape (N, C) or (C,), y: integer labels);
-    ∂E/∂x = −ḡ · onehot(y). With ``reduction="mean"`` the sum is divided by N."""
+    ∂E/∂x = −ḡ · onehot(y). With ``reduction="mean"`` the sum is divided by N.
+    """  # noqa: D205, RUF100 - the first paragraph is the rule the explainer prints
 
     __slots__ = ("labels", "reduction")
     keeps = ()
@@ -387,8 +395,10 @@ class NLLLoss(Op):
 
 
 def nll_loss(log_probabilities: Any, labels: Any, reduction: str = "mean") -> Tensor:
-    r"""The negative log-likelihood −log p[label] of log-probabilities (PyTorch's ``nll_loss``):
-    ``nll_loss(log_softmax(x), y)`` equals ``cross_entropy(x, y)``."""
+    r"""Return the negative log-likelihood −log p[label] of log-probabilities.
+
+    PyTorch's ``nll_loss``: ``nll_loss(log_softmax(x), y)`` equals ``cross_entropy(x, y)``.
+    """
     return apply(NLLLoss(_labels("nll_loss", labels), reduction), log_probabilities)
 
 
@@ -400,7 +410,8 @@ def _sign(v: Any) -> Any:
 
 class L1Loss(Op):
     r"""E = |o − t|;  ∂E/∂o = ḡ · sign(o − t),  ∂E/∂t = −∂E/∂o (0 at the kink o = t, as
-    PyTorch). With ``reduction="mean"`` the sum is divided by n."""
+    PyTorch). With ``reduction="mean"`` the sum is divided by n.
+    """  # noqa: D205, RUF100 - the first paragraph is the rule the explainer prints
 
     __slots__ = ("reduction",)
     keeps = (0, 1)
@@ -457,7 +468,7 @@ class L1Loss(Op):
 
 
 def l1_loss(prediction: Any, target: Any, reduction: str = "mean") -> Tensor:
-    r"""The absolute error |prediction − target|, PyTorch's ``l1_loss``."""
+    r"""Return the absolute error |prediction − target|, PyTorch's ``l1_loss``."""
     return apply(L1Loss(reduction), prediction, target)
 
 
@@ -466,7 +477,7 @@ class HuberLoss(Op):
     ∂E/∂o = ḡ · clip(d, −δ, δ),  ∂E/∂t = −∂E/∂o. With ``reduction="mean"`` divided by n.
 
     The gradient is continuous; the second derivative jumps from 1 to 0 at |d| = δ.
-    """
+    """  # noqa: D205, RUF100 - the first paragraph is the rule the explainer prints
 
     __slots__ = ("delta", "reduction")
     keeps = (0, 1)

@@ -32,9 +32,12 @@ def kept_shape(shape: tuple[int, ...], axes: tuple[int, ...] | None) -> tuple[in
 
 
 class Reduction(Op):
-    """``axis`` is what the caller gave (an int, a tuple of ints with either sign, or ``None``);
-    the forward normalises it (:func:`normalize_axis`) to a sorted tuple of non-negative axes,
-    which is what the rules use."""
+    """A reduction over ``axis``: as the caller gave it, then normalised.
+
+    ``axis`` is an int, a tuple of ints with either sign, or ``None``; the forward normalises it
+    (:func:`normalize_axis`) to a sorted tuple of non-negative axes,
+    which is what the rules use.
+    """
 
     __slots__ = ("axis", "keepdims")
     axis: Any  # as given, then (by forward) a sorted tuple of axes or None
@@ -47,8 +50,11 @@ class Reduction(Op):
         self.axis = normalize_axis(self.axis, np.ndim(a), type(self).__name__.lower())
 
     def check_not_empty(self, shape: tuple[int, ...]) -> None:
-        """Raise if a reduced axis of an (empty) input has length 0: mean, max and min have no
-        value over zero elements (NumPy gives NaN or raises without naming the op)."""
+        """Raise if a reduced axis of an (empty) input has length 0.
+
+        Mean, max and min have no value over zero elements (NumPy gives NaN or raises without naming
+        the op).
+        """
         axes = range(len(shape)) if self.axis is None else self.axis
         if any(shape[i] == 0 for i in axes):
             over = "all axes" if self.axis is None else f"axis {self.axis}"
@@ -62,6 +68,7 @@ class Reduction(Op):
     rule_route: ClassVar[str] = ""
 
     def rule(self) -> str:
+        """Return this node's rule, with its parameters and (while it holds them) its shapes."""
         s = Sizes(self)
         axes: Any = (self.axis,) if isinstance(self.axis, (int, np.integer)) else self.axis
         over = (
@@ -79,7 +86,7 @@ class Reduction(Op):
         return f"o = {self.rule_forward} over {over} of a; ∂E/∂a{s(0)} = {back}{route}."
 
     def expand(self, g: Any, shape: tuple[int, ...]) -> Any:
-        """The incoming gradient with the reduced axes restored as size 1."""
+        """Return the incoming gradient with the reduced axes restored as size 1."""
         return g if self.keepdims else g.reshape(kept_shape(shape, self.axis))
 
 
@@ -289,5 +296,5 @@ class LogSumExp(Reduction):
 
 
 def logsumexp(x: Any, axis: Any = -1, keepdims: bool = False) -> Tensor:
-    r"""log Σ eˣ over ``axis`` (an int, a tuple of ints, or ``None`` for all), without overflow."""
+    r"""Return log Σ eˣ over ``axis`` (an int, a tuple of ints, or ``None``: all), overflow-free."""
     return apply(LogSumExp(axis, bool(keepdims)), x)

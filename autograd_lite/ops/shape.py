@@ -89,6 +89,7 @@ class Transpose(Op):
         return (g.transpose(inverse),)
 
     def rule(self) -> str:
+        """Return this node's rule, with its parameters and (while it holds them) its shapes."""
         s = Sizes(self)
         if self.axes is None:
             return f"o = a{s(0)} with axes reversed; ∂E/∂a{s(0)} = ḡ{s(1)} with axes reversed."
@@ -157,8 +158,11 @@ def _index_part(part: Any) -> Any:
 
 
 def _picks_repeatedly(index: Any) -> bool:
-    """Whether ``index`` has an integer-array part (which may pick one position twice): then
-    the scatter must accumulate. Slices, ints and boolean masks pick each position at most once."""
+    """Tell whether ``index`` has an integer-array part (which may pick one position twice).
+
+    Then the scatter must accumulate. Slices, ints and boolean masks pick each position at most
+    once.
+    """
     parts = index if type(index) is tuple else (index,)
     return any(isinstance(p, np.ndarray) and p.dtype.kind in "iu" for p in parts)
 
@@ -206,6 +210,7 @@ class GetItem(Op):
         return (scatter_add(g, self.index, a.shape),)
 
     def rule(self) -> str:
+        """Return this node's rule, with its parameters and (while it holds them) its shapes."""
         s, at = Sizes(self), index_text(self.index)
         return (
             f"o = a{s(0)}{at}; ∂E/∂a{s(0)} = zeros like a with ḡ{s(1)} scatter-added at {at} "
@@ -250,6 +255,7 @@ class ScatterAdd(Op):
         return (g[self.index],)
 
     def rule(self) -> str:
+        """Return this node's rule, with its parameters and (while it holds them) its shapes."""
         s, at = Sizes(self), index_text(self.index)
         return f"o = zeros {self.shape} with a{s(0)} added at {at}; ∂E/∂a{s(0)} = ḡ{s(1)}{at}."
 
@@ -305,6 +311,7 @@ class Concatenate(Op):
         return grads
 
     def rule(self) -> str:
+        """Return this node's rule, with its parameters and (while it holds them) its shapes."""
         s = Sizes(self)
         if s.shapes is None:
             return f"o = [x0, x1, …] joined along axis {self.axis}; ∂E/∂xₖ = ḡ's slice from xₖ."
@@ -362,6 +369,7 @@ class Stack(Op):
         return [g[lead + (k,)] if need else None for k, need in enumerate(self.needs)]
 
     def rule(self) -> str:
+        """Return this node's rule, with its parameters and (while it holds them) its shapes."""
         s = Sizes(self)
         if s.shapes is None:
             return f"o = [x0, x1, …] stacked along a new axis {self.axis}; ∂E/∂xₖ = ḡ at k there."
@@ -378,8 +386,10 @@ def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
 
 
 def index_text(index: Any, max_elems: int = 8) -> str:
-    """``index`` as NumPy syntax for rule texts (``[1:, ::2]``); a large array as its kind
-    and shape (``[<int array (100,)>]``)."""
+    """Return ``index`` as NumPy syntax for rule texts (``[1:, ::2]``).
+
+    A large array shows as its kind and shape (``[<int array (100,)>]``).
+    """
 
     def part(p: Any) -> str:
         if isinstance(p, slice):
@@ -402,11 +412,13 @@ def index_text(index: Any, max_elems: int = 8) -> str:
 
 
 def broadcast_to(v: Any, shape: tuple[int, ...]) -> Any:
+    """Return ``v`` broadcast to ``shape``: NumPy on plain values, recorded on Tensors."""
     if is_plain(v):
         return np.broadcast_to(v, shape)
     return v if v.shape == shape else record(BroadcastTo(shape), v)
 
 
 def scatter_add(g: Any, index: Any, shape: tuple[int, ...]) -> Any:
+    """Return zeros of ``shape`` with ``g`` added at ``index`` (repeats accumulate)."""
     op = ScatterAdd(index, shape)
     return op.forward(g) if is_plain(g) else record(op, g)

@@ -1,4 +1,4 @@
-r"""Gradient blame: which recorded op's own rule is wrong?
+r"""Gradient blame: find the recorded op whose own rule is wrong.
 
 When a check of a composite function fails, the function runs once more with creation sites
 recorded, and every node of its graph, in forward order, is checked on its own: its rule
@@ -44,7 +44,7 @@ def find_blame(
     rtol: float,
     checks: tuple[Check, Check],
 ) -> BlameResult | None:
-    """The first op behind ``fn(*args)`` whose own rule fails a local check, or ``None``.
+    """Return the first op behind ``fn(*args)`` whose own rule fails a local check, or ``None``.
 
     ``checks`` are the first- and second-order checks, called as ``check(fn, inputs, eps=...,
     atol=..., rtol=..., blame=False)``.
@@ -86,8 +86,10 @@ def fresh_op(node: Op) -> Op:
 def local_check(
     node: Op, check: Check, *, eps: float, atol: float, rtol: float
 ) -> GradcheckReport | None:
-    """``check`` of ``node``'s own rule on the values its forward saw; ``None`` if there is
-    nothing to check (no input of ``node`` needs a gradient)."""
+    """Run ``check`` on ``node``'s own rule at the values its forward saw.
+
+    ``None`` if there is nothing to check (no input of ``node`` needs a gradient).
+    """
     assert node.inputs is not None and node.xs is not None
     local_inputs: list[Any] = []
     any_checked = False
@@ -136,7 +138,7 @@ def severity(e: ElementError) -> tuple[bool, float]:
 def blame_node(
     node: Op, report: GradcheckReport, order: int = 1, first_order_ok: bool | None = None
 ) -> BlameResult:
-    """The :class:`BlameResult` of ``node``, whose local ``report`` failed."""
+    """Return the :class:`BlameResult` of ``node``, whose local ``report`` failed."""
     worst = max((e for r in report.inputs for e in r.worst if e.failed), key=severity)
     text = str(node)  # the op with its parameters, or what kind of node it is
     return BlameResult(

@@ -24,7 +24,7 @@ __all__ = ["main", "run_case"]
 
 
 def run_case(case: OpCase, seed: int = 0) -> tuple[GradcheckReport, GradcheckReport]:
-    """The first- and second-order reports of one catalogue case."""
+    """Return the first- and second-order reports of one catalogue case."""
     fn, inputs = case.build(np.random.default_rng(seed))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", GradcheckWarning)

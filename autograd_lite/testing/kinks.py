@@ -47,7 +47,7 @@ def branch_mask(node: Op) -> np.ndarray | None:
 
 
 def graph_masks(outputs: list[Any]) -> list[tuple[Op, np.ndarray]]:
-    """The branch masks of every kinky node behind ``outputs`` (Tensors), in forward order."""
+    """Return the branch masks of every kinky node behind ``outputs``, in forward order."""
     seen: set[int] = set()
     found = []
     for out in outputs:
@@ -67,8 +67,10 @@ def graph_masks(outputs: list[Any]) -> list[tuple[Op, np.ndarray]]:
 def first_difference(
     plus: list[tuple[Op, np.ndarray]], minus: list[tuple[Op, np.ndarray]]
 ) -> tuple[str, str | None] | None:
-    """The first kinky op whose mask differs between the two stencil points, as
-    ``(description, creation site)``; ``None`` if none does (or the graphs differ in shape)."""
+    """Return the first kinky op whose mask differs between the two stencil points.
+
+    As ``(description, creation site)``; ``None`` if none does (or the graphs differ in shape).
+    """
     if len(plus) != len(minus):
         return None
     for (p, mp), (m, mm) in zip(plus, minus):

@@ -109,8 +109,10 @@ def broadcastable_shapes(
     min_side: int = 1,
     max_side: int | None = None,
 ) -> st.SearchStrategy[Shape]:
-    r"""Shapes that broadcast against ``shape`` under NumPy's rules (sides of 1, missing
-    leading axes, and longer shapes whose trailing axes fit)."""
+    r"""Draw shapes that broadcast against ``shape`` under NumPy's rules.
+
+    Sides of 1, missing leading axes, and longer shapes whose trailing axes fit).
+    """
     shape = tuple(int(n) for n in shape)
     return hnp.broadcastable_shapes(
         shape, min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=max_side
@@ -154,8 +156,11 @@ def _as_tuples(v: Any) -> Any:
 
 @st.composite
 def _int_part(draw: Any, n: int, shape: Shape, nested: bool) -> Any:
-    """An integer-array index for an axis of length ``n``, as an array, a (nested) list or, inside
-    an index tuple (``nested``), a (nested) tuple; values may repeat and be negative."""
+    """Draw an integer-array index for an axis of length ``n``.
+
+    As an array, a (nested) list or, inside an index tuple (``nested``), a (nested) tuple; values
+    may repeat and be negative.
+    """
     arr = np.asarray(draw(hnp.arrays(np.int64, shape, elements=st.integers(-n, n - 1))))
     forms = ["array", "list", "int32"] + (["tuple", "tuple"] if nested else [])
     form = draw(st.sampled_from(forms))
@@ -170,7 +175,7 @@ def _int_part(draw: Any, n: int, shape: Shape, nested: bool) -> Any:
 
 @st.composite
 def indices(draw: Any, shape: Shape, *, allow_empty: bool = True) -> Any:
-    r"""Indices ``x[index]`` that NumPy accepts for an array of ``shape``, of every form.
+    r"""Draw indices ``x[index]`` that NumPy accepts for an array of ``shape``, of every form.
 
     Ints (Python and NumPy, negative too), slices (negative bounds and steps), ``None``,
     ``...``, boolean masks (arrays or lists, over one or more axes, and 0-d ``True``/``False``),
@@ -311,6 +316,7 @@ class Program:
         return used
 
     def __call__(self, *inputs: Tensor) -> Tensor:
+        """Run the program on ``inputs`` and return its last value."""
         if len(inputs) != self.n_inputs:
             raise TypeError(f"Program: expected {self.n_inputs} inputs, got {len(inputs)}")
         env: list[Tensor] = []
@@ -323,6 +329,7 @@ class Program:
         return env[-1]
 
     def __repr__(self) -> str:
+        """Return the program, one line per value."""
         lines = []
         for v, (kind, item) in enumerate(self._events):
             if kind == "input":
@@ -342,8 +349,11 @@ LIMIT = 50.0  # largest magnitude an intermediate value may take
 
 
 def _gap_ok(a: np.ndarray, axis: Any, largest: bool) -> bool:
-    """Whether the extreme over ``axis`` (None, an int or a tuple, either sign) beats the
-    runner-up by at least MARGIN (no ties)."""
+    """Tell whether the extreme over ``axis`` beats the runner-up.
+
+    ``axis`` is None, an int or a tuple, either sign; it must beat the runner-up by at least MARGIN
+    (no ties).
+    """
     if axis is None:
         axis = tuple(range(a.ndim))
     axis = tuple(ax % a.ndim for ax in (axis if isinstance(axis, tuple) else (axis,)))
@@ -357,7 +367,7 @@ def _gap_ok(a: np.ndarray, axis: Any, largest: bool) -> bool:
 
 
 def _graph_forms(arity: int) -> list[Form]:
-    """The elementwise forms of every op in ``ALL_OPS`` that random programs may draw."""
+    """Return the elementwise forms of every op in ``ALL_OPS`` that random programs may draw."""
     return [
         form
         for cls in ALL_OPS
