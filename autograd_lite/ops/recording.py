@@ -95,7 +95,8 @@ def apply(op: Op, *args: Any) -> Tensor:
     Lists and other array-likes become arrays; plain arguments alone are wrapped in a Tensor
     that needs no gradient.
     """
-    args = tuple(a if isinstance(a, _PLAIN) or is_tensor(a) else _numeric(op, a) for a in args)
+    # a list comprehension: with a generator here, memory grew with the cycle collector off
+    args = tuple([a if isinstance(a, _PLAIN) or is_tensor(a) else _numeric(op, a) for a in args])
     for a in args:
         if not isinstance(a, _PLAIN):
             return type(a)._apply(op, *args)  # type: ignore[no-any-return]
