@@ -211,14 +211,8 @@ def indices(draw: Any, shape: Shape, *, allow_empty: bool = True) -> Any:
             )
             parts.append(draw(_int_part(n, sub, nested=True)))
         elif kind == "mask" and not used_mask:
-            span = draw(st.integers(1, ndim - dim))
-            mshape = shape[dim : dim + span]
-            size = int(np.prod(mshape))
-            count = draw(st.integers(0 if allow_empty else min(1, size), size))
-            flat = np.zeros(size, dtype=bool)
-            flat[draw(st.permutations(list(range(size))))[:count]] = True
-            mask = flat.reshape(mshape)
-            parts.append(mask.tolist() if draw(st.booleans()) else mask)
+            mask, span = _mask_part(draw, shape, dim, allow_empty)
+            parts.append(mask)
             kinds.append("mask")
             used_mask = True
             dim += span
@@ -232,7 +226,29 @@ def indices(draw: Any, shape: Shape, *, allow_empty: bool = True) -> Any:
         one = np.zeros(np.shape(parts[i]), dtype=bool)
         one.flat[draw(st.integers(0, max(one.size - 1, 0)))] = one.size > 0
         parts[i] = one
-    if dim < ndim and draw(st.booleans()):
+    index = _index_of(draw, parts, dim < ndim, allow_empty)
+    try:
+        np.zeros(shape)[index]
+    except (IndexError, ValueError):  # integer arrays whose shapes do not broadcast together
+        assume(False)
+    return index
+
+
+def _mask_part(draw: Any, shape: Shape, dim: int, allow_empty: bool) -> tuple[Any, int]:
+    """Draw a boolean mask over one or more axes from ``dim``, and the number of axes it spans."""
+    span = draw(st.integers(1, len(shape) - dim))
+    mshape = shape[dim : dim + span]
+    size = int(np.prod(mshape))
+    count = draw(st.integers(0 if allow_empty else min(1, size), size))
+    flat = np.zeros(size, dtype=bool)
+    flat[draw(st.permutations(list(range(size))))[:count]] = True
+    mask = flat.reshape(mshape)
+    return (mask.tolist() if draw(st.booleans()) else mask), span
+
+
+def _index_of(draw: Any, parts: list[Any], room: bool, allow_empty: bool) -> Any:
+    """Return the index made of ``parts``, with ``...`` (if ``room``), ``None`` and 0-d masks."""
+    if room and draw(st.booleans()):
         parts.insert(draw(st.integers(0, len(parts))), Ellipsis)
     for _ in range(draw(st.integers(0, 2))):
         extra = draw(st.sampled_from([None, None, True, False, np.True_]))
@@ -244,10 +260,6 @@ def indices(draw: Any, shape: Shape, *, allow_empty: bool = True) -> Any:
         index = parts[0]
         if isinstance(index, tuple):  # a bare tuple would be the index tuple: a list instead
             index = list(index)
-    try:
-        np.zeros(shape)[index]
-    except (IndexError, ValueError):  # integer arrays whose shapes do not broadcast together
-        assume(False)
     return index
 
 
@@ -576,44 +588,10 @@ def _draw_graph(
         attempts += 1
         kind = draw(st.sampled_from(_KINDS))
         i = len(values) - 1 if draw(st.booleans()) else pick()
-        a = values[i]
-        args: tuple[int, ...] = (i,)
-        made: tuple[Callable[..., Tensor], str] | None
-        if kind == "unary":
-            made = _unary(draw, a)
-        elif kind == "reduce":
-            made = _reduce(draw, a)
-        elif kind == "index":
-            made = _index(draw, a)
-        elif kind == "shape":
-            made = _shape_op(draw, a)
-        elif kind == "newer":
-            drawn = _newer(draw, a, values[j := pick()])
-            made = None if drawn is None else drawn[0]
-            if drawn is not None and drawn[1] == "ab":
-                args = (i, j)
-            elif drawn is not None and drawn[1] == "aw":
-                k = draw(st.integers(1, 2))
-                args = (
-                    i,
-                    new_input((k, 1, draw(st.integers(1, 2)), draw(st.integers(1, 3))), True),
-                )
-        elif kind == "matmul":
-            if a.ndim == 0 or a.size > 12:
-                continue
-            j = new_input((a.shape[-1], draw(st.integers(1, max_side))), True)
-            args, made = (i, j), ((lambda x, w: x @ w), "{0} @ {1}")
-        else:
-            j = pick()
-            args = (i, j)
-            if kind == "binary":
-                made = _binary(draw, a, values[j])
-            elif kind == "join":
-                made = _join(draw, a, values[j])
-            else:
-                made = _loss(draw, a, values[j])
-                if made is not None and "{1}" not in made[1]:
-                    args = (i,)  # the loss takes its target from the program text, not values[j]
+        drawn_step = _draw_step(draw, kind, i, values, pick, new_input, max_side)
+        if drawn_step is None:
+            continue
+        args, made = drawn_step
         if made is None:
             continue
         fn, text = made
@@ -626,8 +604,69 @@ def _draw_graph(
     if program.n_ops == 0:
         program._add_step(_Step((len(values) - 1,), lambda x: x.tanh(), "tanh({0})"))
         values.append(np.tanh(values[-1]))
-    # every op's value reaches the output: unused ones join it as a sum
-    last = len(values) - 1
+    _sum_unused_into_output(program, inputs, len(values) - 1)
+    return program, tuple(inputs)
+
+
+def _draw_step(
+    draw: Any,
+    kind: str,
+    i: int,
+    values: list[np.ndarray],
+    pick: Callable[[], int],
+    new_input: Callable[[Shape, bool], int],
+    max_side: int,
+) -> tuple[tuple[int, ...], Made | None] | None:
+    """Draw an op of ``kind`` on value ``i``: the values it reads, and its function and text."""
+    a = values[i]
+    args: tuple[int, ...] = (i,)
+    made: tuple[Callable[..., Tensor], str] | None
+    if kind == "unary":
+        made = _unary(draw, a)
+    elif kind == "reduce":
+        made = _reduce(draw, a)
+    elif kind == "index":
+        made = _index(draw, a)
+    elif kind == "shape":
+        made = _shape_op(draw, a)
+    elif kind == "newer":
+        drawn = _newer(draw, a, values[j := pick()])
+        made = None if drawn is None else drawn[0]
+        if drawn is not None and drawn[1] == "ab":
+            args = (i, j)
+        elif drawn is not None and drawn[1] == "aw":
+            k = draw(st.integers(1, 2))
+            args = (
+                i,
+                new_input((k, 1, draw(st.integers(1, 2)), draw(st.integers(1, 3))), True),
+            )
+    elif kind == "matmul":
+        if a.ndim == 0 or a.size > 12:
+            return None
+        j = new_input((a.shape[-1], draw(st.integers(1, max_side))), True)
+        args, made = (i, j), ((lambda x, w: x @ w), "{0} @ {1}")
+    else:
+        j = pick()
+        made, reads_b = _pair_op(draw, kind, a, values[j])
+        args = (i, j) if reads_b else (i,)
+    return args, made
+
+
+def _pair_op(draw: Any, kind: str, a: np.ndarray, b: np.ndarray) -> tuple[Made | None, bool]:
+    """Draw a binary, joining or loss op on ``a`` and ``b``; the flag says whether it reads b.
+
+    A loss may take its target from the program text instead of from ``b``.
+    """
+    if kind == "binary":
+        return _binary(draw, a, b), True
+    if kind == "join":
+        return _join(draw, a, b), True
+    made = _loss(draw, a, b)
+    return made, made is None or "{1}" in made[1]
+
+
+def _sum_unused_into_output(program: Program, inputs: list[Tensor], last: int) -> None:
+    """Make every op's value (and every input that requires grad) reach the output ``last``."""
     grad_inputs = {v for v, kind in program._input_positions() if inputs[kind].requires_grad}
     used = program._used()
     unused = [
@@ -635,7 +674,6 @@ def _draw_graph(
     ]
     if unused:
         program._add_step(_Step((last, *unused), _sum_into_first, _sum_text(len(unused))))
-    return program, tuple(inputs)
 
 
 def _sum_into_first(first: Tensor, *rest: Tensor) -> Tensor:
