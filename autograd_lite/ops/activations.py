@@ -253,7 +253,7 @@ def softplus(x: Any) -> Tensor:
 class LeakyReLU(Op):
     r"""o = x for x > 0, s · x otherwise (s = ``negative_slope``);
     ∂E/∂x = ∂E/∂o · (1 if x > 0 else s) (s at the kink x = 0, as PyTorch).
-    """  # noqa: D205, RUF100 - the first paragraph is the rule the explainer prints
+    """  # noqa: D205 - the first paragraph is the rule the explainer prints
 
     __slots__ = ("negative_slope",)
     keeps = (0,)

@@ -120,7 +120,7 @@ class Conv2d(Op):
     r"""o = x ⋆ w + b: o[n,k,i,j] = b[k] + Σ_{c,u,v} x_p[n, c, s·i + u, s·j + v] w[k, c, u, v];
     ∂E/∂x = ConvTranspose2d(ḡ, w) (the full convolution of ḡ with the flipped kernel),
     ∂E/∂w = ConvWeightGrad2d(x, ḡ) (the correlation of x_p with ḡ), ∂E/∂b = Σ_{n,i,j} ḡ.
-    """  # noqa: D205, RUF100 - the first paragraph is the rule the explainer prints
+    """  # noqa: D205 - the first paragraph is the rule the explainer prints
 
     __slots__ = ("padding", "stride")
     keeps = (0, 1)
@@ -206,7 +206,7 @@ class ConvTranspose2d(Op):
     equivalently the full convolution of the stride-dilated ḡ with w flipped in both axes.
     It is linear in each input, and its adjoints are the other two ops: for ō of the image's shape,
     ∂E/∂g = conv2d(ō, w),  ∂E/∂w = ConvWeightGrad2d(ō, ḡ)  (g: the input ḡ).
-    """  # noqa: D205, RUF100 - the first paragraph is the rule the explainer prints
+    """  # noqa: D205 - the first paragraph is the rule the explainer prints
 
     __slots__ = ("padding", "size", "stride")
     keeps = (0, 1)
@@ -254,7 +254,7 @@ class ConvWeightGrad2d(Op):
     r"""The weight gradient of conv2d: o[k, c, u, v] = Σ_{n,i,j} ḡ[n, k, i, j] x_p[n, c, s·i + u,
     s·j + v], a kernel of size ``kernel``; linear in each input, with adjoints for ō of the
     kernel's shape ∂E/∂x = ConvTranspose2d(ḡ, ō),  ∂E/∂g = conv2d(x, ō)  (g: the input ḡ).
-    """  # noqa: D205, RUF100 - the first paragraph is the rule the explainer prints
+    """  # noqa: D205 - the first paragraph is the rule the explainer prints
 
     __slots__ = ("kernel", "padding", "stride")
     keeps = (0, 1)
@@ -303,7 +303,7 @@ def conv_weight_grad(x: Any, g: Any, stride: Pair, padding: Pair, kernel: Pair) 
 class Unfold2d(Op):
     r"""o = every kernel-sized window of x: o[n, c, i, j, u, v] = x[n, c, s·i + u, s·j + v];
     ∂E/∂x = Fold2d(ḡ) (each window's gradient added back where the window came from).
-    """  # noqa: D205, RUF100 - the first paragraph is the rule the explainer prints
+    """  # noqa: D205 - the first paragraph is the rule the explainer prints
 
     __slots__ = ("kernel", "stride")
     keeps = ()
@@ -333,7 +333,7 @@ class Unfold2d(Op):
 class Fold2d(Op):
     r"""The adjoint of Unfold2d: windows (N, C, H_out, W_out, kh, kw) scatter-added into an image
     of ``size``, o[n, c, s·i + u, s·j + v] += x[n, c, i, j, u, v];  ∂E/∂x = Unfold2d(ḡ).
-    """  # noqa: D205, RUF100 - the first paragraph is the rule the explainer prints
+    """  # noqa: D205 - the first paragraph is the rule the explainer prints
 
     __slots__ = ("size", "stride")
     keeps = ()
@@ -379,7 +379,7 @@ class MaxPool2d(Op):
     r"""o[n, c, i, j] = max over the window x[n, c, s·i : s·i + kh, s·j : s·j + kw];
     ∂E/∂x = Fold2d(ḡ · [window = o] / #{window = o}): each window's gradient goes to its
     maximum, split evenly on ties (as ``max``), and overlapping windows add up.
-    """  # noqa: D205, RUF100 - the first paragraph is the rule the explainer prints
+    """  # noqa: D205 - the first paragraph is the rule the explainer prints
 
     __slots__ = ("kernel", "stride")
     keeps = (0,)
@@ -429,7 +429,7 @@ class MaxPool2d(Op):
 class AvgPool2d(Op):
     r"""o[n, c, i, j] = mean of the window x[n, c, s·i : s·i + kh, s·j : s·j + kw];
     ∂E/∂x = Fold2d(ḡ / (kh·kw) spread over each window).
-    """  # noqa: D205, RUF100 - the first paragraph is the rule the explainer prints
+    """  # noqa: D205 - the first paragraph is the rule the explainer prints
 
     __slots__ = ("kernel", "stride")
     keeps = ()

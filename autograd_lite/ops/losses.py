@@ -354,7 +354,7 @@ def _labels(op: str, labels: Any) -> np.ndarray:
 class NLLLoss(Op):
     r"""E = −x[y] per sample (x: log-probabilities of shape (N, C) or (C,), y: integer labels);
     ∂E/∂x = −ḡ · onehot(y). With ``reduction="mean"`` the sum is divided by N.
-    """  # noqa: D205, RUF100 - the first paragraph is the rule the explainer prints
+    """  # noqa: D205 - the first paragraph is the rule the explainer prints
 
     __slots__ = ("labels", "reduction")
     keeps = ()
@@ -411,7 +411,7 @@ def _sign(v: Any) -> Any:
 class L1Loss(Op):
     r"""E = |o − t|;  ∂E/∂o = ḡ · sign(o − t),  ∂E/∂t = −∂E/∂o (0 at the kink o = t, as
     PyTorch). With ``reduction="mean"`` the sum is divided by n.
-    """  # noqa: D205, RUF100 - the first paragraph is the rule the explainer prints
+    """  # noqa: D205 - the first paragraph is the rule the explainer prints
 
     __slots__ = ("reduction",)
     keeps = (0, 1)
@@ -477,7 +477,7 @@ class HuberLoss(Op):
     ∂E/∂o = ḡ · clip(d, −δ, δ),  ∂E/∂t = −∂E/∂o. With ``reduction="mean"`` divided by n.
 
     The gradient is continuous; the second derivative jumps from 1 to 0 at |d| = δ.
-    """  # noqa: D205, RUF100 - the first paragraph is the rule the explainer prints
+    """  # noqa: D205 - the first paragraph is the rule the explainer prints
 
     __slots__ = ("delta", "reduction")
     keeps = (0, 1)
