@@ -4,35 +4,12 @@ from __future__ import annotations
 
 import importlib as _importlib
 
+from . import ops as _ops
 from ._grad_mode import AnomalyError, detect_anomaly, enable_grad, is_grad_enabled, no_grad
 from .function import Context, Function
-from .functional import grad, hessian, hvp, jacobian, jvp, value_and_grad
-from .functions import (
-    binary_cross_entropy,
-    concatenate,
-    cross_entropy,
-    exp,
-    log,
-    log_softmax,
-    matmul,
-    maximum,
-    mean,
-    minimum,
-    mse_loss,
-    relu,
-    sigmoid,
-    softmax,
-    squared_error,
-    stack,
-    sum,
-    tanh,
-    where,
-)
-from .ops.activations import elu, leaky_relu, softplus
-from .ops.conv import avg_pool2d, conv2d, max_pool2d
-from .ops.losses import huber_loss, l1_loss, nll_loss
-from .ops.reductions import logsumexp
+from .ops import *  # noqa: F403 - the ops' public functions, listed in ops.__all__
 from .tensor import Tensor, tensor
+from .transforms import grad, hessian, hvp, jacobian, jvp, value_and_grad
 
 __version__ = "0.1.0"
 
@@ -41,55 +18,27 @@ __all__ = [
     "Context",
     "Function",
     "Tensor",
-    "avg_pool2d",
-    "binary_cross_entropy",
-    "concatenate",
-    "conv2d",
-    "cross_entropy",
     "data",
     "detect_anomaly",
-    "elu",
     "enable_grad",
-    "exp",
     "grad",
     "hessian",
-    "huber_loss",
     "hvp",
     "is_grad_enabled",
     "jacobian",
     "jvp",
-    "l1_loss",
     "layers",
-    "leaky_relu",
     "load",
-    "log",
-    "log_softmax",
-    "logsumexp",
-    "matmul",
-    "max_pool2d",
-    "maximum",
-    "mean",
-    "minimum",
-    "mse_loss",
-    "nll_loss",
     "no_grad",
     "optim",
-    "relu",
     "save",
-    "sigmoid",
-    "softmax",
-    "softplus",
-    "squared_error",
-    "stack",
-    "sum",
-    "tanh",
     "tensor",
     "testing",
     "tutorial",
     "value_and_grad",
     "viz",
-    "where",
 ]  # fmt: skip
+__all__ += _ops.__all__
 
 _SUBMODULES = {"layers", "optim", "testing", "viz", "tutorial", "data"}
 _LATER = {"save": "serialization", "load": "serialization"}
@@ -105,7 +54,7 @@ def __getattr__(name: str) -> object:
 
 
 def __dir__() -> list[str]:
-    """The public names only (not the modules and helpers this package is built from)."""
+    """Return the public names only (not the modules and helpers this package is built from)."""
     return sorted([*__all__, "__version__"])
 
 

@@ -22,7 +22,7 @@ import numpy as np
 
 from ._grad_mode import no_grad
 from .engine import Op
-from .tensor import Tensor, _apply
+from .tensor import Tensor
 
 
 class Context:
@@ -38,6 +38,7 @@ class Context:
 
     @property
     def saved_tensors(self) -> tuple[Any, ...]:
+        """Return what ``save_for_backward`` kept."""
         return self._saved
 
 
@@ -57,12 +58,23 @@ class _FunctionOp(Op):
     def __repr__(self) -> str:
         return f"{self.name}(Function)"
 
+    def __str__(self) -> str:
+        """Return how messages name this kind of node: a user's op, not a built-in one."""
+        return "a custom Function"
+
+    def __copy__(self) -> _FunctionOp:
+        """Return a new node for the same Function, ready to run forward again."""
+        return _FunctionOp(self.fn)
+
     def rule(self) -> str:
-        """The Function's name, its inputs' shapes, and the first paragraph of each docstring
-        it has: the class's (its math), then ``forward``'s and ``backward``'s."""
+        """Return the Function's name, its inputs' shapes and its docstrings' first paragraphs.
+
+        The docstrings are the class's (its math), then ``forward``'s and ``backward``'s.
+        """
         head = f"{self.name} (custom Function"
-        if getattr(self, "inputs", None) is not None:
-            shapes = [np.shape(x.data if isinstance(x, Tensor) else x) for x in self.inputs]
+        inputs = getattr(self, "inputs", None)
+        if inputs is not None:
+            shapes = [np.shape(x.data if isinstance(x, Tensor) else x) for x in inputs]
             head += "; " + ", ".join(f"x{k} {s}" for k, s in enumerate(shapes))
             head += f" → o {np.shape(self.out)}"
         parts = [head + "):"]
@@ -108,7 +120,7 @@ class _FunctionOp(Op):
             raise ValueError(
                 f"{self.name}.backward returned {len(grads)} gradient(s) for {len(xs)} input(s)"
             )
-        result = []
+        result: list[Any] = []
         for i, (gx, x, need) in enumerate(zip(grads, xs, self.needs)):
             if gx is None or not need:
                 result.append(None)
@@ -139,13 +151,15 @@ class Function:
 
     @staticmethod
     def forward(ctx: Context, *args: Any) -> Any:
+        """Compute the output from the arguments (Tensors cut off from the graph)."""
         raise NotImplementedError
 
     @staticmethod
     def backward(ctx: Context, grad: Tensor) -> Any:
+        """Return one gradient per argument of ``forward``, given ∂E/∂o as ``grad``."""
         raise NotImplementedError
 
     @classmethod
     def apply(cls, *args: Any) -> Tensor:
         """Run ``forward`` on ``args`` and record the op so ``backward`` is used for gradients."""
-        return _apply(_FunctionOp(cls), *args)
+        return Tensor._apply(_FunctionOp(cls), *args)

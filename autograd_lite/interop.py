@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from . import functions as fn
+from . import ops as fn
 from ._grad_mode import is_grad_enabled
 from .tensor import Tensor
 

@@ -32,9 +32,9 @@ from typing import Any
 
 import numpy as np
 
-from .functions import _matmul_transposed
 from .ops.activations import elu, leaky_relu, softplus
 from .ops.conv import avg_pool2d, conv2d, max_pool2d, pair
+from .ops.linalg import matmul_transposed as _matmul_transposed
 from .optim import writable_data
 from .tensor import Tensor
 

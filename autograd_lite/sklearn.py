@@ -47,8 +47,8 @@ from threadpoolctl import threadpool_limits
 
 from . import optim
 from ._grad_mode import no_grad
-from .functions import concatenate, cross_entropy, mse_loss, squared_error
 from .layers import Linear, Module, Parameter, ReLU, Sequential, Sigmoid, Tanh
+from .ops import concatenate, cross_entropy, mse_loss, squared_error
 from .tensor import Tensor
 
 __all__ = ["MLPClassifier", "MLPRegressor", "NeuralNetClassifier", "NeuralNetRegressor"]

@@ -17,6 +17,7 @@ from .ops import elementwise as ew
 from .ops import reductions as red
 from .ops import shape as sh
 from .ops.linalg import MatMul
+from .ops.recording import operand as _operand
 
 _state = _grad_mode._state
 _new = object.__new__
@@ -108,19 +109,6 @@ def _checked_forward(op: Op, xs: tuple[Any, ...]) -> np.ndarray:
     return out
 
 
-def _operand(x: Any) -> Any:
-    """The other side of an operator: Tensors and Python scalars as they are (Python scalars stay
-    weakly typed, as in NumPy 2), anything else as a numeric array; else ``NotImplemented``.
-    """
-    if isinstance(x, (Tensor, *_SCALARS)):
-        return x
-    try:
-        arr = np.asarray(x)
-    except (TypeError, ValueError):
-        return NotImplemented
-    return arr if arr.dtype.kind in "biufc" else NotImplemented
-
-
 def _index(idx: Any) -> Any:
     """An index with Tensors replaced by their arrays (the op normalises the rest, see
     :func:`autograd_lite.ops.shape.normalize_index`)."""
@@ -165,6 +153,7 @@ class Tensor:
     __hash__ = object.__hash__  # identity, so tensors can be dict keys despite elementwise ==
 
     data: np.ndarray
+    _grad: Tensor | None
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
         if isinstance(data, Tensor):
@@ -401,14 +390,14 @@ class Tensor:
 
     # -- operators -------------------------------------------------------------------------------
 
-    def _binary(self, op: Op, other: Any, reflected: bool = False) -> Any:
+    def _binary(self, op: Op, other: Any, reflected: bool = False) -> Tensor:
         if type(other) is np.ndarray:  # the common operand, checked without _operand's detour
             if other.dtype.kind not in "biufc":
-                return NotImplemented
+                return NotImplemented  # type: ignore[no-any-return]
         elif not isinstance(other, (Tensor, float, int)):
             other = _operand(other)
             if other is NotImplemented:
-                return NotImplemented
+                return NotImplemented  # type: ignore[no-any-return]
         return _apply(op, other, self) if reflected else _apply(op, self, other)
 
     def __add__(self, other: Any) -> Tensor:
@@ -461,7 +450,7 @@ class Tensor:
         requires grad; otherwise the out-of-place op is recorded and the name rebound."""
         o = _operand(other)
         if o is NotImplemented:
-            return NotImplemented  # type: ignore[return-value]
+            return NotImplemented  # type: ignore[no-any-return]
         if _state.enabled and (self._requires_grad or (isinstance(o, Tensor) and o._requires_grad)):
             if self._requires_grad and self._node is None:
                 raise RuntimeError(
@@ -507,10 +496,10 @@ class Tensor:
         """``np.sum(t)``, ``np.concatenate([a, b])``: see :mod:`autograd_lite.interop`."""
         return (_INTEROP or _interop()).apply_function(func, args, kwargs)
 
-    def _compare(self, ufunc: np.ufunc, other: Any) -> Any:
+    def _compare(self, ufunc: np.ufunc, other: Any) -> Tensor:
         o = _operand(other)
         if o is NotImplemented:
-            return NotImplemented
+            return NotImplemented  # type: ignore[no-any-return]
         return Tensor._wrap(ufunc(self.data, o.data if isinstance(o, Tensor) else o))
 
     def __lt__(self, other: Any) -> Tensor:

@@ -34,8 +34,8 @@ from typing import Any
 import numpy as np
 
 from ._grad_mode import no_grad
-from .functions import concatenate, squared_error
 from .layers import Linear, Module, Sequential, Sigmoid, tutorial_normal
+from .ops import concatenate, squared_error
 from .optim import SGD, writable_data
 from .tensor import Tensor
 

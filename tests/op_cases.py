@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import autograd_lite as al
+from autograd_lite import ops
+from autograd_lite.ops.checks import checks_of
 from autograd_lite.testing import strategies as als
 
 
@@ -143,53 +145,7 @@ class OpCase:
     differentiable: tuple[int, ...] | None = None  # which inputs get gradients (None: all)
 
 
-def _softmax(x, axis):
-    return x.softmax(axis)
-
-
-CASES = [
-    OpCase("add", lambda a, b: a + b, _args(broadcast_pair())),
-    OpCase("sub", lambda a, b: a - b, _args(broadcast_pair())),
-    OpCase("mul", lambda a, b: a * b, _args(broadcast_pair())),
-    OpCase("div", lambda a, b: a / b, _args(broadcast_pair(values, away_from_zero))),
-    OpCase("pow", lambda a, b: a**b, _args(broadcast_pair(lambda s: values(s, 0.5, 2.0)))),
-    OpCase("pow-scalar", lambda a: a**3, _args(one())),
-    OpCase("rpow", lambda a: 2.0**a, _args(one())),
-    OpCase("neg", lambda a: -a, _args(one())),
-    OpCase("scalar-ops", lambda a: (3.0 - a) * 0.5 / (a * a + 1.0) + 1.0, _args(one())),
-    OpCase("maximum", al.maximum, _args(broadcast_pair(distinct, shifted))),
-    OpCase("minimum", al.minimum, _args(broadcast_pair(distinct, shifted))),
-    OpCase("exp", al.exp, _args(one())),
-    OpCase("log", al.log, _args(one(lambda s: values(s, 0.2, 3.0)))),
-    OpCase("sqrt", lambda a: a.sqrt(), _args(one(lambda s: values(s, 0.2, 3.0)))),
-    OpCase("abs", lambda a: a.abs(), _args(one(away_from_zero))),
-    OpCase("clip", lambda a: a.clip(-0.5, 0.5), _args(one(off_clip_bounds))),
-    OpCase("sigmoid", al.sigmoid, _args(one(lambda s: values(s, -6, 6)))),
-    OpCase("tanh", al.tanh, _args(one())),
-    OpCase("relu", al.relu, _args(one(away_from_zero))),
-    OpCase("softmax", lambda a: al.softmax(a, -1), _args(one())),
-    OpCase("softmax-axis0", lambda a: _softmax(a, 0), _args(one())),
-    OpCase("softmax-any-axis", lambda a, axis: a.softmax(axis), with_single_axis()),
-    OpCase("log_softmax", lambda a: al.log_softmax(a, -1), _args(one())),
-    OpCase("log_softmax-any-axis", lambda a, axis: a.log_softmax(axis), with_single_axis()),
-    OpCase("sum", lambda a, axis, keepdims: a.sum(axis, keepdims), with_axis()),
-    OpCase("mean", lambda a, axis, keepdims: a.mean(axis, keepdims), with_axis()),
-    OpCase("max", lambda a, axis, keepdims: a.max(axis, keepdims), with_axis(distinct)),
-    OpCase("min", lambda a, axis, keepdims: a.min(axis, keepdims), with_axis(distinct)),
-    OpCase("reshape", lambda a: a.reshape(-1), _args(one())),
-    OpCase("flatten-T", lambda a: a.T.flatten(), _args(one())),
-    OpCase("transpose", lambda a: a.transpose(), _args(one())),
-    OpCase("transpose-axes", lambda a, axes: a.transpose(*axes), with_permutation()),
-    OpCase("getitem", lambda a, index: a[index], index_case()),
-    OpCase("matmul", lambda a, b: a @ b, _args(matmul_pair())),
-    OpCase("concatenate", lambda *xs, axis: al.concatenate(xs, axis), sequence_case()),
-    OpCase("stack", lambda *xs, axis: al.stack(xs, axis), sequence_case(stacked=1)),
-    OpCase("where", lambda a, b: al.where(a.data > 0, a, b), _args(broadcast_pair(away_from_zero))),
-    OpCase("squared_error", al.squared_error, loss_case()),
-    OpCase("mse_loss", al.mse_loss, loss_case()),
-    OpCase("bce", al.binary_cross_entropy, loss_case(probabilities, probabilities)),
-    OpCase("cross_entropy", al.cross_entropy, cross_entropy_case()),
-]  # fmt: skip
+CASES: list[OpCase] = []  # filled from ops.ALL_OPS at the end of this module
 
 
 # -- domain boundaries: exact ties, kinks, clip bounds and base 0 ------------------------------
@@ -212,8 +168,10 @@ ties = on_boundaries([-1.0, 0.0, 1.0], -1.0, 1.0)  # few distinct values: many t
 
 def _reduced_rows(a, axis):
     """``a`` with the reduced axes moved last and flattened: shape (rest..., n)."""
-    axes = tuple(range(a.ndim)) if axis is None else tuple(
-        ax % a.ndim for ax in (axis if isinstance(axis, tuple) else (axis,))
+    axes = (
+        tuple(range(a.ndim))
+        if axis is None
+        else tuple(ax % a.ndim for ax in (axis if isinstance(axis, tuple) else (axis,)))
     )
     rest = [i for i in range(a.ndim) if i not in axes]
     moved = np.transpose(a, rest + list(axes))
@@ -370,17 +328,60 @@ def nll_case():
     return cross_entropy_case()
 
 
+# -- every op's forms, drawn as the op's checks declare ----------------------------------------
+
+
+def push_away(a, points, gap):
+    """``a`` with every element closer than ``gap`` to one of ``points`` moved to ``gap``."""
+    for p in points:
+        a = np.where(np.abs(a - p) < gap, p + np.where(a >= p, gap, -gap), a)
+    return a
+
+
+def elements(v):
+    """Arrays (a function of the shape) whose elements lie where :class:`Values` ``v`` says."""
+    if v.distinct:
+        return distinct
+    low = v.low if np.isfinite(v.low) else -2.0
+    high = v.high if np.isfinite(v.high) else 2.0
+    gap = max(v.margin, 0.2)
+    if not v.avoid:
+        return lambda shape: values(shape, low, high)
+    return lambda shape: values(shape, low, high).map(lambda a: push_away(a, v.avoid, gap))
+
+
+def _elementwise(form):
+    els = [elements(v) for v in form.values]
+    if form.arity == 1:
+        return one(els[0])
+    if form.apart == (0.0,):  # no ties: distinct values, the other side shifted off them
+        return broadcast_pair(distinct, shifted)
+    return broadcast_pair(*els)
+
+
+def _loss(form):
+    if form.apart:
+        return differing_by(form.apart[0])
+    return loss_case(*(elements(v) for v in form.values))
+
+
+INPUTS = {
+    "elementwise": _elementwise,
+    "axis": lambda f: with_axis(elements(f.values[0])),
+    "single_axis": lambda f: with_single_axis(elements(f.values[0])),
+    "permutation": lambda f: with_permutation(),
+    "index": lambda f: index_case(),
+    "matmul": lambda f: matmul_pair(),
+    "sequence": lambda f: sequence_case(),
+    "stack": lambda f: sequence_case(stacked=1),
+    "loss": _loss,
+    "labels": lambda f: cross_entropy_case(),
+    "conv": lambda f: conv_case(),
+    "pool": lambda f: pool_case(elements(f.values[0])),
+}
+
 CASES += [
-    OpCase("softplus", al.softplus, _args(one(lambda s: values(s, -6, 6)))),
-    OpCase("leaky_relu", lambda a: al.leaky_relu(a, 0.2), _args(one(away_from_zero))),
-    OpCase("elu", lambda a: al.elu(a, 0.7), _args(one(away_from_zero))),
-    OpCase("logsumexp", lambda a, axis, keepdims: al.logsumexp(a, axis, keepdims), with_axis()),
-    OpCase("nll_loss", al.nll_loss, nll_case()),
-    OpCase("l1_loss", al.l1_loss, differing_by(0.0)),
-    OpCase("huber_loss", lambda o, t, reduction: al.huber_loss(o, t, 0.9, reduction),
-           differing_by(0.9)),
-    OpCase("conv2d", lambda *xs, stride, padding: al.conv2d(*xs, stride=stride, padding=padding),
-           conv_case()),
-    OpCase("max_pool2d", al.max_pool2d, pool_case(distinct)),
-    OpCase("avg_pool2d", al.avg_pool2d, pool_case()),
-]  # fmt: skip
+    OpCase(f"{cls.__name__}: {form.text}", form.fn, _args(INPUTS[form.inputs](form)))
+    for cls in ops.ALL_OPS
+    for form in checks_of(cls).forms
+]

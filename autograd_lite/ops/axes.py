@@ -25,8 +25,10 @@ def _one(ax: Any, ndim: int, op: str, given: Any) -> int:
 
 
 def _axes(axis: Any, ndim: int, op: str) -> list[int]:
-    """Each axis of ``axis`` (an int or a tuple/list of ints) as a non-negative int, in order;
-    a repeated axis (``(0, -2)`` on 2-D data) is an error."""
+    """Return each axis of ``axis`` (an int or a tuple/list of ints) as a non-negative int.
+
+    They keep their order; a repeated axis (``(0, -2)`` on 2-D data) is an error.
+    """
     given = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
     out = [_one(ax, ndim, op, axis) for ax in given]
     if len(set(out)) != len(out):
@@ -35,7 +37,7 @@ def _axes(axis: Any, ndim: int, op: str) -> list[int]:
 
 
 def normalize_axis(axis: Any, ndim: int, op: str) -> tuple[int, ...] | None:
-    """The axes to reduce over as a sorted tuple of non-negative ints (``None``: all axes)."""
+    """Return the axes to reduce over, sorted and non-negative (``None``: all axes)."""
     if axis is None:
         return None
     return tuple(sorted(_axes(axis, ndim, op)))
@@ -49,7 +51,7 @@ def single_axis(axis: Any, ndim: int, op: str) -> int:
 
 
 def permutation(axes: Any, ndim: int, op: str) -> tuple[int, ...] | None:
-    """A transpose's axes as a permutation of ``range(ndim)`` (``None``: reverse them)."""
+    """Return a transpose's axes as a permutation of ``range(ndim)`` (``None``: reverse them)."""
     if axes is None:
         return None
     given = tuple(axes) if isinstance(axes, (tuple, list)) else (axes,)

@@ -10,12 +10,26 @@ with them also work when ``create_graph=True``.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from ..engine import Op
-from ._record import Sizes, data, is_plain, record, shape_of
+from .checks import ANY, Checks, Example, Form, Values, away, normal, positive, tensor
+from .recording import (
+    Sizes,
+    apply,
+    as_tensor,
+    binary_args,
+    data,
+    is_plain,
+    is_tensor,
+    record,
+    shape_of,
+)
+
+if TYPE_CHECKING:
+    from ..tensor import Tensor
 
 
 class Binary(Op):
@@ -25,7 +39,8 @@ class Binary(Op):
     ufunc: ClassVar[np.ufunc]
     label: ClassVar[str]
 
-    def forward(self, a: Any, b: Any) -> np.ndarray:
+    def forward(self, a: np.ndarray, b: np.ndarray) -> Any:
+        r"""Return o for the inputs' values (see the class docstring)."""
         try:
             return self.ufunc(a, b)
         except ValueError:
@@ -42,7 +57,17 @@ class Add(Binary):
     keeps_out = False
     ufunc, label = np.add, "add"
 
-    def backward(self, g, out, a, b):
+    checks: ClassVar[Checks] = Checks(
+        examples=(
+            Example(
+                "Add (broadcast)", lambda r: (lambda a, b: a + b, [normal(r, 3, 4), normal(r, 4)])
+            ),
+        ),
+        forms=(Form("{0} + {1}", lambda x, y: x + y, (ANY, ANY)),),
+    )
+
+    def backward(self, g: Any, out: Any, a: Any, b: Any) -> tuple[Any, ...]:
+        r"""Return ∂E/∂a = ḡ, ∂E/∂b = ḡ."""
         return g, g
 
 
@@ -54,7 +79,17 @@ class Sub(Binary):
     keeps_out = False
     ufunc, label = np.subtract, "sub"
 
-    def backward(self, g, out, a, b):
+    checks: ClassVar[Checks] = Checks(
+        examples=(
+            Example(
+                "Sub (broadcast)", lambda r: (lambda a, b: a - b, [normal(r, 3), normal(r, 2, 3)])
+            ),
+        ),
+        forms=(Form("{0} - {1}", lambda x, y: x - y, (ANY, ANY)),),
+    )
+
+    def backward(self, g: Any, out: Any, a: Any, b: Any) -> tuple[Any, ...]:
+        r"""Return ∂E/∂a = ḡ, ∂E/∂b = −ḡ."""
         return g, (-g if self.needs[1] else None)
 
 
@@ -67,7 +102,18 @@ class Mul(Binary):
     crossed = True
     ufunc, label = np.multiply, "mul"
 
-    def backward(self, g, out, a, b):
+    checks: ClassVar[Checks] = Checks(
+        examples=(
+            Example(
+                "Mul (broadcast)",
+                lambda r: (lambda a, b: a * b, [normal(r, 2, 3), normal(r, 2, 1)]),
+            ),
+        ),
+        forms=(Form("{0} * {1}", lambda x, y: x * y, (ANY, ANY)),),
+    )
+
+    def backward(self, g: Any, out: Any, a: Any, b: Any) -> tuple[Any, ...]:
+        r"""Return ∂E/∂a = ḡ · b, ∂E/∂b = ḡ · a."""
         needs = self.needs
         return (g * b if needs[0] else None), (g * a if needs[1] else None)
 
@@ -80,7 +126,26 @@ class Div(Binary):
     keeps_out = True
     ufunc, label = np.divide, "div"
 
-    def backward(self, g, out, a, b):
+    checks: ClassVar[Checks] = Checks(
+        examples=(
+            Example(
+                "Div (broadcast)", lambda r: (lambda a, b: a / b, [normal(r, 2, 3), away(r, 2, 1)])
+            ),
+        ),
+        forms=(
+            Form("{0} / {1}", lambda x, y: x / y, (ANY, Values(avoid=(0.0,), margin=0.5))),
+            Form("{0} / ({1} * {1} + 1)", lambda x, y: x / (y * y + 1), (ANY, ANY)),
+            Form("1 / ({0} * {0} + 1)", lambda x: 1.0 / (x * x + 1)),
+            Form(
+                "(3 - {0}) * 0.5 / ({0} * {0} + 1) + 1",
+                lambda x: (3.0 - x) * 0.5 / (x * x + 1.0) + 1.0,
+                graph=False,
+            ),
+        ),
+    )
+
+    def backward(self, g: Any, out: Any, a: Any, b: Any) -> tuple[Any, ...]:
+        r"""Return ∂E/∂a = ḡ / b, ∂E/∂b = −ḡ · a / b² = −ḡ · o / b."""
         ga = g / b
         return ga, (-ga * out if self.needs[1] else None)
 
@@ -103,7 +168,28 @@ class Pow(Binary):
     keeps_out = True
     ufunc, label = np.power, "pow"
 
-    def backward(self, g, out, a, b):
+    checks: ClassVar[Checks] = Checks(
+        examples=(
+            Example("Pow (x ** 3)", lambda r: (lambda a: a**3, [normal(r, 3)])),
+            Example("Pow (x ** 2)", lambda r: (lambda a: a**2, [normal(r, 3)])),
+            Example("Pow (x ** 3 at 0)", lambda r: (lambda a: a**3, [tensor([0.0, -1.5, 0.7])])),
+            Example(
+                "Pow (a ** b at b = 0, 1)",
+                lambda r: (lambda a, b: a**b, [positive(r, 3), tensor([0.0, 1.0, -0.5])]),
+            ),
+            Example("Pow (a ** b)", lambda r: (lambda a, b: a**b, [positive(r, 3), normal(r, 3)])),
+        ),
+        forms=(
+            Form("{0} ** {1}", lambda x, y: x**y, (Values(low=0.5), Values(-2.0, 2.0))),
+            Form("{0} ** 2", lambda x: x**2),
+            Form("{0} ** 3", lambda x: x**3, (Values(-3.0, 3.0),)),
+            Form("{0} ** 1.5", lambda x: x**1.5, (Values(low=0.1),)),
+            Form("2 ** {0}", lambda x: 2.0**x, graph=False),
+        ),
+    )
+
+    def backward(self, g: Any, out: Any, a: Any, b: Any) -> tuple[Any, ...]:
+        r"""Return ∂E/∂a = ḡ · b · aᵇ⁻¹, ∂E/∂b = ḡ · o · log a."""
         needs = self.needs
         ga = gb = None
         if needs[0]:
@@ -117,10 +203,11 @@ class Pow(Binary):
             else:
                 ga = zero_where((data(a) == 0) & (data(b) == 0), lambda: g * b * a ** (b - 1))
         if needs[1]:
-            gb = g * zero_where((data(a) == 0) & (data(b) >= 0), lambda: out * log(a))
+            gb = g * zero_where((data(a) == 0) & (data(b) >= 0), lambda: out * log_of(a))
         return ga, gb
 
     def rule(self) -> str:
+        """Return this node's rule, with its parameters and (while it holds them) its shapes."""
         s, (a, b) = Sizes(self), getattr(self, "inputs", None) or (None, None)
         if isinstance(b, (int, float, np.number)):  # a constant exponent, as in x ** 3
             return (
@@ -146,10 +233,31 @@ class Maximum(Binary):
     keeps_out = True
     ufunc, label = np.maximum, "maximum"
 
-    def backward(self, g, out, a, b):
+    checks: ClassVar[Checks] = Checks(
+        examples=(
+            Example(
+                "Maximum", lambda r: (maximum, [tensor([1.0, -2.0, 0.5]), tensor([0.0, 1.0, 2.0])])
+            ),
+            Example(
+                "Maximum (tie)",
+                lambda r: (maximum, [tensor([1.0, 2.0]), tensor([1.0, 0.0])]),
+                kink=True,
+            ),
+        ),
+        forms=(Form("maximum({0}, {1})", lambda x, y: maximum(x, y), (ANY, ANY), apart=(0.0,)),),
+        kink_mask=lambda op, xs, out: np.sign(np.asarray(xs[0]) - np.asarray(xs[1])),
+    )
+
+    def backward(self, g: Any, out: Any, a: Any, b: Any) -> tuple[Any, ...]:
+        r"""Return ∂E/∂a = ḡ · ([a > b] + ½ [a = b]), ∂E/∂b = ḡ · ([b > a] + ½ [a = b])."""
         ad, bd = data(a), data(b)
         share = ((ad > bd) + 0.5 * (ad == bd)).astype(data(out).dtype)
         return g * share, g * (1 - share)
+
+
+def maximum(a: Any, b: Any) -> Tensor:
+    """Elementwise maximum with broadcasting; ties share the gradient evenly."""
+    return apply(Maximum(), *binary_args("maximum", a, b))
 
 
 class Minimum(Binary):
@@ -160,10 +268,26 @@ class Minimum(Binary):
     keeps_out = True
     ufunc, label = np.minimum, "minimum"
 
-    def backward(self, g, out, a, b):
+    checks: ClassVar[Checks] = Checks(
+        examples=(
+            Example(
+                "Minimum", lambda r: (minimum, [tensor([1.0, -2.0, 0.5]), tensor([0.0, 1.0, 2.0])])
+            ),
+        ),
+        forms=(Form("minimum({0}, {1})", lambda x, y: minimum(x, y), (ANY, ANY), apart=(0.0,)),),
+        kink_mask=lambda op, xs, out: np.sign(np.asarray(xs[0]) - np.asarray(xs[1])),
+    )
+
+    def backward(self, g: Any, out: Any, a: Any, b: Any) -> tuple[Any, ...]:
+        r"""Return ∂E/∂a = ḡ · ([a < b] + ½ [a = b]), ∂E/∂b = ḡ · ([b < a] + ½ [a = b])."""
         ad, bd = data(a), data(b)
         share = ((ad < bd) + 0.5 * (ad == bd)).astype(data(out).dtype)
         return g * share, g * (1 - share)
+
+
+def minimum(a: Any, b: Any) -> Tensor:
+    """Elementwise minimum with broadcasting; ties share the gradient evenly."""
+    return apply(Minimum(), *binary_args("minimum", a, b))
 
 
 class Where(Op):
@@ -174,10 +298,23 @@ class Where(Op):
     keeps_out = False
     array_fields = ("cond",)
 
+    checks: ClassVar[Checks] = Checks(
+        examples=(Example("Where", lambda r: (_where_example, [normal(r, 2, 3), normal(r, 3)])),),
+        forms=(
+            Form(
+                "where({0} > 0, {0}, {1})",
+                lambda x, y: where(x.data > 0, x, y),
+                (Values(avoid=(0.0,)), ANY),
+                graph=False,
+            ),
+        ),
+    )
+
     def __init__(self, cond: np.ndarray) -> None:
         self.cond = cond
 
-    def forward(self, a, b):
+    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        r"""Return o = a where cond else b."""
         try:
             return np.where(self.cond, a, b)
         except ValueError:
@@ -186,8 +323,21 @@ class Where(Op):
                 "cannot be broadcast together"
             ) from None
 
-    def backward(self, g, out, a, b):
+    def backward(self, g: Any, out: Any, a: Any, b: Any) -> tuple[Any, ...]:
+        r"""Return ∂E/∂a = ḡ · [cond], ∂E/∂b = ḡ · [¬cond]."""
         return g * self.cond, g * ~self.cond
+
+
+def where(cond: Any, a: Any, b: Any) -> Tensor:
+    """Return ``a`` where ``cond`` is true, else ``b`` (broadcasting); ``cond`` has no gradient."""
+    c = np.asarray(data(cond) if is_tensor(cond) else cond)
+    if c.dtype != bool:
+        raise TypeError(f"where: cond must be boolean, got dtype {c.dtype}")
+    return apply(Where(c), *binary_args("where", a, b))
+
+
+def _where_example(a: Tensor, b: Tensor) -> Tensor:
+    return where(np.array([[True, False, True], [False, False, True]]), a, b)
 
 
 class Neg(Op):
@@ -197,10 +347,17 @@ class Neg(Op):
     keeps = ()
     keeps_out = False
 
-    def forward(self, a):
+    checks: ClassVar[Checks] = Checks(
+        examples=(Example("Neg", lambda r: (lambda a: -a, [normal(r, 3)])),),
+        forms=(Form("-{0}", lambda x: -x),),
+    )
+
+    def forward(self, a: np.ndarray) -> Any:
+        r"""Return o = −a."""
         return np.negative(a)
 
-    def backward(self, g, out, a):
+    def backward(self, g: Any, out: Any, a: Any) -> tuple[Any, ...]:
+        r"""Return ∂E/∂a = −ḡ."""
         return (-g,)
 
 
@@ -211,11 +368,23 @@ class Exp(Op):
     keeps = ()
     keeps_out = True
 
-    def forward(self, a):
+    checks: ClassVar[Checks] = Checks(
+        examples=(Example("Exp", lambda r: (lambda a: a.exp(), [normal(r, 2, 3)])),),
+        forms=(Form("exp({0})", lambda x: x.exp(), (Values(high=3.0),)),),
+    )
+
+    def forward(self, a: np.ndarray) -> Any:
+        r"""Return o = eᵃ."""
         return np.exp(a)
 
-    def backward(self, g, out, a):
+    def backward(self, g: Any, out: Any, a: Any) -> tuple[Any, ...]:
+        r"""Return ∂E/∂a = ḡ · o."""
         return (g * out,)
+
+
+def exp(x: Any) -> Tensor:
+    """Return eˣ, elementwise."""
+    return as_tensor(x).exp()
 
 
 class Log(Op):
@@ -225,11 +394,26 @@ class Log(Op):
     keeps = (0,)
     keeps_out = False
 
-    def forward(self, a):
+    checks: ClassVar[Checks] = Checks(
+        examples=(Example("Log", lambda r: (lambda a: a.log(), [positive(r, 2, 3)])),),
+        forms=(
+            Form("log({0})", lambda x: x.log(), (Values(low=0.1),)),
+            Form("log({0} * {0} + 1)", lambda x: (x * x + 1).log()),
+        ),
+    )
+
+    def forward(self, a: np.ndarray) -> Any:
+        r"""Return o = log a."""
         return np.log(a)
 
-    def backward(self, g, out, a):
+    def backward(self, g: Any, out: Any, a: Any) -> tuple[Any, ...]:
+        r"""Return ∂E/∂a = ḡ / a."""
         return (g / a,)
+
+
+def log(x: Any) -> Tensor:
+    """Return the natural logarithm, elementwise."""
+    return as_tensor(x).log()
 
 
 class Sqrt(Op):
@@ -239,10 +423,17 @@ class Sqrt(Op):
     keeps = ()
     keeps_out = True
 
-    def forward(self, a):
+    checks: ClassVar[Checks] = Checks(
+        examples=(Example("Sqrt", lambda r: (lambda a: a.sqrt(), [positive(r, 3)])),),
+        forms=(Form("sqrt({0})", lambda x: x.sqrt(), (Values(low=0.1),)),),
+    )
+
+    def forward(self, a: np.ndarray) -> Any:
+        r"""Return o = √a."""
         return np.sqrt(a)
 
-    def backward(self, g, out, a):
+    def backward(self, g: Any, out: Any, a: Any) -> tuple[Any, ...]:
+        r"""Return ∂E/∂a = ḡ / (2 o)."""
         return (g / (2 * out),)
 
 
@@ -253,10 +444,23 @@ class Abs(Op):
     keeps = (0,)
     keeps_out = False
 
-    def forward(self, a):
+    checks: ClassVar[Checks] = Checks(
+        examples=(
+            Example("Abs", lambda r: (lambda a: a.abs(), [away(r, 3, 2)])),
+            Example(
+                "Abs at 0", lambda r: (lambda a: a.abs(), [tensor([-1.0, 0.0, 2.0])]), kink=True
+            ),
+        ),
+        forms=(Form("abs({0})", lambda x: x.abs(), (Values(avoid=(0.0,)),)),),
+        kink_mask=lambda op, xs, out: np.sign(np.asarray(xs[0])),
+    )
+
+    def forward(self, a: np.ndarray) -> Any:
+        r"""Return o = |a|."""
         return np.abs(a)
 
-    def backward(self, g, out, a):
+    def backward(self, g: Any, out: Any, a: Any) -> tuple[Any, ...]:
+        r"""Return ∂E/∂a = ḡ · sign(a) (0 at a = 0, where |a| has a kink)."""
         return (g * np.sign(data(a)),)
 
 
@@ -272,6 +476,25 @@ class Clip(Op):
     keeps_out = False
     array_fields = ("high", "low")
 
+    checks: ClassVar[Checks] = Checks(
+        examples=(
+            Example(
+                "Clip",
+                lambda r: (lambda a: a.clip(-1.0, 1.0), [tensor([-1.8, -0.5, 0.3, 1.6, 0.8])]),
+            ),
+            Example(
+                "Clip (at a bound)",
+                lambda r: (lambda a: a.clip(-1.0, 1.0), [tensor([-1.0, 0.0, 1.0])]),
+                kink=True,
+            ),
+        ),
+        forms=(
+            Form("clip({0}, -1, 1)", lambda x: x.clip(-1.0, 1.0), (Values(avoid=(-1.0, 1.0)),)),
+            Form("clip({0}, -0.5, 0.5)", lambda x: x.clip(-0.5, 0.5), (Values(avoid=(-0.5, 0.5)),)),
+        ),
+        kink_mask=lambda op, xs, out: op.branches(np.asarray(xs[0])),
+    )
+
     def __init__(self, low: float | None, high: float | None) -> None:
         if low is None and high is None:
             raise ValueError("clip: give at least one of low and high")
@@ -279,10 +502,12 @@ class Clip(Op):
             raise ValueError(f"clip: low ({low}) is greater than high ({high})")
         self.low, self.high = low, high
 
-    def forward(self, a):
+    def forward(self, a: np.ndarray) -> Any:
+        r"""Return o = min(max(a, low), high)."""
         return np.clip(a, self.low, self.high)
 
-    def backward(self, g, out, a):
+    def backward(self, g: Any, out: Any, a: Any) -> tuple[Any, ...]:
+        r"""Return ∂E/∂a = ḡ · [low ≤ a ≤ high]."""
         ad = data(a)
         inside = np.ones(ad.shape, dtype=bool)
         if self.low is not None:
@@ -291,7 +516,17 @@ class Clip(Op):
             inside &= ad <= self.high
         return (g * inside,)
 
+    def branches(self, a: np.ndarray) -> np.ndarray:
+        """Return sign(a − low) + sign(a − high): which side of each bound every element is on."""
+        mask = np.zeros(a.shape)
+        if self.low is not None:
+            mask += np.sign(a - self.low)
+        if self.high is not None:
+            mask += np.sign(a - self.high)
+        return mask
+
     def rule(self) -> str:
+        """Return this node's rule, with its parameters and (while it holds them) its shapes."""
         s, low, high = Sizes(self), self.low, self.high
         forward = "a" if low is None else f"max(a, {low:g})"
         forward = forward if high is None else f"min({forward}, {high:g})"
@@ -307,39 +542,57 @@ class Cast(Op):
     keeps = ()
     keeps_out = False
 
+    checks: ClassVar[Checks] = Checks(
+        examples=(
+            Example(
+                "Cast (float32)",
+                lambda r: (lambda a: apply(Cast(np.float32), a), [normal(r, 2, 3)]),
+                options={"eps": 1e-3, "atol": 1e-3, "rtol": 1e-2},
+            ),
+        ),
+    )
+
     def __init__(self, dtype: Any) -> None:
         self.dtype = np.dtype(dtype)
 
-    def forward(self, a):
+    def forward(self, a: np.ndarray) -> np.ndarray:
+        r"""Return o = a converted to ``dtype``."""
         return np.asarray(a).astype(self.dtype)
 
-    def backward(self, g, out, a):
+    def backward(self, g: Any, out: Any, a: Any) -> tuple[Any, ...]:
+        r"""Return ∂E/∂a = ḡ converted back to a's dtype."""
         return (cast(g, data(a).dtype),)
 
 
 # -- functions for rules: NumPy on plain values, a recorded op on Tensors -----------------------
 
 
-def exp(v: Any) -> Any:
+def exp_of(v: Any) -> Any:
+    """Return eᵛ: NumPy on plain values, a recorded op on Tensors."""
     return np.exp(v) if is_plain(v) else record(Exp(), v)
 
 
-def log(v: Any) -> Any:
+def log_of(v: Any) -> Any:
+    """Return log v: NumPy on plain values, a recorded op on Tensors."""
     if isinstance(v, (int, float)):  # a Python scalar stays one (log 0 = −inf, log −1 = nan)
         return float(np.log(float(v)))
     return np.log(v) if is_plain(v) else record(Log(), v)
 
 
-def clip(v: Any, low: float | None, high: float | None) -> Any:
+def clip_of(v: Any, low: float | None, high: float | None) -> Any:
+    """Return ``v`` clipped to [low, high]: NumPy on plain values, recorded on Tensors."""
     return np.clip(v, low, high) if is_plain(v) else record(Clip(low, high), v)
 
 
 def zero_where(mask: Any, value: Any) -> Any:
-    """``value`` with 0 where ``mask`` holds (a plain bool array or bool), for rules whose formula
-    breaks down on part of the domain. ``value`` may be a callable that computes it: then it
+    """Return ``value`` with 0 where ``mask`` holds (a plain bool array or bool).
+
+    For rules whose formula breaks down on part of the domain. ``value`` may be a callable that
+    computes it: then it
     is only computed if some element is not masked, and without NumPy's warnings about the
     inf and nan it holds at the masked elements (they are replaced, not used). On Tensors
-    the gradient of the masked elements is 0 (a recorded :class:`Where`)."""
+    the gradient of the masked elements is 0 (a recorded :class:`Where`).
+    """
     mask = np.asarray(mask)
     if not callable(value):
         if not mask.any():
@@ -355,6 +608,7 @@ def zero_where(mask: Any, value: Any) -> Any:
 
 
 def cast(v: Any, dtype: Any) -> Any:
+    """Return ``v`` as ``dtype``: NumPy on plain values, a recorded op on Tensors."""
     if is_plain(v):
         return np.asarray(v).astype(dtype, copy=False)
     return v if v.dtype == dtype else record(Cast(dtype), v)

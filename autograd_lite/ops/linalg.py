@@ -10,12 +10,16 @@ with batch axes summed back by the engine. A 1-D ``a`` is treated as a row (1, k
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from ..engine import Op
-from ._record import Sizes, is_plain, shape_of
+from .checks import Checks, Example, Form, normal
+from .recording import Sizes, apply, binary_args, is_plain, shape_of
+
+if TYPE_CHECKING:
+    from ..tensor import Tensor
 
 
 def _swap_last(v: Any) -> Any:
@@ -24,16 +28,19 @@ def _swap_last(v: Any) -> Any:
 
 
 def _mm(x: Any, y: Any) -> Any:
-    """x @ y; for plain 1-D/2-D arrays through ``np.dot``, whose BLAS call is also fast for the
+    """Return x @ y.
+
+    For plain 1-D/2-D arrays it goes through ``np.dot``, whose BLAS call is also fast for the
     rank-1 (outer) products of batch-1 training, where ``np.matmul`` takes a loop several times
-    slower."""
+    slower.
+    """
     if type(x) is np.ndarray and type(y) is np.ndarray and 0 < x.ndim <= 2 and 0 < y.ndim <= 2:
         return np.dot(x, y)
     return x @ y
 
 
 def _outer(u: Any, v: Any) -> Any:
-    """u vᵀ for vectors u and v, through ``_mm`` (one BLAS call for plain arrays)."""
+    """Return u vᵀ for vectors u and v, through ``_mm`` (one BLAS call for plain arrays)."""
     return _mm(u.reshape((u.shape[0], 1)), v.reshape((1, v.shape[0])))
 
 
@@ -67,10 +74,34 @@ class MatMul(Op):
     keeps_out = False
     crossed = True
 
+    checks: ClassVar[Checks] = Checks(
+        examples=(
+            Example("MatMul", lambda r: (lambda a, b: a @ b, [normal(r, 3, 4), normal(r, 4, 2)])),
+            Example(
+                "MatMul (batched)",
+                lambda r: (lambda a, b: a @ b, [normal(r, 2, 2, 3), normal(r, 3, 2)]),
+            ),
+            Example(
+                "MatMul (vector)", lambda r: (lambda a, b: a @ b, [normal(r, 3), normal(r, 3, 2)])
+            ),
+            Example("MatMul (dot)", lambda r: (lambda a, b: a @ b, [normal(r, 4), normal(r, 4)])),
+            Example(
+                "MatMul (b transposed, as in Linear)",
+                lambda r: (matmul_transposed, [normal(r, 3, 4), normal(r, 5, 4)]),
+            ),
+            Example(
+                "MatMul (batched a, b transposed)",
+                lambda r: (matmul_transposed, [normal(r, 2, 3, 4), normal(r, 5, 4)]),
+            ),
+        ),
+        forms=(Form("{0} @ {1}", lambda x, y: x @ y, inputs="matmul"),),
+    )
+
     def __init__(self, transpose_b: bool = False) -> None:
         self.transpose_b = transpose_b
 
-    def forward(self, a, b):
+    def forward(self, a: np.ndarray, b: np.ndarray) -> Any:
+        r"""Return o = a @ b."""
         if self.transpose_b:
             if b.ndim < 2:
                 raise ValueError(f"matmul: transpose_b needs a matrix, got shape {b.shape}")
@@ -82,7 +113,8 @@ class MatMul(Op):
                 f"matmul: shapes {shape_of(a)} and {shape_of(b)} are not aligned"
             ) from None
 
-    def backward(self, g, out, a, b):
+    def backward(self, g: Any, out: Any, a: Any, b: Any) -> tuple[Any, ...]:
+        r"""Return ∂E/∂a = ḡ @ bᵀ, ∂E/∂b = aᵀ @ ḡ."""
         if self.transpose_b:
             if a.ndim == 2 and b.ndim == 2:  # o = a bᵀ:  ∂E/∂a = ḡ b,  ∂E/∂b = ḡᵀ a (b's layout)
                 needs = self.needs
@@ -94,6 +126,7 @@ class MatMul(Op):
         return self._rule(g, a, b)
 
     def rule(self) -> str:
+        """Return this node's rule, with its parameters and (while it holds them) its shapes."""
         s = Sizes(self)
         a_nd, b_nd = (len(s.shapes[0]), len(s.shapes[1])) if s.shapes else (2, 2)
         ga, gb = f"∂E/∂a{s(0)} =", f"∂E/∂b{s(1)} ="
@@ -125,7 +158,7 @@ class MatMul(Op):
             f"{gb} aᵀ{s(0, T=True)} @ ḡ{s(2)}{summed[1]}."
         )
 
-    def _rule(self, g, a, b):
+    def _rule(self, g: Any, a: Any, b: Any) -> tuple[Any, Any]:
         needs = self.needs
         if a.ndim == 1 and b.ndim == 1:
             return (g * b if needs[0] else None), (g * a if needs[1] else None)
@@ -148,3 +181,16 @@ class MatMul(Op):
             if b.ndim == 1:
                 gb = gb.reshape(gb.shape[:-1])
         return ga, gb
+
+
+def matmul(a: Any, b: Any) -> Tensor:
+    """Return the matrix product ``a @ b`` (NumPy's rules for 1-D and batched operands)."""
+    return apply(MatMul(), *binary_args("matmul", a, b))
+
+
+def matmul_transposed(a: Any, b: Any) -> Tensor:
+    """Return ``a @ b.T`` as one node (a linear layer's x Wᵀ).
+
+    No transpose node is recorded, and the gradient of ``b`` comes back in ``b``'s own layout.
+    """
+    return apply(MatMul(transpose_b=True), *binary_args("matmul", a, b))

@@ -7,12 +7,18 @@ into the indexed positions (repeated indices accumulate), or split it.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from ..engine import Op, sum_to_shape
-from ._record import Sizes, is_plain, record, shape_of
+from .checks import Checks, Example, Form, normal
+from .recording import Sizes, apply, is_plain, record, shape_of
+from .recording import tensors as tensors_of
+
+if TYPE_CHECKING:
+    from ..tensor import Tensor
 from .axes import permutation, single_axis
 
 
@@ -23,10 +29,19 @@ class Reshape(Op):
     keeps = ()
     keeps_out = False
 
+    checks: ClassVar[Checks] = Checks(
+        examples=(Example("Reshape", lambda r: (lambda a: a.reshape(3, 2), [normal(r, 2, 3)])),),
+        forms=(
+            Form("{0}.reshape(-1)", lambda x: x.reshape(-1), graph=False),
+            Form("{0}.T.flatten()", lambda x: x.T.flatten(), graph=False),
+        ),
+    )
+
     def __init__(self, shape: tuple[int, ...]) -> None:
         self.shape = shape
 
-    def forward(self, a):
+    def forward(self, a: np.ndarray) -> np.ndarray:
+        r"""Return o = a viewed with ``shape``."""
         try:
             return a.reshape(self.shape)
         except ValueError:
@@ -34,7 +49,8 @@ class Reshape(Op):
                 f"reshape: cannot reshape shape {shape_of(a)} into {self.shape}"
             ) from None
 
-    def backward(self, g, out, a):
+    def backward(self, g: Any, out: Any, a: Any) -> tuple[Any, ...]:
+        r"""Return ∂E/∂a = ḡ reshaped to a's shape."""
         return (g.reshape(a.shape),)
 
 
@@ -45,18 +61,35 @@ class Transpose(Op):
     keeps = ()
     keeps_out = False
 
+    checks: ClassVar[Checks] = Checks(
+        examples=(
+            Example("Transpose", lambda r: (lambda a: a.transpose(2, 0, 1), [normal(r, 2, 3, 2)])),
+            Example(
+                "Transpose (negative axes)",
+                lambda r: (lambda a: a.transpose(-1, 0, -2), [normal(r, 2, 3, 4)]),
+            ),
+        ),
+        forms=(
+            Form("{0}.transpose()", lambda x: x.transpose(), graph=False),
+            Form("{0}.transpose(*axes)", lambda x, axes: x.transpose(*axes), inputs="permutation"),
+        ),
+    )
+
     def __init__(self, axes: tuple[int, ...] | None) -> None:
         self.axes = axes
 
-    def forward(self, a):
+    def forward(self, a: np.ndarray) -> np.ndarray:
+        r"""Return o = a with axes permuted by ``axes``."""
         self.axes = permutation(self.axes, np.ndim(a), "transpose")
         return a.transpose(self.axes)
 
-    def backward(self, g, out, a):
+    def backward(self, g: Any, out: Any, a: Any) -> tuple[Any, ...]:
+        r"""Return ∂E/∂a = ḡ permuted by the inverse permutation."""
         inverse = None if self.axes is None else tuple(np.argsort(self.axes))
         return (g.transpose(inverse),)
 
     def rule(self) -> str:
+        """Return this node's rule, with its parameters and (while it holds them) its shapes."""
         s = Sizes(self)
         if self.axes is None:
             return f"o = a{s(0)} with axes reversed; ∂E/∂a{s(0)} = ḡ{s(1)} with axes reversed."
@@ -74,13 +107,24 @@ class BroadcastTo(Op):
     keeps = ()
     keeps_out = False
 
+    checks: ClassVar[Checks] = Checks(
+        examples=(
+            Example(
+                "BroadcastTo",
+                lambda r: (lambda a: apply(BroadcastTo((2, 3, 4)), a), [normal(r, 3, 1)]),
+            ),
+        ),
+    )
+
     def __init__(self, shape: tuple[int, ...]) -> None:
         self.shape = shape
 
-    def forward(self, a):
+    def forward(self, a: np.ndarray) -> np.ndarray:
+        r"""Return o = a broadcast to ``shape``."""
         return np.broadcast_to(a, self.shape)
 
-    def backward(self, g, out, a):
+    def backward(self, g: Any, out: Any, a: Any) -> tuple[Any, ...]:
+        r"""Return ∂E/∂a = ḡ summed over the broadcast axes."""
         return (sum_to_shape(g, a.shape),)
 
 
@@ -114,8 +158,11 @@ def _index_part(part: Any) -> Any:
 
 
 def _picks_repeatedly(index: Any) -> bool:
-    """Whether ``index`` has an integer-array part (which may pick one position twice): then
-    the scatter must accumulate. Slices, ints and boolean masks pick each position at most once."""
+    """Tell whether ``index`` has an integer-array part (which may pick one position twice).
+
+    Then the scatter must accumulate. Slices, ints and boolean masks pick each position at most
+    once.
+    """
     parts = index if type(index) is tuple else (index,)
     return any(isinstance(p, np.ndarray) and p.dtype.kind in "iu" for p in parts)
 
@@ -132,16 +179,38 @@ class GetItem(Op):
     keeps_out = False
     array_fields = ("index",)
 
+    checks: ClassVar[Checks] = Checks(
+        examples=(
+            Example("GetItem (slice)", lambda r: (lambda a: a[1:, ::2], [normal(r, 3, 4)])),
+            Example(
+                "GetItem (repeated indices)",
+                lambda r: (lambda a: a[np.array([0, 2, 0, 0])], [normal(r, 3, 2)]),
+            ),
+            Example(
+                "GetItem (mask)",
+                lambda r: (lambda a: a[np.array([True, False, True, True])], [normal(r, 4)]),
+            ),
+            Example(
+                "GetItem (tuple inside the index, repeated)",
+                lambda r: (lambda a: a[(0, 0, -1), :, (1, 1, 0)], [normal(r, 3, 2, 2)]),
+            ),
+        ),
+        forms=(Form("{0}[index]", lambda x, index: x[index], inputs="index"),),
+    )
+
     def __init__(self, index: Any) -> None:
         self.index = normalize_index(index)
 
-    def forward(self, a):
+    def forward(self, a: np.ndarray) -> Any:
+        r"""Return o = a[index]."""
         return a[self.index]
 
-    def backward(self, g, out, a):
+    def backward(self, g: Any, out: Any, a: Any) -> tuple[Any, ...]:
+        r"""Return ∂E/∂a = zeros with ḡ scatter-added at ``index`` (repeats accumulate)."""
         return (scatter_add(g, self.index, a.shape),)
 
     def rule(self) -> str:
+        """Return this node's rule, with its parameters and (while it holds them) its shapes."""
         s, at = Sizes(self), index_text(self.index)
         return (
             f"o = a{s(0)}{at}; ∂E/∂a{s(0)} = zeros like a with ḡ{s(1)} scatter-added at {at} "
@@ -157,10 +226,23 @@ class ScatterAdd(Op):
     keeps_out = False
     array_fields = ("index",)
 
+    checks: ClassVar[Checks] = Checks(
+        examples=(
+            Example(
+                "ScatterAdd",
+                lambda r: (
+                    lambda a: apply(ScatterAdd(np.array([0, 2, 0, 3]), (5,)), a),
+                    [normal(r, 4)],
+                ),
+            ),
+        ),
+    )
+
     def __init__(self, index: Any, shape: tuple[int, ...]) -> None:
         self.index, self.shape = normalize_index(index), shape
 
-    def forward(self, a):
+    def forward(self, a: np.ndarray) -> np.ndarray:
+        r"""Return o = zeros(shape) with a added at ``index``."""
         out = np.zeros(self.shape, dtype=np.result_type(a))
         if _picks_repeatedly(self.index):
             np.add.at(out, self.index, a)
@@ -168,10 +250,12 @@ class ScatterAdd(Op):
             out[self.index] = a
         return out
 
-    def backward(self, g, out, a):
+    def backward(self, g: Any, out: Any, a: Any) -> tuple[Any, ...]:
+        r"""Return ∂E/∂a = ḡ[index]."""
         return (g[self.index],)
 
     def rule(self) -> str:
+        """Return this node's rule, with its parameters and (while it holds them) its shapes."""
         s, at = Sizes(self), index_text(self.index)
         return f"o = zeros {self.shape} with a{s(0)} added at {at}; ∂E/∂a{s(0)} = ḡ{s(1)}{at}."
 
@@ -183,10 +267,28 @@ class Concatenate(Op):
     keeps = ()
     keeps_out = False
 
+    checks: ClassVar[Checks] = Checks(
+        examples=(
+            Example(
+                "Concatenate",
+                lambda r: (
+                    lambda a, b: concatenate([a, b], axis=1),
+                    [normal(r, 2, 3), normal(r, 2, 2)],
+                ),
+            ),
+        ),
+        forms=(
+            Form(
+                "concatenate(xs, axis)", lambda *xs, axis: concatenate(xs, axis), inputs="sequence"
+            ),
+        ),
+    )
+
     def __init__(self, axis: int) -> None:
         self.axis = axis
 
-    def forward(self, *xs):
+    def forward(self, *xs: np.ndarray) -> np.ndarray:
+        r"""Return o = [a₁, a₂, …] joined along ``axis``."""
         self.axis = single_axis(self.axis, max(np.ndim(xs[0]), 1), "concatenate")
         try:
             return np.concatenate(xs, axis=self.axis)
@@ -196,10 +298,12 @@ class Concatenate(Op):
                 f"concatenate: shapes {shapes} do not fit together along axis {self.axis}"
             ) from None
 
-    def backward(self, g, out, *xs):
+    def backward(self, g: Any, out: Any, *xs: Any) -> list[Any]:
+        r"""Return ∂E/∂aₖ = the slice of ḡ that aₖ filled."""
         axis = self.axis
         lead = (slice(None),) * axis
-        grads, start = [], 0
+        grads: list[Any] = []
+        start = 0
         for x, need in zip(xs, self.needs):
             stop = start + x.shape[axis]
             grads.append(g[lead + (slice(start, stop),)] if need else None)
@@ -207,6 +311,7 @@ class Concatenate(Op):
         return grads
 
     def rule(self) -> str:
+        """Return this node's rule, with its parameters and (while it holds them) its shapes."""
         s = Sizes(self)
         if s.shapes is None:
             return f"o = [x0, x1, …] joined along axis {self.axis}; ∂E/∂xₖ = ḡ's slice from xₖ."
@@ -220,6 +325,11 @@ class Concatenate(Op):
         return f"o = [{names}] joined along axis {self.axis}; " + ", ".join(parts) + "."
 
 
+def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
+    """Join tensors along an existing axis."""
+    return apply(Concatenate(int(axis)), *tensors_of("concatenate", tensors))
+
+
 class Stack(Op):
     r"""o = [a₁, a₂, …] stacked along a new ``axis``;  ∂E/∂aₖ = ḡ taken at position k of axis."""
 
@@ -227,10 +337,25 @@ class Stack(Op):
     keeps = ()
     keeps_out = False
 
+    checks: ClassVar[Checks] = Checks(
+        examples=(
+            Example(
+                "Stack",
+                lambda r: (lambda a, b: stack([a, b], axis=1), [normal(r, 2, 2), normal(r, 2, 2)]),
+            ),
+            Example(
+                "Stack (negative axis)",
+                lambda r: (lambda a, b: stack([a, b], axis=-1), [normal(r, 2, 3), normal(r, 2, 3)]),
+            ),
+        ),
+        forms=(Form("stack(xs, axis)", lambda *xs, axis: stack(xs, axis), inputs="stack"),),
+    )
+
     def __init__(self, axis: int) -> None:
         self.axis = axis
 
-    def forward(self, *xs):
+    def forward(self, *xs: np.ndarray) -> np.ndarray:
+        r"""Return o = [a₁, a₂, …] stacked along a new ``axis``."""
         self.axis = single_axis(self.axis, np.ndim(xs[0]) + 1, "stack")
         try:
             return np.stack(xs, axis=self.axis)
@@ -238,11 +363,13 @@ class Stack(Op):
             shapes = ", ".join(str(shape_of(x)) for x in xs)
             raise ValueError(f"stack: shapes {shapes} must all be equal") from None
 
-    def backward(self, g, out, *xs):
+    def backward(self, g: Any, out: Any, *xs: Any) -> list[Any]:
+        r"""Return ∂E/∂aₖ = ḡ taken at position k of axis."""
         lead = (slice(None),) * self.axis
         return [g[lead + (k,)] if need else None for k, need in enumerate(self.needs)]
 
     def rule(self) -> str:
+        """Return this node's rule, with its parameters and (while it holds them) its shapes."""
         s = Sizes(self)
         if s.shapes is None:
             return f"o = [x0, x1, …] stacked along a new axis {self.axis}; ∂E/∂xₖ = ḡ at k there."
@@ -253,9 +380,16 @@ class Stack(Op):
         return f"o = [{names}] stacked along a new axis {self.axis}; " + ", ".join(parts) + "."
 
 
+def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
+    """Join equally shaped tensors along a new axis."""
+    return apply(Stack(int(axis)), *tensors_of("stack", tensors))
+
+
 def index_text(index: Any, max_elems: int = 8) -> str:
-    """``index`` as NumPy syntax for rule texts (``[1:, ::2]``); a large array as its kind
-    and shape (``[<int array (100,)>]``)."""
+    """Return ``index`` as NumPy syntax for rule texts (``[1:, ::2]``).
+
+    A large array shows as its kind and shape (``[<int array (100,)>]``).
+    """
 
     def part(p: Any) -> str:
         if isinstance(p, slice):
@@ -278,11 +412,13 @@ def index_text(index: Any, max_elems: int = 8) -> str:
 
 
 def broadcast_to(v: Any, shape: tuple[int, ...]) -> Any:
+    """Return ``v`` broadcast to ``shape``: NumPy on plain values, recorded on Tensors."""
     if is_plain(v):
         return np.broadcast_to(v, shape)
     return v if v.shape == shape else record(BroadcastTo(shape), v)
 
 
 def scatter_add(g: Any, index: Any, shape: tuple[int, ...]) -> Any:
+    """Return zeros of ``shape`` with ``g`` added at ``index`` (repeats accumulate)."""
     op = ScatterAdd(index, shape)
     return op.forward(g) if is_plain(g) else record(op, g)

@@ -1,4 +1,4 @@
-r"""Gradient blame: which recorded op's own rule is wrong?
+r"""Gradient blame: find the recorded op whose own rule is wrong.
 
 When a check of a composite function fails, the function runs once more with creation sites
 recorded, and every node of its graph, in forward order, is checked on its own: its rule
@@ -26,7 +26,6 @@ import numpy as np
 from .._anomaly import creation_site
 from .._grad_mode import enable_grad, recording_sites
 from ..engine import Op, topological_order
-from ..function import _FunctionOp
 from ..tensor import Tensor
 from .report import BlameResult, ElementError, GradcheckReport, GradcheckWarning
 
@@ -45,7 +44,7 @@ def find_blame(
     rtol: float,
     checks: tuple[Check, Check],
 ) -> BlameResult | None:
-    """The first op behind ``fn(*args)`` whose own rule fails a local check, or ``None``.
+    """Return the first op behind ``fn(*args)`` whose own rule fails a local check, or ``None``.
 
     ``checks`` are the first- and second-order checks, called as ``check(fn, inputs, eps=...,
     atol=..., rtol=..., blame=False)``.
@@ -76,17 +75,21 @@ def _fails(report: GradcheckReport) -> bool:
 
 
 def fresh_op(node: Op) -> Op:
-    """A new op like ``node`` (same class and parameters), safe to run forward again."""
-    if isinstance(node, _FunctionOp):
-        return _FunctionOp(node.fn)
+    """Return a new op like ``node`` (same class and parameters), safe to run forward again.
+
+    A node that holds more than its parameters (a custom Function's context) says how to make
+    a fresh one through ``__copy__``.
+    """
     return copy.copy(node)
 
 
 def local_check(
     node: Op, check: Check, *, eps: float, atol: float, rtol: float
 ) -> GradcheckReport | None:
-    """``check`` of ``node``'s own rule on the values its forward saw; ``None`` if there is
-    nothing to check (no input of ``node`` needs a gradient)."""
+    """Run ``check`` on ``node``'s own rule at the values its forward saw.
+
+    ``None`` if there is nothing to check (no input of ``node`` needs a gradient).
+    """
     assert node.inputs is not None and node.xs is not None
     local_inputs: list[Any] = []
     any_checked = False
@@ -135,9 +138,9 @@ def severity(e: ElementError) -> tuple[bool, float]:
 def blame_node(
     node: Op, report: GradcheckReport, order: int = 1, first_order_ok: bool | None = None
 ) -> BlameResult:
-    """The :class:`BlameResult` of ``node``, whose local ``report`` failed."""
+    """Return the :class:`BlameResult` of ``node``, whose local ``report`` failed."""
     worst = max((e for r in report.inputs for e in r.worst if e.failed), key=severity)
-    text = "a custom Function" if isinstance(node, _FunctionOp) else repr(node)
+    text = str(node)  # the op with its parameters, or what kind of node it is
     return BlameResult(
         node.name,
         text,

@@ -24,7 +24,7 @@ __all__ = ["main", "run_case"]
 
 
 def run_case(case: OpCase, seed: int = 0) -> tuple[GradcheckReport, GradcheckReport]:
-    """The first- and second-order reports of one catalogue case."""
+    """Return the first- and second-order reports of one catalogue case."""
     fn, inputs = case.build(np.random.default_rng(seed))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", GradcheckWarning)
@@ -39,8 +39,8 @@ def _status(first: GradcheckReport, second: GradcheckReport) -> str:
     return "kink" if first.kinks or second.kinks else "PASS"
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the checks and print the table; return 0 if every case passes, else 1."""
+def _parser() -> argparse.ArgumentParser:
+    """Return the command's argument parser."""
     parser = argparse.ArgumentParser(
         prog="python -m autograd_lite gradcheck",
         description="Check every built-in op's gradient rule against central finite "
@@ -60,6 +60,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="print the full report of every failing or kinked case",
     )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the checks and print the table; return 0 if every case passes, else 1."""
+    parser = _parser()
     args = parser.parse_args(argv)  # fmt: skip
 
     cases = CASES

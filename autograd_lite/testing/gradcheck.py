@@ -36,6 +36,7 @@ from ..tensor import Tensor
 from . import kinks
 from .blame import find_blame
 from .report import (
+    BlameResult,
     ElementError,
     GradcheckError,
     GradcheckReport,
@@ -124,13 +125,13 @@ class Problem:
         return outs
 
     def evaluate(self, values: list[Any]) -> np.ndarray:
-        """fn at ``values`` (no recording), all outputs flattened into one float64 vector."""
+        """Evaluate fn at ``values`` (no recording): all outputs as one flat float64 vector."""
         with no_grad(), np.errstate(all="ignore"):  # nan or inf is reported, not warned about
             outs = self.outputs(self.fn(*self.args(values, leaves=False)))
         return np.concatenate([o.data.astype(np.float64).ravel() for o in outs])
 
     def perturbed(self, delta: np.ndarray) -> list[Any]:
-        """The inputs with the flat vector ``delta`` added to the checked ones."""
+        """Return the inputs with the flat vector ``delta`` added to the checked ones."""
         values = list(self.values)
         for k, p in enumerate(self.checked):
             d = delta[self.offsets[k] : self.offsets[k + 1]].reshape(self.values[p].shape)
@@ -138,14 +139,16 @@ class Problem:
         return values
 
     def along(self, P: np.ndarray, v: np.ndarray, eps: float) -> np.ndarray:
-        """P (f(x + εv) − f(x − εv)) / 2ε: central differences of the projections ``P`` of
-        fn along the flat direction ``v``."""
+        """Return P (f(x + εv) − f(x − εv)) / 2ε.
+
+        These are central differences of the projections ``P`` of fn along the flat direction ``v``.
+        """
         fp = self.evaluate(self.perturbed(eps * v))
         fm = self.evaluate(self.perturbed(-eps * v))
-        return P @ ((fp - fm) / (2 * eps))
+        return np.asarray(P @ ((fp - fm) / (2 * eps)))
 
     def shifted(self, i: int, step: float) -> list[Any]:
-        """The inputs with flat element ``i`` of the checked inputs moved by ``step``."""
+        """Return the inputs with flat element ``i`` of the checked inputs moved by ``step``."""
         values = list(self.values)
         k = int(np.searchsorted(self.offsets, i, side="right")) - 1
         p = self.checked[k]
@@ -185,7 +188,7 @@ class Problem:
         return rows
 
     def kink_at(self, kink_fn: Callable[..., Any], i: int, eps: float) -> tuple[str, Any] | None:
-        """The first kinky op whose branch changes across the stencil of flat element ``i``."""
+        """Return the first kinky op whose branch changes across flat element ``i``'s stencil."""
         masks = []
         for step in (eps, -eps):
             with enable_grad(), recording_sites(), np.errstate(all="ignore"):
@@ -207,7 +210,7 @@ def projections(m: int, rng: np.random.Generator) -> tuple[np.ndarray, str]:
 def _unit_rows(rng: np.random.Generator, k: int, size: int) -> np.ndarray:
     """``k`` random unit vectors of length ``size``, as rows."""
     rows = rng.standard_normal((k, size))
-    return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+    return np.asarray(rows / np.linalg.norm(rows, axis=1, keepdims=True))
 
 
 def _out_labels(shapes: list[tuple[int, ...]], m: int) -> list[str]:
@@ -273,17 +276,21 @@ def check_gradients(
     kink_of = _kinks_of(problem, comparison, _kink_fn or fn, eps, strict_kinks)
     _add_full_reports(report, problem, inputs, comparison, kink_of, _out_labels(shapes, m))
     if blame and any(e.rule_failure for r in report.inputs for e in r.worst):
-        blame_fn = _blame_fn if _blame_fn is not None else fn
-        report.blame_detail = find_blame(
-            blame_fn,
-            problem.args(problem.values, leaves=True),
-            order=_order,
-            eps=eps,
-            atol=atol,
-            rtol=rtol,
-            checks=(check_gradients, check_second_gradients),
-        )
+        report.blame_detail = _blame(_blame_fn or fn, problem, report)
     return report
+
+
+def _blame(fn: Callable[..., Any], problem: Problem, report: GradcheckReport) -> BlameResult | None:
+    """Return the op behind ``fn`` whose own rule fails the check that ``report`` failed."""
+    return find_blame(
+        fn,
+        problem.args(problem.values, leaves=True),
+        order=report.order,
+        eps=report.eps,
+        atol=report.atol,
+        rtol=report.rtol,
+        checks=(check_gradients, check_second_gradients),
+    )
 
 
 def _fast_check(
@@ -294,8 +301,11 @@ def _fast_check(
     rng: np.random.Generator,
     directions: int,
 ) -> bool:
-    r"""Whether uᵀJv agrees for random unit u (output space; one backward each) and v (input
-    space; two evaluations each); if so, the report says so."""
+    r"""Tell whether uᵀJv agrees for random unit vectors u and v.
+
+    u is in the output space (one backward each), v in the input space (two evaluations
+    each); if so, the report says so.
+    """
     m = sum(int(np.prod(shape)) for shape in shapes)
     U = _unit_rows(rng, min(directions, m), m)
     V = _unit_rows(rng, directions, problem.n)
@@ -308,7 +318,7 @@ def _fast_check(
 
 
 def output_shapes(problem: Problem) -> tuple[list[tuple[int, ...]], int]:
-    """The shapes of fn's outputs at the inputs, and their number of elements in all."""
+    """Return the shapes of fn's outputs at the inputs, and their number of elements in all."""
     with no_grad(), np.errstate(all="ignore"):  # a non-finite start is reported just below
         outs = problem.outputs(problem.fn(*problem.args(problem.values, leaves=False)))
     center = np.concatenate([o.data.astype(np.float64).ravel() for o in outs])
@@ -326,9 +336,12 @@ def _agree_along(
     atol: float,
     rtol: float,
 ) -> tuple[bool, float]:
-    r"""Whether (P J) v from backward (``A @ v``) matches P times the central difference of fn
-    along v, for every row v of ``V``: two evaluations per v. Anything non-finite disagrees.
-    Returns the verdict and the worst absolute error."""
+    r"""Tell whether (P J) v from backward (``A @ v``) matches finite differences.
+
+    That is P times the central difference of fn along v, for every row v of ``V``: two evaluations
+    per v. Anything non-finite disagrees.
+    Returns the verdict and the worst absolute error.
+    """
     worst = 0.0
     for v in V:
         num = problem.along(P, v, eps)
@@ -395,7 +408,7 @@ def _kinks_of(
     eps: float,
     strict_kinks: bool,
 ) -> dict[int, tuple[str, Any] | None]:
-    """The kink crossed by the stencil of each examined element (``None`` if none).
+    """Return the kink crossed by the stencil of each examined element (``None`` if none).
 
     Elements that disagree are examined; with ``strict_kinks`` every element is, and one whose
     stencil crosses a kink fails even where the two sides happen to agree.
@@ -466,8 +479,11 @@ def _worst_elements(
     entries: list[tuple[int, int, bool, str | None]],
     labels: list[str],
 ) -> list[ElementError]:
-    """The ``WORST_SHOWN`` worst of input ``p``'s ``entries`` (element, row, failed, kink):
-    failures first, non-finite ones first among them, then by how far past the tolerance."""
+    """Return the ``WORST_SHOWN`` worst of input ``p``'s ``entries``.
+
+    Entries are (element, row, failed, kink): failures first, non-finite ones first among them, then
+    by how far past the tolerance.
+    """
     entries = sorted(entries, key=lambda e: (not e[2], -c.badness(e[1], e[0])))
     return [
         ElementError(
@@ -689,12 +705,12 @@ def _finite_at(g: Callable[..., tuple[Tensor, ...]], leaves: list[Any]) -> bool:
 def _first_order_failure(
     fn: Callable[..., Any], weights: list[np.ndarray], leaves: list[Any], options: Any
 ) -> GradcheckReport:
-    """The failing first-order report of ⟨w, fn⟩, labelled as part of a second-order check."""
+    """Return the failing first-order report of ⟨w, fn⟩, labelled as part of an order-2 check."""
 
     def weighted(*args: Any) -> Tensor:
         result = fn(*args)
         outs = list(result) if isinstance(result, (tuple, list)) else [result]
-        total = None
+        total: Tensor | None = None
         for o, w in zip(outs, weights):
             term = (o * Tensor._wrap(w.astype(o.dtype))).sum()
             total = term if total is None else total + term

@@ -1,7 +1,8 @@
 r"""Where built-in ops are not differentiable, and whether a finite-difference stencil crosses it.
 
-Each kinky op gets a *branch mask*: an integer array saying on which side of its kink every
-element of its input lies (and exactly on it, as a value of its own):
+Each kinky op declares a *branch mask* beside its rule (``checks.kink_mask``, see
+:mod:`autograd_lite.ops.checks`): an integer array saying on which side of its kink every
+element of its input lies (and exactly on it, as a value of its own). The built-in ones:
 
 ============  ==================================================
 op            mask
@@ -32,57 +33,21 @@ import numpy as np
 
 from .._anomaly import creation_site
 from ..engine import Op, topological_order
-from ..ops import (
-    ELU,
-    Abs,
-    Clip,
-    HuberLoss,
-    L1Loss,
-    LeakyReLU,
-    Max,
-    Maximum,
-    MaxPool2d,
-    Minimum,
-    ReLU,
-)
+from ..ops.checks import checks_of
 
 __all__ = ["branch_mask", "first_difference", "graph_masks"]
 
 
 def branch_mask(node: Op) -> np.ndarray | None:
-    """The branch mask of a recorded ``node`` (see the module docstring), or ``None``."""
-    xs = node.xs
-    if xs is None:
+    """Return the branch mask of a recorded ``node`` (its ``checks.kink_mask``), or ``None``."""
+    mask = checks_of(node).kink_mask
+    if mask is None or node.xs is None:
         return None
-    if isinstance(node, (ReLU, Abs)):
-        return np.sign(np.asarray(xs[0]))
-    if isinstance(node, (Maximum, Minimum)):
-        return np.sign(np.asarray(xs[0]) - np.asarray(xs[1]))
-    if isinstance(node, Max):  # Min is a subclass
-        a = np.asarray(xs[0])
-        out = np.asarray(node.out)
-        return (a == node.expand(out, a.shape)).astype(np.int8)
-    if isinstance(node, (LeakyReLU, ELU)):
-        return np.sign(np.asarray(xs[0]))
-    if isinstance(node, L1Loss):
-        return np.sign(np.asarray(xs[0]) - np.asarray(xs[1]))
-    if isinstance(node, HuberLoss):
-        return np.sign(np.abs(np.asarray(xs[0]) - np.asarray(xs[1])) - node.delta)
-    if isinstance(node, MaxPool2d):
-        return node.winners(np.asarray(xs[0]), np.asarray(node.out)) > 0
-    if isinstance(node, Clip):
-        a = np.asarray(xs[0])
-        mask = np.zeros(a.shape)
-        if node.low is not None:
-            mask += np.sign(a - node.low)
-        if node.high is not None:
-            mask += np.sign(a - node.high)
-        return mask
-    return None
+    return np.asarray(mask(node, node.xs, node.out))
 
 
 def graph_masks(outputs: list[Any]) -> list[tuple[Op, np.ndarray]]:
-    """The branch masks of every kinky node behind ``outputs`` (Tensors), in forward order."""
+    """Return the branch masks of every kinky node behind ``outputs``, in forward order."""
     seen: set[int] = set()
     found = []
     for out in outputs:
@@ -102,8 +67,10 @@ def graph_masks(outputs: list[Any]) -> list[tuple[Op, np.ndarray]]:
 def first_difference(
     plus: list[tuple[Op, np.ndarray]], minus: list[tuple[Op, np.ndarray]]
 ) -> tuple[str, str | None] | None:
-    """The first kinky op whose mask differs between the two stencil points, as
-    ``(description, creation site)``; ``None`` if none does (or the graphs differ in shape)."""
+    """Return the first kinky op whose mask differs between the two stencil points.
+
+    As ``(description, creation site)``; ``None`` if none does (or the graphs differ in shape).
+    """
     if len(plus) != len(minus):
         return None
     for (p, mp), (m, mm) in zip(plus, minus):

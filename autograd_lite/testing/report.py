@@ -49,8 +49,11 @@ class ElementError:
 
     @property
     def rule_failure(self) -> bool:
-        """A failure that an op's rule may be to blame for: not excused as a kink, and with
-        finite differences that are finite (a nan there means fn left its domain)."""
+        """Tell whether an op's rule may be to blame for this failure.
+
+        It is not excused as a kink, and has finite differences that are finite (a nan there means
+        fn left its domain).
+        """
         return self.failed and self.kink is None and bool(np.isfinite(self.numeric))
 
     @property
@@ -74,6 +77,7 @@ class KinkNote:
     site: str | None
 
     def __str__(self) -> str:
+        """Return the note as one line of a report."""
         where = f" (created at {self.site})" if self.site else ""
         return f"input {self.input} {_index(self.index)}: not differentiable at {self.op}{where}"
 
@@ -94,6 +98,7 @@ class BlameResult:
     first_order_ok: bool | None = None  # for order 2: does the op's first-order rule agree?
 
     def __str__(self) -> str:
+        """Return the blame as the sentence a failing check prints."""
         where = f", created at {self.site}" if self.site else ""
         at = f"at its input {self.input} {_index(self.index)}"
         if self.order == 1:
@@ -141,6 +146,7 @@ class InputReport:
 
     @property
     def passed(self) -> bool:
+        """Tell whether no element failed."""
         return self.n_failed == 0
 
 
@@ -178,21 +184,26 @@ class GradcheckReport:
 
     @property
     def blame(self) -> str | None:
+        """Return the name of the op whose own rule disagrees, or ``None``."""
         return None if self.blame_detail is None else self.blame_detail.name
 
     @property
     def passed(self) -> bool:
+        """Tell whether every input passed."""
         return all(r.passed for r in self.inputs)
 
     @property
     def max_abs_error(self) -> float:
+        """Return the largest absolute error over all inputs."""
         return _max(r.max_abs_error for r in self.inputs)
 
     @property
     def max_rel_error(self) -> float:
+        """Return the largest relative error over all inputs."""
         return _max(r.max_rel_error for r in self.inputs)
 
     def __str__(self) -> str:
+        """Return the report as the text of a failing check's message."""
         what = "gradcheck" if self.order == 1 else "gradgradcheck"
         n_failed = sum(r.n_failed for r in self.inputs)
         n_checked = sum(r.n_checked for r in self.inputs)
@@ -248,7 +259,7 @@ class GradcheckReport:
 
 
 def _max(values: Iterable[float]) -> float:
-    """The largest value, nan if any is nan (Python's max would drop it), 0 if none."""
+    """Return the largest value, nan if any is nan (Python's max would drop it), 0 if none."""
     return float(np.max(np.fromiter(values, dtype=np.float64), initial=0.0))
 
 
@@ -302,10 +313,10 @@ class GradcheckError(AssertionError):
 
 
 def rel_error(a: np.ndarray, n: np.ndarray) -> np.ndarray:
-    """|a − n| / max(|a|, |n|), 0 where both are 0, and nan where either is not finite."""
+    """Return |a − n| / max(|a|, |n|), 0 where both are 0, and nan where either is not finite."""
     with np.errstate(invalid="ignore"):
         scale = np.maximum(np.abs(a), np.abs(n))
         diff = np.abs(a - n)
         rel = np.divide(diff, scale, out=np.zeros_like(diff), where=scale != 0)
     rel[~(np.isfinite(a) & np.isfinite(n))] = np.nan
-    return rel
+    return np.asarray(rel)

@@ -31,11 +31,11 @@ from hypothesis import assume
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from .. import functions as fx
-from ..ops import activations as act
-from ..ops import conv
+from .. import ops as fx
+from ..ops import ALL_OPS, conv
 from ..ops import losses as lo
 from ..ops import reductions as red
+from ..ops.checks import MARGIN, Form, checks_of
 from ..tensor import Tensor
 
 __all__ = [
@@ -109,8 +109,10 @@ def broadcastable_shapes(
     min_side: int = 1,
     max_side: int | None = None,
 ) -> st.SearchStrategy[Shape]:
-    r"""Shapes that broadcast against ``shape`` under NumPy's rules (sides of 1, missing
-    leading axes, and longer shapes whose trailing axes fit)."""
+    r"""Draw shapes that broadcast against ``shape`` under NumPy's rules.
+
+    Sides of 1, missing leading axes, and longer shapes whose trailing axes fit).
+    """
     shape = tuple(int(n) for n in shape)
     return hnp.broadcastable_shapes(
         shape, min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=max_side
@@ -154,8 +156,11 @@ def _as_tuples(v: Any) -> Any:
 
 @st.composite
 def _int_part(draw: Any, n: int, shape: Shape, nested: bool) -> Any:
-    """An integer-array index for an axis of length ``n``, as an array, a (nested) list or, inside
-    an index tuple (``nested``), a (nested) tuple; values may repeat and be negative."""
+    """Draw an integer-array index for an axis of length ``n``.
+
+    As an array, a (nested) list or, inside an index tuple (``nested``), a (nested) tuple; values
+    may repeat and be negative.
+    """
     arr = np.asarray(draw(hnp.arrays(np.int64, shape, elements=st.integers(-n, n - 1))))
     forms = ["array", "list", "int32"] + (["tuple", "tuple"] if nested else [])
     form = draw(st.sampled_from(forms))
@@ -170,7 +175,7 @@ def _int_part(draw: Any, n: int, shape: Shape, nested: bool) -> Any:
 
 @st.composite
 def indices(draw: Any, shape: Shape, *, allow_empty: bool = True) -> Any:
-    r"""Indices ``x[index]`` that NumPy accepts for an array of ``shape``, of every form.
+    r"""Draw indices ``x[index]`` that NumPy accepts for an array of ``shape``, of every form.
 
     Ints (Python and NumPy, negative too), slices (negative bounds and steps), ``None``,
     ``...``, boolean masks (arrays or lists, over one or more axes, and 0-d ``True``/``False``),
@@ -206,14 +211,8 @@ def indices(draw: Any, shape: Shape, *, allow_empty: bool = True) -> Any:
             )
             parts.append(draw(_int_part(n, sub, nested=True)))
         elif kind == "mask" and not used_mask:
-            span = draw(st.integers(1, ndim - dim))
-            mshape = shape[dim : dim + span]
-            size = int(np.prod(mshape))
-            count = draw(st.integers(0 if allow_empty else min(1, size), size))
-            flat = np.zeros(size, dtype=bool)
-            flat[draw(st.permutations(list(range(size))))[:count]] = True
-            mask = flat.reshape(mshape)
-            parts.append(mask.tolist() if draw(st.booleans()) else mask)
+            mask, span = _mask_part(draw, shape, dim, allow_empty)
+            parts.append(mask)
             kinds.append("mask")
             used_mask = True
             dim += span
@@ -227,7 +226,29 @@ def indices(draw: Any, shape: Shape, *, allow_empty: bool = True) -> Any:
         one = np.zeros(np.shape(parts[i]), dtype=bool)
         one.flat[draw(st.integers(0, max(one.size - 1, 0)))] = one.size > 0
         parts[i] = one
-    if dim < ndim and draw(st.booleans()):
+    index = _index_of(draw, parts, dim < ndim, allow_empty)
+    try:
+        np.zeros(shape)[index]
+    except (IndexError, ValueError):  # integer arrays whose shapes do not broadcast together
+        assume(False)
+    return index
+
+
+def _mask_part(draw: Any, shape: Shape, dim: int, allow_empty: bool) -> tuple[Any, int]:
+    """Draw a boolean mask over one or more axes from ``dim``, and the number of axes it spans."""
+    span = draw(st.integers(1, len(shape) - dim))
+    mshape = shape[dim : dim + span]
+    size = int(np.prod(mshape))
+    count = draw(st.integers(0 if allow_empty else min(1, size), size))
+    flat = np.zeros(size, dtype=bool)
+    flat[draw(st.permutations(list(range(size))))[:count]] = True
+    mask = flat.reshape(mshape)
+    return (mask.tolist() if draw(st.booleans()) else mask), span
+
+
+def _index_of(draw: Any, parts: list[Any], room: bool, allow_empty: bool) -> Any:
+    """Return the index made of ``parts``, with ``...`` (if ``room``), ``None`` and 0-d masks."""
+    if room and draw(st.booleans()):
         parts.insert(draw(st.integers(0, len(parts))), Ellipsis)
     for _ in range(draw(st.integers(0, 2))):
         extra = draw(st.sampled_from([None, None, True, False, np.True_]))
@@ -239,10 +260,6 @@ def indices(draw: Any, shape: Shape, *, allow_empty: bool = True) -> Any:
         index = parts[0]
         if isinstance(index, tuple):  # a bare tuple would be the index tuple: a list instead
             index = list(index)
-    try:
-        np.zeros(shape)[index]
-    except (IndexError, ValueError):  # integer arrays whose shapes do not broadcast together
-        assume(False)
     return index
 
 
@@ -311,9 +328,10 @@ class Program:
         return used
 
     def __call__(self, *inputs: Tensor) -> Tensor:
+        """Run the program on ``inputs`` and return its last value."""
         if len(inputs) != self.n_inputs:
             raise TypeError(f"Program: expected {self.n_inputs} inputs, got {len(inputs)}")
-        env: list[Any] = []
+        env: list[Tensor] = []
         for kind, item in self._events:
             if kind == "input":
                 env.append(inputs[item])  # type: ignore[index]
@@ -323,6 +341,7 @@ class Program:
         return env[-1]
 
     def __repr__(self) -> str:
+        """Return the program, one line per value."""
         lines = []
         for v, (kind, item) in enumerate(self._events):
             if kind == "input":
@@ -338,13 +357,15 @@ class Program:
         return "Program(\n  " + "\n  ".join(lines) + "\n)"
 
 
-MARGIN = 1e-2  # how far every kink and domain edge stays from the drawn values
 LIMIT = 50.0  # largest magnitude an intermediate value may take
 
 
 def _gap_ok(a: np.ndarray, axis: Any, largest: bool) -> bool:
-    """Whether the extreme over ``axis`` (None, an int or a tuple, either sign) beats the
-    runner-up by at least MARGIN (no ties)."""
+    """Tell whether the extreme over ``axis`` beats the runner-up.
+
+    ``axis`` is None, an int or a tuple, either sign; it must beat the runner-up by at least MARGIN
+    (no ties).
+    """
     if axis is None:
         axis = tuple(range(a.ndim))
     axis = tuple(ax % a.ndim for ax in (axis if isinstance(axis, tuple) else (axis,)))
@@ -357,63 +378,35 @@ def _gap_ok(a: np.ndarray, axis: Any, largest: bool) -> bool:
     return bool(np.all(gap >= MARGIN))
 
 
+def _graph_forms(arity: int) -> list[Form]:
+    """Return the elementwise forms of every op in ``ALL_OPS`` that random programs may draw."""
+    return [
+        form
+        for cls in ALL_OPS
+        for form in checks_of(cls).forms
+        if form.graph and form.inputs == "elementwise" and form.arity == arity
+    ]
+
+
+_UNARY = _graph_forms(1)
+_BINARY = _graph_forms(2)
+
+
 def _unary(draw: Any, a: np.ndarray) -> tuple[Callable[..., Tensor], str] | None:
-    name = draw(st.sampled_from([
-        "tanh", "sigmoid", "exp", "log", "sqrt", "relu", "abs", "neg", "log1p_sq", "square",
-        "cube", "clip", "pow1.5", "rdiv",
-    ]))  # fmt: skip
-    lo, hi, amin = float(a.min()), float(a.max()), float(np.abs(a).min())
-    table: dict[str, tuple[bool, Callable[..., Tensor], str]] = {
-        "tanh": (True, lambda x: x.tanh(), "tanh({0})"),
-        "sigmoid": (True, lambda x: x.sigmoid(), "sigmoid({0})"),
-        "exp": (hi <= 3, lambda x: x.exp(), "exp({0})"),
-        "log": (lo >= 0.1, lambda x: x.log(), "log({0})"),
-        "sqrt": (lo >= 0.1, lambda x: x.sqrt(), "sqrt({0})"),
-        "relu": (amin >= MARGIN, lambda x: x.relu(), "relu({0})"),
-        "abs": (amin >= MARGIN, lambda x: x.abs(), "abs({0})"),
-        "neg": (True, lambda x: -x, "-{0}"),
-        "log1p_sq": (True, lambda x: (x * x + 1).log(), "log({0} * {0} + 1)"),
-        "square": (True, lambda x: x**2, "{0} ** 2"),
-        "cube": (max(-lo, hi) <= 3, lambda x: x**3, "{0} ** 3"),
-        "clip": (
-            bool(np.all(np.abs(np.abs(a) - 1) >= MARGIN)),
-            lambda x: x.clip(-1.0, 1.0),
-            "clip({0}, -1, 1)",
-        ),
-        "pow1.5": (lo >= 0.1, lambda x: x**1.5, "{0} ** 1.5"),
-        "rdiv": (True, lambda x: 1.0 / (x * x + 1), "1 / ({0} * {0} + 1)"),
-    }
-    ok, fn, text = table[name]
-    return (fn, text) if ok else None
+    form = draw(st.sampled_from(_UNARY))
+    return (form.fn, form.text) if form.admits(a) else None
 
 
 def _binary(draw: Any, a: np.ndarray, b: np.ndarray) -> tuple[Callable[..., Tensor], str] | None:
-    name = draw(st.sampled_from(["add", "sub", "mul", "div", "maximum", "minimum", "pow", "where"]))
+    form = draw(st.sampled_from([*_BINARY, None]))  # None: where, with a drawn condition
     try:
         shape = np.broadcast_shapes(a.shape, b.shape)
     except ValueError:
         return None
     if int(np.prod(shape)) > 36:
         return None
-    if name == "add":
-        return (lambda x, y: x + y), "{0} + {1}"
-    if name == "sub":
-        return (lambda x, y: x - y), "{0} - {1}"
-    if name == "mul":
-        return (lambda x, y: x * y), "{0} * {1}"
-    if name == "div":
-        if float(np.abs(b).min()) >= 0.5:
-            return (lambda x, y: x / y), "{0} / {1}"
-        return (lambda x, y: x / (y * y + 1)), "{0} / ({1} * {1} + 1)"
-    if name in ("maximum", "minimum"):
-        if float(np.abs(a - b).min()) < MARGIN:
-            return None
-        f = fx.maximum if name == "maximum" else fx.minimum
-        return (lambda x, y: f(x, y)), f"{name}({{0}}, {{1}})"
-    if name == "pow":
-        if float(a.min()) < 0.5 or float(np.abs(b).max()) > 2:
-            return None
-        return (lambda x, y: x**y), "{0} ** {1}"
+    if form is not None:
+        return (form.fn, form.text) if form.admits(a, b) else None
     cond = np.asarray(draw(hnp.arrays(bool, shape)))
     return (lambda x, y: fx.where(cond, x, y)), f"where({cond.tolist()}, {{0}}, {{1}})"
 
@@ -496,20 +489,13 @@ Made = tuple[Callable[..., Tensor], str]
 
 
 def _newer(draw: Any, a: np.ndarray, b: np.ndarray) -> tuple[Made, str] | None:
-    """Convolution, pooling, and the newer activations, reduction and losses, with which values
-    they take: ``"a"`` (one), ``"ab"`` (two) or ``"aw"`` (one, and a new conv2d weight input)."""
+    """Convolution, pooling, and the newer reduction and losses, with which values they take.
+
+    ``"a"`` (one), ``"ab"`` (two) or ``"aw"`` (one, and a new conv2d weight input).
+    """
     name = draw(st.sampled_from([
-        "softplus", "leaky_relu", "elu", "logsumexp", "nll_loss", "l1_loss", "huber_loss",
-        "conv2d", "max_pool2d", "avg_pool2d",
+        "logsumexp", "nll_loss", "l1_loss", "huber_loss", "conv2d", "max_pool2d", "avg_pool2d",
     ]))  # fmt: skip
-    amin = float(np.abs(a).min())
-    if name == "softplus":
-        return ((lambda x: act.softplus(x)), "softplus({0})"), "a"
-    if name in ("leaky_relu", "elu"):
-        if amin < MARGIN:
-            return None
-        bend = act.leaky_relu if name == "leaky_relu" else act.elu
-        return ((lambda x: bend(x, 0.3)), f"{name}({{0}}, 0.3)"), "a"
     if name == "logsumexp":
         if a.ndim == 0:
             return None
@@ -594,7 +580,7 @@ def _draw_graph(
         new_input(shape, draw(st.booleans()))
 
     def pick() -> int:  # any earlier value, so subexpressions get shared
-        return draw(st.integers(0, len(values) - 1))
+        return int(draw(st.integers(0, len(values) - 1)))
 
     n_ops = draw(st.integers(min(min_ops, max_ops), max_ops))
     attempts = 0
@@ -602,44 +588,10 @@ def _draw_graph(
         attempts += 1
         kind = draw(st.sampled_from(_KINDS))
         i = len(values) - 1 if draw(st.booleans()) else pick()
-        a = values[i]
-        args: tuple[int, ...] = (i,)
-        made: tuple[Callable[..., Tensor], str] | None
-        if kind == "unary":
-            made = _unary(draw, a)
-        elif kind == "reduce":
-            made = _reduce(draw, a)
-        elif kind == "index":
-            made = _index(draw, a)
-        elif kind == "shape":
-            made = _shape_op(draw, a)
-        elif kind == "newer":
-            drawn = _newer(draw, a, values[j := pick()])
-            made = None if drawn is None else drawn[0]
-            if drawn is not None and drawn[1] == "ab":
-                args = (i, j)
-            elif drawn is not None and drawn[1] == "aw":
-                k = draw(st.integers(1, 2))
-                args = (
-                    i,
-                    new_input((k, 1, draw(st.integers(1, 2)), draw(st.integers(1, 3))), True),
-                )
-        elif kind == "matmul":
-            if a.ndim == 0 or a.size > 12:
-                continue
-            j = new_input((a.shape[-1], draw(st.integers(1, max_side))), True)
-            args, made = (i, j), ((lambda x, w: x @ w), "{0} @ {1}")
-        else:
-            j = pick()
-            args = (i, j)
-            if kind == "binary":
-                made = _binary(draw, a, values[j])
-            elif kind == "join":
-                made = _join(draw, a, values[j])
-            else:
-                made = _loss(draw, a, values[j])
-                if made is not None and "{1}" not in made[1]:
-                    args = (i,)  # the loss takes its target from the program text, not values[j]
+        drawn_step = _draw_step(draw, kind, i, values, pick, new_input, max_side)
+        if drawn_step is None:
+            continue
+        args, made = drawn_step
         if made is None:
             continue
         fn, text = made
@@ -652,8 +604,69 @@ def _draw_graph(
     if program.n_ops == 0:
         program._add_step(_Step((len(values) - 1,), lambda x: x.tanh(), "tanh({0})"))
         values.append(np.tanh(values[-1]))
-    # every op's value reaches the output: unused ones join it as a sum
-    last = len(values) - 1
+    _sum_unused_into_output(program, inputs, len(values) - 1)
+    return program, tuple(inputs)
+
+
+def _draw_step(
+    draw: Any,
+    kind: str,
+    i: int,
+    values: list[np.ndarray],
+    pick: Callable[[], int],
+    new_input: Callable[[Shape, bool], int],
+    max_side: int,
+) -> tuple[tuple[int, ...], Made | None] | None:
+    """Draw an op of ``kind`` on value ``i``: the values it reads, and its function and text."""
+    a = values[i]
+    args: tuple[int, ...] = (i,)
+    made: tuple[Callable[..., Tensor], str] | None
+    if kind == "unary":
+        made = _unary(draw, a)
+    elif kind == "reduce":
+        made = _reduce(draw, a)
+    elif kind == "index":
+        made = _index(draw, a)
+    elif kind == "shape":
+        made = _shape_op(draw, a)
+    elif kind == "newer":
+        drawn = _newer(draw, a, values[j := pick()])
+        made = None if drawn is None else drawn[0]
+        if drawn is not None and drawn[1] == "ab":
+            args = (i, j)
+        elif drawn is not None and drawn[1] == "aw":
+            k = draw(st.integers(1, 2))
+            args = (
+                i,
+                new_input((k, 1, draw(st.integers(1, 2)), draw(st.integers(1, 3))), True),
+            )
+    elif kind == "matmul":
+        if a.ndim == 0 or a.size > 12:
+            return None
+        j = new_input((a.shape[-1], draw(st.integers(1, max_side))), True)
+        args, made = (i, j), ((lambda x, w: x @ w), "{0} @ {1}")
+    else:
+        j = pick()
+        made, reads_b = _pair_op(draw, kind, a, values[j])
+        args = (i, j) if reads_b else (i,)
+    return args, made
+
+
+def _pair_op(draw: Any, kind: str, a: np.ndarray, b: np.ndarray) -> tuple[Made | None, bool]:
+    """Draw a binary, joining or loss op on ``a`` and ``b``; the flag says whether it reads b.
+
+    A loss may take its target from the program text instead of from ``b``.
+    """
+    if kind == "binary":
+        return _binary(draw, a, b), True
+    if kind == "join":
+        return _join(draw, a, b), True
+    made = _loss(draw, a, b)
+    return made, made is None or "{1}" in made[1]
+
+
+def _sum_unused_into_output(program: Program, inputs: list[Tensor], last: int) -> None:
+    """Make every op's value (and every input that requires grad) reach the output ``last``."""
     grad_inputs = {v for v, kind in program._input_positions() if inputs[kind].requires_grad}
     used = program._used()
     unused = [
@@ -661,7 +674,6 @@ def _draw_graph(
     ]
     if unused:
         program._add_step(_Step((last, *unused), _sum_into_first, _sum_text(len(unused))))
-    return program, tuple(inputs)
 
 
 def _sum_into_first(first: Tensor, *rest: Tensor) -> Tensor:

@@ -50,6 +50,7 @@ class EpsSweep:
     best_eps: float
 
     def __str__(self) -> str:
+        """Return the sweep as a table of eps and worst error."""
         lines = [f"{'eps':>10} {'worst abs err':>14} {'rel err':>10}"]
         for e, a, r in zip(self.eps, self.errors, self.rel_errors):
             mark = "  <- best" if e == self.best_eps else ""
@@ -63,8 +64,11 @@ class EpsSweep:
         return "\n".join(lines)
 
     def plot(self, path: str) -> str:
-        """Save a log-log plot of error against eps, with the ε² truncation and u/ε rounding
-        slopes drawn through the best point; needs matplotlib (the ``plot`` extra)."""
+        """Save a log-log plot of error against eps.
+
+        The ε² truncation and u/ε rounding slopes are drawn through the best point; needs matplotlib
+        (the ``plot`` extra).
+        """
         try:
             import matplotlib
         except ImportError:  # pragma: no cover - depends on the environment
@@ -172,7 +176,7 @@ def _require_finite(problem: Problem, A: np.ndarray) -> None:
 def _worst_error(
     problem: Problem, W: np.ndarray, V: np.ndarray, ana: np.ndarray, e: float
 ) -> float:
-    """max |analytic − numeric| along the rows of ``V`` at step ``e``; inf if not finite."""
+    """Return max |analytic − numeric| along the rows of ``V`` at step ``e``; inf if not finite."""
     num = np.stack([problem.along(W, v, e) for v in V], axis=1)
     if not np.all(np.isfinite(num)):
         return np.inf

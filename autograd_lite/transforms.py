@@ -84,7 +84,7 @@ def grad(f: Callable[..., Tensor], argnums: int | Sequence[int] = 0) -> Callable
 
 
 def hvp(f: Callable[[Tensor], Tensor], x: Any, v: Any) -> np.ndarray:
-    r"""The Hessian-vector product ∇²f(x) · v, by differentiating ⟨∇f(x), v⟩ once more."""
+    r"""Return the Hessian-vector product ∇²f(x) · v, by differentiating ⟨∇f(x), v⟩ once more."""
     xt = _leaf(x, "hvp")
     va = np.asarray(v.data if isinstance(v, Tensor) else v, dtype=xt.dtype)
     if va.shape != xt.shape:
@@ -111,8 +111,11 @@ def _tensor_output(out: Any, name: str) -> Tensor:
 
 
 def _jacobian_of(out: Tensor, wrt: Sequence[Tensor], create_graph: bool = False) -> list[Any]:
-    """∂out/∂w for each w, shaped ``out.shape + w.shape``: one backward walk per element of
-    ``out``, seeded with that element's unit vector (the graph is kept between walks)."""
+    """Return ∂out/∂w for each w, shaped ``out.shape + w.shape``.
+
+    One backward walk runs per element of ``out``, seeded with that element's unit vector (the graph
+    is kept between walks).
+    """
     rows: list[list[Any]] = [[] for _ in wrt]
     for k in range(out.size):
         found: dict[int, Any] = {}
@@ -184,7 +187,7 @@ def hessian(f: Callable[..., Tensor], argnums: int | Sequence[int] = 0) -> Calla
 
 
 def jvp(f: Callable[[Tensor], Tensor], x: Any, v: Any) -> np.ndarray:
-    r"""The Jacobian-vector product J·v of ``f`` at ``x``, of shape ``f(x).shape``.
+    r"""Return the Jacobian-vector product J·v of ``f`` at ``x``, of shape ``f(x).shape``.
 
     ``(J v)[i...] = Σ_j ∂f(x)[i...]/∂x[j] · v[j]``, the directional derivative of ``f`` along
     ``v``, for any output shape.
