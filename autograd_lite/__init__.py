@@ -41,8 +41,10 @@ __all__ = [
     "Context",
     "Function",
     "Tensor",
+    "TraceError",
     "avg_pool2d",
     "binary_cross_entropy",
+    "compile",
     "concatenate",
     "conv2d",
     "cross_entropy",
@@ -92,7 +94,12 @@ __all__ = [
 ]  # fmt: skip
 
 _SUBMODULES = {"layers", "optim", "testing", "viz", "tutorial", "data"}
-_LATER = {"save": "serialization", "load": "serialization"}
+_LATER = {
+    "save": "serialization",
+    "load": "serialization",
+    "compile": "compiler",
+    "TraceError": "compiler",
+}
 
 
 def __getattr__(name: str) -> object:

@@ -15,6 +15,7 @@ class _State(threading.local):
     sites: bool = False  # remember where each recorded op was created (anomaly mode, blame)
     anomaly: bool = False  # raise at the first NaN or inf an op produces (detect_anomaly)
     rule: Any = None  # the node whose gradient rule a create_graph backward is recording
+    tracer: Any = None  # al.compile's recorder while it traces a step in this thread
 
     def __init__(self) -> None:  # runs once in each thread that touches the state
         #: What each context manager entered in this thread saved, by id(manager): one

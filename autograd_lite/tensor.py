@@ -35,6 +35,8 @@ _NEEDS2: tuple[tuple[tuple[bool, ...], ...], ...] = (
 
 def _apply(op: Op, *args: Any) -> Tensor:
     """Run ``op`` forward on the plain values of ``args``; record it if an input needs grad."""
+    if _state.tracer is not None:  # al.compile is tracing: it sees every op and its result
+        args = _state.tracer.on_apply(op, args)
     if len(args) == 1:
         a = args[0]
         if isinstance(a, Tensor):
@@ -65,7 +67,9 @@ def _apply(op: Op, *args: Any) -> Tensor:
         check_forward(op, xs, out)
     else:
         out = op.forward(*xs)
-        if type(out) is not np.ndarray:
+        if state.tracer is not None:
+            out = state.tracer.on_result(out)
+        elif type(out) is not np.ndarray:
             out = np.asarray(out)
     t = _new(Tensor)
     t.data = out

@@ -1,0 +1,327 @@
+"""One trace of a step: what it reads and writes outside its arguments, swapped in and out.
+
+Before the step runs, the state it can reach (parameters and tensors it touches, optimizer
+buffers, modules' array attributes and random generators) is replaced by traced stand-ins, and
+NumPy's array constructors in autograd_lite's modules are routed through the recorder. After it
+runs, everything is put back, holding the real results, and what changed becomes the program's
+outputs.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import weakref
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+
+from ..engine import Op
+from ..layers import Module, Parameter
+from ..optim import Adam, Optimizer
+from ..tensor import Tensor
+from .tracing import Recorder, Traced, Var, active, generator
+
+__all__ = ["Capture", "reachable"]
+
+#: What a program input is read from at each call (see ``Compiled``), or an output written to.
+Binding = tuple[Any, ...]
+
+
+def reachable(fn: Callable[..., Any]) -> list[Any]:
+    """Modules, optimizers and tensors that ``fn`` can reach: its closure, the globals it
+    names, its defaults and its bound object, and (one level down) their attributes."""
+    roots: list[Any] = []
+    self_obj = getattr(fn, "__self__", None)
+    if self_obj is not None:
+        roots.append(self_obj)
+    func = getattr(fn, "__func__", fn)
+    code = getattr(func, "__code__", None)
+    if code is not None:
+        cells = getattr(func, "__closure__", None) or ()
+        roots += [c.cell_contents for c in cells if _filled(c)]
+        names = set(_names(code))
+        glob = getattr(func, "__globals__", {})
+        roots += [glob[n] for n in names if n in glob]
+        roots += list(getattr(func, "__defaults__", None) or ())
+    found: list[Any] = []
+    seen: set[int] = set()
+    _collect(roots, found, seen, 2)
+    return found
+
+
+def _filled(cell: Any) -> bool:
+    try:
+        cell.cell_contents  # noqa: B018 - an empty cell raises
+    except ValueError:
+        return False
+    return True
+
+
+def _names(code: Any) -> Iterator[str]:
+    yield from code.co_names
+    for const in code.co_consts:
+        if hasattr(const, "co_names"):
+            yield from _names(const)
+
+
+def _collect(values: list[Any], found: list[Any], seen: set[int], depth: int) -> None:
+    for v in values:
+        if id(v) in seen or isinstance(v, type) or callable(v) and not isinstance(v, Module):
+            continue
+        seen.add(id(v))
+        if isinstance(v, (Module, Optimizer, Tensor)):
+            found.append(v)
+            if isinstance(v, Module):
+                found.extend(m for m in v.modules() if id(m) not in seen and not seen.add(id(m)))
+            continue
+        if depth and type(v) in (list, tuple):
+            _collect(list(v), found, seen, depth - 1)
+        elif depth and type(v) is dict:
+            _collect(list(v.values()), found, seen, depth - 1)
+        elif depth and hasattr(v, "__dict__") and type(v).__module__ not in ("builtins",):
+            _collect(list(vars(v).values()), found, seen, depth - 1)
+
+
+def _param_names(objects: list[Any]) -> dict[int, str]:
+    names: dict[int, str] = {}
+    for obj in objects:
+        if isinstance(obj, Module):
+            for name, p in obj.named_parameters():
+                names.setdefault(id(p), name)
+    return names
+
+
+def _real(value: Any) -> Any:
+    return value.view(np.ndarray) if type(value) is Traced else value
+
+
+class Capture(Recorder):
+    """The recorder of one trace, with the state of the objects the step reaches."""
+
+    def __init__(self, fn: Callable[..., Any]) -> None:
+        super().__init__()
+        self.objects = reachable(fn)
+        self.names = _param_names(self.objects)
+        self.tensors: list[tuple[Any, np.ndarray, Any]] = []  # (ref, data, grad data) at start
+        self.restore: list[Callable[[], None]] = []
+        self.outputs: list[tuple[Binding, Var | None]] = []
+        self.counters: list[tuple[Optimizer, int]] = []
+        self.rules: dict[int, str] = {}
+        self._comment: tuple[Any, ...] | None = None
+        self.context = self._context
+
+    # -- inputs -----------------------------------------------------------------------------
+
+    def on_tensor(self, t: Any) -> None:
+        data = t.data
+        var = self.lookup(data)
+        if var is not None:  # a new Tensor around an array the step computed
+            t.data = self.traced(data, var)
+            return
+        ref = weakref.ref(t)
+        name = self.names.get(id(t), "tensor").replace(".", "_")
+        t.data = self.bind(data, name, ("data", ref))
+        grad = t.grad
+        gdata = None
+        if grad is not None:
+            gdata = grad.data
+            grad.data = self.bind(gdata, "grad_" + name, ("grad", ref))
+        self.tensors.append((ref, data, gdata))
+
+    def argument(self, i: int, value: Any) -> Any:
+        """Positional argument ``i`` as the step sees it while traced."""
+        if isinstance(value, Tensor):
+            self.on_tensor(value)
+            self.inputs[-1].binding = ("arg", i)
+            if value.grad is not None:
+                self.inputs[-1].binding = ("arg", i)
+            return value
+        arr = np.asarray(value)
+        return self.bind(arr, f"x{i}" if i else "x", ("arg", i))
+
+    def start(self) -> None:
+        """Swap the reachable state for traced stand-ins."""
+        for obj in self.objects:
+            if isinstance(obj, Optimizer):
+                self._optimizer(obj)
+            elif isinstance(obj, Module):
+                self._module(obj)
+
+    def _optimizer(self, opt: Optimizer) -> None:
+        for key, values in opt.state.items():
+            for i, value in enumerate(values):
+                if isinstance(value, np.ndarray):
+                    name = f"{key}_{self.names.get(id(opt.params[i]), i)}".replace(".", "_")
+                    values[i] = self.bind(value, name, ("opt", opt, key, i))
+
+    def _module(self, module: Module) -> None:
+        for key, value in list(vars(module).items()):
+            if type(value) is np.ndarray:
+                hint = f"{type(module).__name__.lower()}_{key}"
+                object.__setattr__(module, key, self.bind(value, hint, ("attr", module, key)))
+            elif isinstance(value, np.random.Generator):
+                object.__setattr__(module, key, generator(self, value, "rng"))
+                self.restore.append(lambda m=module, k=key, v=value: object.__setattr__(m, k, v))
+
+    # -- outputs ----------------------------------------------------------------------------
+
+    def finish(self) -> None:
+        """Put the real arrays back, and note what the step changed as outputs."""
+        for undo in reversed(self.restore):
+            undo()
+        for ref, data, gdata in self.tensors:
+            t = ref()
+            if t is None:
+                continue
+            self._tensor_out(t, data, gdata, ref)
+        for obj in self.objects:
+            if isinstance(obj, Optimizer):
+                for key, values in obj.state.items():
+                    for i, value in enumerate(values):
+                        if type(value) is Traced:
+                            self._out(("opt", obj, key, i), value)
+                            values[i] = _real(value)
+            elif isinstance(obj, Module):
+                for key, value in list(vars(obj).items()):
+                    if type(value) is Traced:
+                        self._out(("attr", obj, key), value)
+                        object.__setattr__(obj, key, _real(value))
+
+    def _tensor_out(self, t: Any, data: np.ndarray, gdata: Any, ref: Any) -> None:
+        now = t.data
+        if type(now) is Traced:
+            if now.var is not None and now.var.binding is not None:
+                t.data = data
+            else:
+                self._out(("data", ref), now)
+                t.data = _real(now)
+        grad = t.grad
+        if grad is None:
+            if gdata is not None:
+                self.outputs.append((("grad", ref), None))
+            return
+        if type(grad.data) is Traced:
+            var = grad.data.var
+            if var is not None and var.binding is not None and var.binding[0] == "grad":
+                grad.data = gdata  # untouched
+            else:
+                self._out(("grad", ref), grad.data)
+                t.grad = Tensor(_real(grad.data))
+        elif gdata is None or grad.data is not gdata:
+            self._out(("grad", ref), self.as_traced(grad.data))
+
+    def _out(self, binding: Binding, value: Any) -> None:
+        var = value.var if type(value) is Traced else None
+        if var is None:
+            var = self.unwrap(value)[1]
+        self.outputs.append((binding, var))
+
+    # -- comments ---------------------------------------------------------------------------
+
+    def _context(self) -> str | None:
+        """A comment for the next step, when it starts a new op's forward, rule or update."""
+        frame = sys._getframe(3)
+        key: tuple[Any, ...] = ("step",)
+        text = None
+        while frame is not None:
+            code = frame.f_code
+            owner = frame.f_locals.get("self")
+            if code.co_name in ("forward", "backward") and isinstance(owner, Op):
+                key = (code.co_name, id(owner))
+                text = _op_comment(owner, code.co_name)
+                break
+            if isinstance(owner, Optimizer):
+                key, text = ("opt", id(owner)), f"{type(owner).__name__}: update the parameters"
+                break
+            if code.co_name == "walk_backward":
+                key, text = ("walk",), "backward: sum the gradients that meet, undo broadcasting"
+                break
+            if code.co_name == "backward" and isinstance(owner, Tensor):
+                key, text = ("acc",), "backward: accumulate into .grad"
+                break
+            frame = frame.f_back  # type: ignore[assignment]
+        if key == self._comment:
+            return None
+        self._comment = key
+        return text
+
+
+def _op_comment(op: Op, phase: str) -> str:
+    if phase == "forward":
+        return f"{op.name}"
+    try:
+        rule = " ".join(op.rule().split())
+    except Exception:  # a rule text that cannot be made is no reason to fail the trace
+        rule = ""
+    return f"backward of {op.name}: {rule}"[:150].rstrip()
+
+
+def adam_step(opt: Adam, capture: Capture) -> None:
+    """Adam's update with the bias corrections, which depend on the step count, as inputs of
+    the program (read at each call after the counts are advanced)."""
+    lr, eps = opt.lr, opt.eps
+    b1, b2 = opt.betas
+    exp_avg, exp_avg_sq, steps = opt.state["exp_avg"], opt.state["exp_avg_sq"], opt.state["step"]
+    for i, p, g in opt._gradients():
+        m, v = exp_avg[i], exp_avg_sq[i]
+        if m is None or v is None:
+            m = exp_avg[i] = np.zeros_like(p.data)
+            v = exp_avg_sq[i] = np.zeros_like(p.data)
+        t = steps[i] = steps[i] + 1
+        capture.counters.append((opt, i))
+        dtype = p.data.dtype
+        root = capture.scalar(math.sqrt(1 - b2**t), dtype, ("adam2", opt, i, b2), "bias_sqrt")
+        rate = capture.scalar(lr / (1 - b1**t), dtype, ("adam1", opt, i, b1, lr), "rate")
+        m *= b1
+        m += (1 - b1) * g
+        v *= b2
+        v += (1 - b2) * (g * g)
+        step = np.sqrt(v)
+        step /= root
+        step += eps
+        np.divide(m, step, out=step)
+        step *= rate
+        p.data -= step
+
+
+def _scalar(self: Capture, value: float, dtype: Any, binding: Binding, hint: str) -> Traced:
+    arr = np.asarray(value, dtype=dtype)
+    return self.bind(arr, hint, ("scalar", *binding))
+
+
+Capture.scalar = _scalar  # type: ignore[attr-defined]
+
+
+def traced_step(original: Callable[[Any], None]) -> Callable[[Any], None]:
+    """``Adam.step`` (and AdamW's), which traces through :func:`adam_step` while tracing."""
+
+    def step(self: Any) -> None:
+        tracer = active()
+        if isinstance(tracer, Capture) and type(self).step is step:
+            adam_step(self, tracer)
+        else:
+            original(self)
+
+    step.__doc__ = original.__doc__
+    return step
+
+
+def bound_value(binding: Binding) -> Any:
+    """What an input binding reads now (positional arguments are handled by the caller)."""
+    kind = binding[0]
+    if kind == "const":
+        return binding[1]
+    if kind == "data":
+        return binding[1]().data
+    if kind == "grad":
+        return binding[1]().grad.data
+    if kind == "opt":
+        return binding[1].state[binding[2]][binding[3]]
+    if kind == "attr":
+        return getattr(binding[1], binding[2])
+    raise AssertionError(kind)
+
+
+__all__ += ["Binding", "Parameter", "adam_step", "bound_value", "traced_step"]

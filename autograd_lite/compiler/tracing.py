@@ -1,0 +1,506 @@
+"""The recorder: arrays that log every NumPy primitive computed on them.
+
+While a step is traced, every array the step computes with is a :class:`Traced` array: an
+``ndarray`` holding the real values, tagged with the program variable (:class:`Var`) that names
+it. NumPy's protocols (``__array_ufunc__``, ``__array_function__``) and the methods overridden
+below report each primitive to the :class:`Recorder`, which computes it on the real arrays and
+appends one :class:`Step` to the program.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+
+from .. import _grad_mode
+from ..engine import Op
+
+__all__ = ["Recorder", "Step", "TraceError", "Traced", "Var"]
+
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_NUMPY = os.path.dirname(os.path.abspath(np.__file__))
+_state = _grad_mode._state
+
+
+class TraceError(RuntimeError):
+    """A step cannot be traced: its Python control flow depends on a traced value."""
+
+
+def user_line() -> str:
+    """``file:line: code`` of the innermost frame outside autograd_lite and NumPy."""
+    for frame in reversed(traceback.extract_stack()):
+        path = os.path.abspath(frame.filename)
+        if not path.startswith((_PACKAGE, _NUMPY)):
+            return f"{frame.filename}:{frame.lineno}: {(frame.line or '').strip()}"
+    return "<unknown line>"
+
+
+def data_dependent(what: str) -> TraceError:
+    """The error for Python code that needs a traced value's contents."""
+    return TraceError(
+        f"al.compile: {what} needs the value of a traced array, so the step's Python control "
+        f"flow would depend on its data, at {user_line()}; compute it with array operations "
+        "(al.where, al.maximum), or leave this step uncompiled"
+    )
+
+
+class Var:
+    """One named value of the program.
+
+    ``root`` is the variable whose memory this one views (itself for a fresh array);
+    ``binding`` says where an input comes from (``None`` for values the program computes).
+    """
+
+    __slots__ = ("binding", "name", "real", "root")
+
+    def __init__(self, name: str, real: Any, root: Var | None = None, binding: Any = None):
+        self.name = name
+        self.real = real
+        self.root: Var = self if root is None else root
+        self.binding = binding
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+class Step:
+    """One primitive: ``outs = func(*args, **kwargs)``, printed in the given ``form``.
+
+    ``form`` is ``call`` (``np.exp(a)``), ``method`` (``a.reshape(s)``), ``attr`` (``a.T``),
+    ``getitem``, ``setitem``, ``binop`` (``a @ b``) or ``unop`` (``-a``). ``writes`` are the
+    variables it changes in place (``out=``); ``effect`` marks a step kept even if nothing reads
+    its result (a draw from a random generator).
+    """
+
+    __slots__ = ("args", "comment", "effect", "form", "func", "kwargs", "outs", "writes")
+
+    def __init__(
+        self,
+        form: str,
+        func: str,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        outs: tuple[Var, ...],
+        writes: tuple[Var, ...] = (),
+        comment: str | None = None,
+        effect: bool = False,
+    ) -> None:
+        self.form, self.func, self.args, self.kwargs = form, func, args, kwargs
+        self.outs, self.writes, self.comment, self.effect = outs, writes, comment, effect
+
+    def reads(self) -> Iterator[Var]:
+        """Every variable among the arguments."""
+        yield from _vars_in(self.args)
+        yield from _vars_in(tuple(self.kwargs.values()))
+
+
+def _vars_in(values: Any) -> Iterator[Var]:
+    for v in values:
+        if type(v) is Var:
+            yield v
+        elif type(v) in (tuple, list):
+            yield from _vars_in(v)
+        elif type(v) is slice:
+            yield from _vars_in((v.start, v.stop, v.step))
+
+
+def _owner(a: np.ndarray) -> Any:
+    while isinstance(a.base, np.ndarray):
+        a = a.base
+    return a
+
+
+def _layout(a: np.ndarray) -> tuple[Any, ...]:
+    return (a.__array_interface__["data"][0], a.shape, a.strides, a.dtype.str)
+
+
+_BINOPS = {
+    "add": "+",
+    "subtract": "-",
+    "multiply": "*",
+    "divide": "/",
+    "matmul": "@",
+    "power": "**",
+}
+_INPLACE = {"add", "subtract", "multiply", "divide"}
+#: NumPy functions that return facts about shapes and types, never about values.
+_STATIC = {"shape", "ndim", "size", "result_type", "iscomplexobj", "isrealobj", "can_cast"}
+
+
+def _numpy_names() -> dict[int, str]:
+    names: dict[int, str] = {}
+    for prefix, module in (
+        ("np.lib.stride_tricks", np.lib.stride_tricks),
+        ("np.linalg", np.linalg),
+        ("np", np),
+    ):
+        for key in dir(module):
+            if not key.startswith("_"):
+                names[id(getattr(module, key))] = f"{prefix}.{key}"
+    return names
+
+
+_NAMES = _numpy_names()
+
+
+class Recorder:
+    """Collects the steps of one trace, names the values, and tells inputs from constants."""
+
+    def __init__(self) -> None:
+        self.steps: list[Step] = []
+        self.inputs: list[Var] = []
+        self._layouts: dict[tuple[Any, ...], Var] = {}
+        self._owners: dict[int, Var] = {}
+        self._keep: list[Any] = []  # arrays whose ids and addresses the maps above rely on
+        self._taken: set[str] = set()
+        self.context: Callable[[], str | None] = lambda: None
+
+    # -- names and variables ----------------------------------------------------------------
+
+    def name(self, hint: str) -> str:
+        """A fresh Python identifier built from ``hint``."""
+        base = "".join(c if c.isalnum() or c == "_" else "_" for c in hint).strip("_") or "v"
+        if base[0].isdigit() or base in ("np", "lambda", "def", "return"):
+            base = "v_" + base
+        name, k = base, 1
+        while name in self._taken:
+            k += 1
+            name = f"{base}_{k}"
+        self._taken.add(name)
+        return name
+
+    def _register(self, var: Var, real: np.ndarray) -> None:
+        self._keep.append(real)
+        self._layouts[_layout(real)] = var
+        owner = _owner(real)
+        if var.root is var and id(owner) not in self._owners:
+            self._owners[id(owner)] = var
+            self._keep.append(owner)
+
+    def bind(self, real: np.ndarray, hint: str, binding: Any) -> Traced:
+        """Make ``real`` an input of the program, read by ``binding`` at every call."""
+        var = Var(self.name(hint), real, binding=binding)
+        self.inputs.append(var)
+        self._register(var, real)
+        return self.traced(real, var)
+
+    def lookup(self, a: np.ndarray) -> Var | None:
+        """The variable holding exactly the array ``a`` (the same memory and layout), if any."""
+        return self._layouts.get(_layout(a))
+
+    def traced(self, real: np.ndarray, var: Var) -> Traced:
+        t = real.view(Traced)
+        t.var = var
+        return t
+
+    def result(self, real: Any, hint: str) -> Any:
+        """A new variable for an array the step computed."""
+        if isinstance(real, np.generic) or (type(real) in (bool, int, float)):
+            real = np.asarray(real)
+        if not isinstance(real, np.ndarray):
+            return real
+        if type(real) is not np.ndarray:
+            real = real.view(np.ndarray)
+        owner = self._owners.get(id(_owner(real)))
+        var = Var(self.name(hint), real, root=owner)
+        self._register(var, real)
+        return self.traced(real, var)
+
+    # -- arguments --------------------------------------------------------------------------
+
+    def unwrap(self, obj: Any) -> tuple[Any, Any]:
+        """``(real value, symbolic value)`` of an argument: arrays become variables."""
+        if isinstance(obj, np.ndarray):
+            var = obj.var if type(obj) is Traced else None
+            plain = obj.view(np.ndarray) if type(obj) is not np.ndarray else obj
+            if var is None:
+                var = self.lookup(plain)
+            if var is None:
+                if type(obj) is Traced:
+                    raise TraceError(f"al.compile: an array view that was not traced: {obj!r}")
+                var = Var(self.name("const"), plain, binding=("const", plain))
+                self.inputs.append(var)
+                self._register(var, plain)
+            return plain, var
+        if type(obj) in (tuple, list):
+            pairs = [self.unwrap(o) for o in obj]
+            return type(obj)(p[0] for p in pairs), type(obj)(p[1] for p in pairs)
+        if type(obj) is slice:
+            parts = [self.unwrap(o) for o in (obj.start, obj.stop, obj.step)]
+            return slice(*(p[0] for p in parts)), slice(*(p[1] for p in parts))
+        if isinstance(obj, _Generator):
+            return obj.real, obj.var
+        return obj, obj
+
+    def unwrap_kwargs(self, kwargs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        real, sym = {}, {}
+        for k, v in kwargs.items():
+            real[k], sym[k] = self.unwrap(v)
+        return real, sym
+
+    # -- recording --------------------------------------------------------------------------
+
+    def add(self, step: Step) -> None:
+        step.comment = self.context()
+        self.steps.append(step)
+
+    def call(
+        self,
+        form: str,
+        func: str,
+        compute: Callable[..., Any],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        hint: str,
+    ) -> Any:
+        """Compute ``compute(*args, **kwargs)`` on the real values and record it."""
+        real_args, sym_args = self.unwrap(args)
+        real_kwargs, sym_kwargs = self.unwrap_kwargs(kwargs)
+        out = kwargs.get("out")
+        result = compute(*real_args, **real_kwargs)
+        if out is not None:
+            targets = out if type(out) is tuple else (out,)
+            writes = tuple(self.unwrap(o)[1] for o in targets)
+            self.add(Step(form, func, sym_args, sym_kwargs, (), writes))
+            return out[0] if type(out) is tuple and len(out) == 1 else out
+        if form == "setitem" or func.endswith(".at"):
+            self.add(Step(form, func, sym_args, sym_kwargs, (), (sym_args[0],)))
+            return result
+        if type(result) is tuple:
+            wrapped = tuple(self.result(r, hint) for r in result)
+            outs = tuple(w.var for w in wrapped if type(w) is Traced)
+            if len(outs) == len(result):
+                self.add(Step(form, func, sym_args, sym_kwargs, outs))
+                return wrapped
+            return result
+        wrapped = self.result(result, hint)
+        if type(wrapped) is Traced:
+            self.add(Step(form, func, sym_args, sym_kwargs, (wrapped.var,)))
+        return wrapped
+
+    def ufunc(self, ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs: Any) -> Any:
+        name = ufunc.__name__
+        func = f"np.{name}" if method == "__call__" else f"np.{name}.{method}"
+        form = "call"
+        if method == "__call__" and not kwargs and name in _BINOPS and len(inputs) == 2:
+            form, func = "binop", _BINOPS[name]
+        elif method == "__call__" and not kwargs and name == "negative":
+            form, func = "unop", "-"
+        out = kwargs.get("out")
+        if (
+            method == "__call__"
+            and name in _INPLACE
+            and out is not None
+            and len(kwargs) == 1
+            and len(out) == 1
+            and out[0] is inputs[0]
+        ):
+            form, func = "inplace", _BINOPS[name]
+        compute = getattr(ufunc, method)
+        return self.call(form, func, compute, inputs, dict(kwargs), name)
+
+    def function(self, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        name = getattr(func, "__name__", "f")
+        if name in _STATIC:
+            real_args, _ = self.unwrap(args)
+            return func(*real_args, **self.unwrap_kwargs(kwargs)[0])
+        path = _NAMES.get(id(func))
+        if path is None:
+            raise TraceError(f"al.compile cannot trace the NumPy function {name} ({user_line()})")
+        return self.call("call", path, func, args, kwargs, name)
+
+    # -- the hooks in Tensor._apply -----------------------------------------------------------
+
+    def on_apply(self, op: Op, args: tuple[Any, ...]) -> tuple[Any, ...]:
+        """``args`` of an op about to run, with every array replaced by its traced version."""
+        out = []
+        for a in args:
+            if type(a) is np.ndarray:
+                a = self.as_traced(a)
+            elif hasattr(a, "_node") and type(a.data) is not Traced:
+                self.on_tensor(a)
+            out.append(a)
+        return tuple(out)
+
+    def on_tensor(self, t: Any) -> None:
+        """A Tensor whose array is not traced yet (a parameter, a captured tensor)."""
+        raise NotImplementedError
+
+    def as_traced(self, a: np.ndarray) -> Traced:
+        """``a`` as a traced array: the variable that holds it, else a new constant."""
+        _, var = self.unwrap(a)
+        return self.traced(a, var)
+
+    def on_result(self, out: Any) -> Any:
+        """An op's result as a traced array (a plain view of a traced one is recognised)."""
+        if type(out) is Traced:
+            return out
+        return self.as_traced(np.asarray(out))
+
+
+def active() -> Recorder | None:
+    """The recorder tracing in this thread, if any."""
+    tracer = _state.tracer
+    return tracer if isinstance(tracer, Recorder) else None
+
+
+def _traced_method(name: str, form: str = "method") -> Callable[..., Any]:
+    def method(self: Traced, *args: Any, **kwargs: Any) -> Any:
+        tracer = active()
+        plain = self.view(np.ndarray)
+        if tracer is None:
+            return getattr(plain, name)(*args, **kwargs)
+
+        def compute(a: np.ndarray, *rest: Any, **kw: Any) -> Any:
+            return getattr(a, name)(*rest, **kw)
+
+        return tracer.call(form, name, compute, (self, *args), kwargs, name)
+
+    method.__name__ = name
+    return method
+
+
+class Traced(np.ndarray):
+    """An array that reports what is computed from it to the active :class:`Recorder`."""
+
+    var: Var | None
+
+    def __array_finalize__(self, obj: Any) -> None:
+        self.var = None  # a view NumPy made internally: recognised by its memory, if at all
+
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        tracer = active()
+        if tracer is None:
+            plain = [i.view(np.ndarray) if isinstance(i, Traced) else i for i in inputs]
+            if "out" in kwargs:
+                kwargs["out"] = tuple(
+                    o.view(np.ndarray) if isinstance(o, Traced) else o for o in kwargs["out"]
+                )
+            return getattr(ufunc, method)(*plain, **kwargs)
+        return tracer.ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        tracer = active()
+        if tracer is None:
+            return func._implementation(*_plain(args), **_plain(kwargs))
+        return tracer.function(func, args, kwargs)
+
+    reshape = _traced_method("reshape")
+    transpose = _traced_method("transpose")
+    swapaxes = _traced_method("swapaxes")
+    ravel = _traced_method("ravel")
+    flatten = _traced_method("flatten")
+    squeeze = _traced_method("squeeze")
+    astype = _traced_method("astype")
+    copy = _traced_method("copy")
+    sum = _traced_method("sum")
+    mean = _traced_method("mean")
+    max = _traced_method("max")
+    min = _traced_method("min")
+    prod = _traced_method("prod")
+    any = _traced_method("any")
+    all = _traced_method("all")
+    argmax = _traced_method("argmax")
+    argmin = _traced_method("argmin")
+    dot = _traced_method("dot")
+    clip = _traced_method("clip")
+    __getitem__ = _traced_method("__getitem__", "getitem")
+    __setitem__ = _traced_method("__setitem__", "setitem")
+
+    @property
+    def T(self) -> Any:  # noqa: N802 - NumPy's name
+        tracer = active()
+        if tracer is None or self.ndim < 2:
+            return self.view(np.ndarray).T
+        return tracer.call("attr", "T", lambda a: a.T, (self,), {}, "T")
+
+    def view(self, *args: Any, **kwargs: Any) -> Any:
+        if args and args[0] is np.ndarray or kwargs.get("type") is np.ndarray:
+            return super().view(*args, **kwargs)
+        tracer = active()
+        if tracer is None or (args and args[0] is Traced):
+            return super().view(*args, **kwargs)
+        base = super().view(np.ndarray)
+        return tracer.call("method", "view", lambda a, *r: a.view(*r), (base, *args), {}, "view")
+
+    def __iter__(self) -> Iterator[Any]:
+        for i in range(len(self)):
+            yield self[i]
+
+    def __bool__(self) -> bool:
+        if active() is None:
+            return bool(self.view(np.ndarray))
+        raise data_dependent("bool()")
+
+    def __float__(self) -> float:
+        if active() is None:
+            return float(self.view(np.ndarray))
+        raise data_dependent("float()")
+
+    def __int__(self) -> int:
+        if active() is None:
+            return int(self.view(np.ndarray))
+        raise data_dependent("int()")
+
+    def __index__(self) -> int:
+        if active() is None:
+            return self.view(np.ndarray).__index__()
+        raise data_dependent("using an array as an index")
+
+    def item(self, *args: Any) -> Any:
+        if active() is None:
+            return self.view(np.ndarray).item(*args)
+        raise data_dependent(".item()")
+
+    def tolist(self) -> Any:
+        if active() is None:
+            return self.view(np.ndarray).tolist()
+        raise data_dependent(".tolist()")
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Traced):
+        return value.view(np.ndarray)
+    if type(value) in (tuple, list):
+        return type(value)(_plain(v) for v in value)
+    if type(value) is dict:
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+class _Generator:
+    """A random generator seen by the program: each draw is a step that calls the real one."""
+
+    def __init__(self, real: np.random.Generator, var: Var) -> None:
+        self.real, self.var = real, var
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self.real, name)
+        if not callable(method):
+            return method
+
+        def draw(*args: Any, **kwargs: Any) -> Any:
+            tracer = active()
+            if tracer is None:
+                return method(*args, **kwargs)
+            before = len(tracer.steps)
+            result = tracer.call("method", name, lambda g, *a, **k: getattr(g, name)(*a, **k),
+                                 (self, *args), kwargs, "draw")
+            for step in tracer.steps[before:]:
+                step.effect = True
+            return result
+
+        return draw
+
+
+def generator(recorder: Recorder, real: np.random.Generator, hint: str) -> _Generator:
+    """A stand-in for ``real`` whose draws are steps of the program (the generator is an
+    input, passed by reference, so each call draws fresh numbers from it)."""
+    var = Var(recorder.name(hint), real, binding=("const", real))
+    recorder.inputs.append(var)
+    return _Generator(real, var)
