@@ -14,8 +14,9 @@ from .. import _grad_mode
 from ..layers import Module
 from ..optim import Adam, Optimizer
 from ..tensor import Tensor
-from .capture import Capture, bound_value, traced_step
-from .program import generate, live_steps
+from .capture import Capture, traced_step
+from .program import generate, live_steps, simplify
+from .runner import STALE, Returned, make_runner
 from .tracing import Recorder, TraceError, Traced, Var
 
 __all__ = ["Compiled"]
@@ -55,79 +56,77 @@ class _NumpyInTrace:
 
 
 def _signature(args: tuple[Any, ...]) -> tuple[Any, ...]:
+    """What a program is specialised to: grad mode, and each argument's kind, shape, dtype
+    and (for Tensors) whether it requires grad; Python scalars by value."""
     sig: list[Any] = [_state.enabled]
     for a in args:
         if isinstance(a, Tensor):
             d = a.data
-            sig.append((d.shape, d.dtype, a.requires_grad))
+            sig.append(("T", d.shape, d.dtype, a.requires_grad, a.grad is None))
         elif type(a) is np.ndarray:
-            sig.append((a.shape, a.dtype))
+            sig.append(("A", a.shape, a.dtype))
         elif isinstance(a, (int, float, bool, str, type(None))):
             sig.append((type(a), a))
         else:
             arr = np.asarray(a)
-            sig.append((arr.shape, arr.dtype))
+            sig.append(("L", arr.shape, arr.dtype))
     return tuple(sig)
 
 
 class Program:
-    """One traced program and the conditions under which replaying it is right."""
+    """One traced program, its source, and the runner that replays it while its guards hold."""
 
     def __init__(self, capture: Capture, returns: Any, args: tuple[Any, ...]) -> None:
         arg_of = {id(a): i for i, a in enumerate(args) if isinstance(a, Tensor)}
-        self.outputs: list[tuple[tuple[Any, ...], Var | None]] = []
+        outputs: list[tuple[tuple[Any, ...], Var | None]] = []
         for binding, var in capture.outputs:
             binding = _for_args(binding, arg_of)
             if binding is not None:
-                self.outputs.append((binding, var))
-        self.returns = returns
-        shown = [v for v in _flat(returns) if type(v) is Var]
-        shown += [v for _, v in self.outputs if v is not None]
-        steps = live_steps(capture.steps, shown)
+                outputs.append((binding, var))
+        shown = [r.var for r in _flat(returns)] + [v for _, v in outputs if v is not None]
+        steps = live_steps(simplify(capture.steps), shown)
         used = {v.root for s in steps for v in (*s.reads(), *s.writes)} | {v.root for v in shown}
-        self.inputs = [v for v in capture.inputs if v in used]
-        for v in self.inputs:
-            v.binding = _for_args(v.binding, arg_of) or ("const", v.real)
-        names = [v.name for v in shown]
-        self.source = generate("step", self.inputs, steps, names)
+        inputs = [v for v in capture.inputs if v in used]
+        for v in inputs:
+            binding = _for_args(v.binding, arg_of) or ("const", v.real)
+            if binding[0] == "arg":
+                binding = ("arg", binding[1], type(args[binding[1]]) is np.ndarray)
+            v.binding = binding
+        self.source = generate("step", inputs, steps, [v.name for v in shown])
         namespace: dict[str, Any] = {"np": np}
         exec(compile(self.source, "<al.compile step>", "exec"), namespace)  # noqa: S102
         self.function: Callable[..., Any] = namespace["step"]
-        self.counters = list(capture.counters)
-        self.guards = _guards(capture, args)
-        self.getters = [_getter(v) for v in self.inputs]
-        self.n_returned = len([v for v in _flat(returns) if type(v) is Var])
-
-    def valid(self, args: tuple[Any, ...]) -> bool:
-        return all(check(args) for check in self.guards)
-
-    def run(self, args: tuple[Any, ...]) -> Any:
-        for opt, i in self.counters:
-            opt.state["step"][i] += 1
-        results = self.function(*[get(args) for get in self.getters])
-        n = self.n_returned
-        for (binding, _), value in zip(self.outputs, results[n:]):
-            _write(binding, value, args)
-        return _rebuild(self.returns, iter(results[:n]))
+        tensors = []
+        for ref, data, gdata in capture.tensors:
+            t = ref()
+            if t is not None and id(t) not in arg_of:
+                tensors.append((t, data, gdata is not None))
+        self.run, self.runner_source = make_runner(
+            self.function, inputs, outputs, returns, capture.counters, (tensors, capture.objects)
+        )
 
 
-def _flat(value: Any) -> list[Any]:
+def _flat(value: Any) -> list[Returned]:
+    if type(value) is Returned:
+        return [value]
     if type(value) in (tuple, list):
         return [x for v in value for x in _flat(v)]
-    if isinstance(value, dict):
-        return [x for v in value.values() for x in _flat(v)]
-    return [value]
+    return []
 
 
-def _rebuild(structure: Any, values: Any) -> Any:
-    if type(structure) is Var:
-        return Tensor(next(values))
-    if type(structure) in (tuple, list):
-        return type(structure)(_rebuild(s, values) for s in structure)
-    return structure
+def _real_result(value: Any) -> Any:
+    """The step's return value from the trace itself (the eager results)."""
+    if type(value) is Returned:
+        real = value.var.real
+        return real if value.array else Tensor(real)
+    if type(value) in (tuple, list):
+        return type(value)(_real_result(v) for v in value)
+    return None
 
 
 def _for_args(binding: tuple[Any, ...], arg_of: dict[int, int]) -> tuple[Any, ...] | None:
+    """A binding to a tensor that is a positional argument, as one to that argument; ``None``
+    for a tensor that no longer exists."""
     kind = binding[0]
     if kind in ("data", "grad"):
         t = binding[1]()
@@ -135,106 +134,8 @@ def _for_args(binding: tuple[Any, ...], arg_of: dict[int, int]) -> tuple[Any, ..
             return None
         if id(t) in arg_of:
             return (f"arg{kind}", arg_of[id(t)])
+        return (kind, t)
     return binding
-
-
-def _getter(var: Var) -> Callable[[tuple[Any, ...]], Any]:
-    binding = var.binding
-    kind = binding[0]
-    if kind == "arg":
-        i = binding[1]
-        return lambda args: args[i].data if isinstance(args[i], Tensor) else np.asarray(args[i])
-    if kind == "argdata":
-        i = binding[1]
-        return lambda args: args[i].data
-    if kind == "arggrad":
-        i = binding[1]
-        return lambda args: args[i].grad.data
-    if kind == "scalar":
-        return _scalar_getter(binding, var.real.dtype)
-    if kind == "const":
-        value = binding[1]
-        return lambda args: value
-    if kind == "data":
-        ref = binding[1]
-        return lambda args: ref().data
-    return lambda args: bound_value(binding)
-
-
-def _scalar_getter(binding: tuple[Any, ...], dtype: Any) -> Callable[[tuple[Any, ...]], Any]:
-    _, kind, opt, i, beta, *rest = binding
-    steps = opt.state["step"]
-    cast = dtype.type
-    if kind == "adam2":
-        return lambda args: cast(math.sqrt(1 - beta ** steps[i]))
-    lr = rest[0]
-    return lambda args: cast(lr / (1 - beta ** steps[i]))
-
-
-def _write(binding: tuple[Any, ...], value: Any, args: tuple[Any, ...]) -> None:
-    kind = binding[0]
-    if kind == "grad":
-        t = binding[1]()
-        if t is not None:
-            t.grad = None if value is None else Tensor(value)
-    elif kind == "arggrad":
-        args[binding[1]].grad = None if value is None else Tensor(value)
-    elif kind == "data":
-        t = binding[1]()
-        if t is not None:
-            t.data = value
-    elif kind == "argdata":
-        args[binding[1]].data = value
-    elif kind == "opt":
-        binding[1].state[binding[2]][binding[3]] = value
-    elif kind == "attr":
-        object.__setattr__(binding[1], binding[2], value)
-
-
-def _guards(capture: Capture, args: tuple[Any, ...]) -> list[Callable[[tuple[Any, ...]], bool]]:
-    """Checks that what the trace assumed still holds: tensors' arrays (shape, dtype), their
-    hooks and gradients' presence, optimizers' settings and buffers, modules' modes."""
-    guards: list[Callable[[tuple[Any, ...]], bool]] = []
-    for ref, data, gdata in capture.tensors:
-        t = ref()
-        if t is None or any(t is a for a in args):
-            continue
-        guards.append(_tensor_guard(ref, data, gdata is not None))
-    for obj in capture.objects:
-        if isinstance(obj, Optimizer):
-            guards.append(_optimizer_guard(obj))
-        elif isinstance(obj, Module):
-            mode = obj.training
-            guards.append(lambda args, m=obj, mode=mode: m.training == mode)
-    return guards
-
-
-def _tensor_guard(ref: Any, data: np.ndarray, has_grad: bool) -> Callable[..., bool]:
-    shape, dtype, requires = data.shape, data.dtype, ref().requires_grad
-
-    def check(args: tuple[Any, ...]) -> bool:
-        t = ref()
-        if t is None or t._hooks or t.requires_grad != requires:
-            return False
-        if (t.grad is not None) != has_grad:
-            return False
-        d = t.data
-        return d is data or (d.shape == shape and d.dtype == dtype)
-
-    return check
-
-
-def _optimizer_guard(opt: Optimizer) -> Callable[..., bool]:
-    names = list(opt.hyperparameters)
-    settings = [getattr(opt, n) for n in names]
-    present = {k: [v is None for v in values] for k, values in opt.state.items()}
-
-    def check(args: tuple[Any, ...]) -> bool:
-        if [getattr(opt, n) for n in names] != settings:
-            return False
-        return all([v is None for v in opt.state[k]] == p for k, p in present.items())
-
-    return check
 
 
 def _patch_optimizers() -> Callable[[], None]:
@@ -294,9 +195,10 @@ class Compiled:
         key = _signature(args)
         programs = self.cache.setdefault(key, [])
         for program in programs:
-            if program.valid(args):
+            result = program.run(args)
+            if result is not STALE:
                 self._last = program
-                return program.run(args)
+                return result
         program, result = self._trace(args)
         programs.insert(0, program)
         del programs[8:]
@@ -309,7 +211,8 @@ class Compiled:
         _state.tracer = capture
         try:
             capture.start()
-            traced_args = [capture.argument(i, a) for i, a in enumerate(args)]
+            names = _argument_names(self.fn, len(args))
+            traced_args = [capture.argument(i, a, names[i]) for i, a in enumerate(args)]
             result = self.fn(*traced_args)
         finally:
             _state.tracer = None
@@ -319,7 +222,16 @@ class Compiled:
         returns = _returns(capture, result)
         self.traces += 1
         program = Program(capture, returns, args)
-        return program, _rebuild(returns, iter([v.real for v in _flat(returns) if type(v) is Var]))
+        return program, _real_result(returns)
+
+
+def _argument_names(fn: Callable[..., Any], n: int) -> list[str]:
+    """The names of ``fn``'s first ``n`` positional parameters (``x0, x1, ...`` past them)."""
+    code = getattr(getattr(fn, "__func__", fn), "__code__", None)
+    names = list(code.co_varnames[: code.co_argcount]) if code is not None else []
+    if hasattr(fn, "__self__") and names:
+        names = names[1:]
+    return [names[i] if i < len(names) else f"x{i}" for i in range(n)]
 
 
 def _returns(capture: Capture, result: Any) -> Any:
@@ -329,10 +241,10 @@ def _returns(capture: Capture, result: Any) -> Any:
     if isinstance(result, Tensor):
         d = result.data
         if type(d) is Traced and d.var is not None:
-            return d.var
-        return capture.unwrap(np.asarray(d))[1]
+            return Returned(d.var, False)
+        return Returned(capture.unwrap(np.asarray(d))[1], False)
     if isinstance(result, np.ndarray):
-        return capture.unwrap(result)[1]
+        return Returned(capture.unwrap(result)[1], True)
     if type(result) in (tuple, list):
         return type(result)(_returns(capture, r) for r in result)
     raise TraceError(

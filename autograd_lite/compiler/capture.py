@@ -29,25 +29,24 @@ __all__ = ["Capture", "reachable"]
 Binding = tuple[Any, ...]
 
 
-def reachable(fn: Callable[..., Any]) -> list[Any]:
-    """Modules, optimizers and tensors that ``fn`` can reach: its closure, the globals it
-    names, its defaults and its bound object, and (one level down) their attributes."""
-    roots: list[Any] = []
+def reachable(fn: Callable[..., Any]) -> list[tuple[str, Any]]:
+    """``(path, object)`` for the modules, optimizers and tensors that ``fn`` can reach: its
+    closure, the globals it names, its defaults and its bound object, and (two levels down)
+    their attributes and items. ``path`` is the name it is reached by (``"model"``)."""
+    roots: list[tuple[str, Any]] = []
     self_obj = getattr(fn, "__self__", None)
     if self_obj is not None:
-        roots.append(self_obj)
+        roots += [(k, v) for k, v in vars(self_obj).items()] if hasattr(self_obj, "__dict__") else []
     func = getattr(fn, "__func__", fn)
     code = getattr(func, "__code__", None)
     if code is not None:
         cells = getattr(func, "__closure__", None) or ()
-        roots += [c.cell_contents for c in cells if _filled(c)]
-        names = set(_names(code))
+        roots += [(n, c.cell_contents) for n, c in zip(code.co_freevars, cells) if _filled(c)]
         glob = getattr(func, "__globals__", {})
-        roots += [glob[n] for n in names if n in glob]
-        roots += list(getattr(func, "__defaults__", None) or ())
-    found: list[Any] = []
-    seen: set[int] = set()
-    _collect(roots, found, seen, 2)
+        roots += [(n, glob[n]) for n in dict.fromkeys(_names(code)) if n in glob]
+        roots += [("default", d) for d in getattr(func, "__defaults__", None) or ()]
+    found: list[tuple[str, Any]] = []
+    _collect(roots, found, set(), 2)
     return found
 
 
@@ -66,30 +65,46 @@ def _names(code: Any) -> Iterator[str]:
             yield from _names(const)
 
 
-def _collect(values: list[Any], found: list[Any], seen: set[int], depth: int) -> None:
-    for v in values:
-        if id(v) in seen or isinstance(v, type) or callable(v) and not isinstance(v, Module):
+def _collect(
+    values: list[tuple[str, Any]], found: list[tuple[str, Any]], seen: set[int], depth: int
+) -> None:
+    for path, v in values:
+        if id(v) in seen or isinstance(v, (type, str, bytes, int, float, np.ndarray)):
             continue
         seen.add(id(v))
         if isinstance(v, (Module, Optimizer, Tensor)):
-            found.append(v)
+            found.append((path, v))
             if isinstance(v, Module):
-                found.extend(m for m in v.modules() if id(m) not in seen and not seen.add(id(m)))
+                for m in v.modules():
+                    if id(m) not in seen:
+                        seen.add(id(m))
+                        found.append((path, m))
             continue
-        if depth and type(v) in (list, tuple):
-            _collect(list(v), found, seen, depth - 1)
-        elif depth and type(v) is dict:
-            _collect(list(v.values()), found, seen, depth - 1)
-        elif depth and hasattr(v, "__dict__") and type(v).__module__ not in ("builtins",):
-            _collect(list(vars(v).values()), found, seen, depth - 1)
+        if not depth or callable(v):
+            continue
+        if type(v) in (list, tuple):
+            _collect([(f"{path}_{i}", x) for i, x in enumerate(v)], found, seen, depth - 1)
+        elif type(v) is dict:
+            items = [(f"{path}_{k}", x) for k, x in v.items()]
+            _collect(items, found, seen, depth - 1)
+        elif hasattr(v, "__dict__") and type(v).__module__ != "builtins":
+            _collect([(f"{path}_{k}", x) for k, x in vars(v).items()], found, seen, depth - 1)
 
 
-def _param_names(objects: list[Any]) -> dict[int, str]:
+def _identifier(path: str) -> str:
+    parts = [p.strip("_") for p in path.replace(".", "_").split("_")]
+    return "_".join(p for p in parts if p) or "param"
+
+
+def _param_names(objects: list[tuple[str, Any]]) -> dict[int, str]:
+    """Each reachable parameter's name: the path to its module and its name there."""
     names: dict[int, str] = {}
-    for obj in objects:
+    for path, obj in objects:
         if isinstance(obj, Module):
             for name, p in obj.named_parameters():
-                names.setdefault(id(p), name)
+                names.setdefault(id(p), _identifier(f"{path}.{name}"))
+        elif isinstance(obj, Tensor):
+            names.setdefault(id(obj), _identifier(path))
     return names
 
 
@@ -102,8 +117,9 @@ class Capture(Recorder):
 
     def __init__(self, fn: Callable[..., Any]) -> None:
         super().__init__()
-        self.objects = reachable(fn)
-        self.names = _param_names(self.objects)
+        found = reachable(fn)
+        self.objects = [obj for _, obj in found]
+        self.names = _param_names(found)
         self.tensors: list[tuple[Any, np.ndarray, Any]] = []  # (ref, data, grad data) at start
         self.restore: list[Callable[[], None]] = []
         self.outputs: list[tuple[Binding, Var | None]] = []
@@ -121,7 +137,7 @@ class Capture(Recorder):
             t.data = self.traced(data, var)
             return
         ref = weakref.ref(t)
-        name = self.names.get(id(t), "tensor").replace(".", "_")
+        name = self.names.get(id(t), "tensor")
         t.data = self.bind(data, name, ("data", ref))
         grad = t.grad
         gdata = None
@@ -130,16 +146,13 @@ class Capture(Recorder):
             grad.data = self.bind(gdata, "grad_" + name, ("grad", ref))
         self.tensors.append((ref, data, gdata))
 
-    def argument(self, i: int, value: Any) -> Any:
-        """Positional argument ``i`` as the step sees it while traced."""
+    def argument(self, i: int, value: Any, name: str) -> Any:
+        """Positional argument ``i`` (called ``name``) as the step sees it while traced."""
         if isinstance(value, Tensor):
+            self.names[id(value)] = name
             self.on_tensor(value)
-            self.inputs[-1].binding = ("arg", i)
-            if value.grad is not None:
-                self.inputs[-1].binding = ("arg", i)
             return value
-        arr = np.asarray(value)
-        return self.bind(arr, f"x{i}" if i else "x", ("arg", i))
+        return self.bind(np.asarray(value), name, ("arg", i))
 
     def start(self) -> None:
         """Swap the reachable state for traced stand-ins."""
@@ -153,7 +166,7 @@ class Capture(Recorder):
         for key, values in opt.state.items():
             for i, value in enumerate(values):
                 if isinstance(value, np.ndarray):
-                    name = f"{key}_{self.names.get(id(opt.params[i]), i)}".replace(".", "_")
+                    name = f"{key}_{self.names.get(id(opt.params[i]), i)}"
                     values[i] = self.bind(value, name, ("opt", opt, key, i))
 
     def _module(self, module: Module) -> None:
@@ -181,12 +194,16 @@ class Capture(Recorder):
                 for key, values in obj.state.items():
                     for i, value in enumerate(values):
                         if type(value) is Traced:
-                            self._out(("opt", obj, key, i), value)
+                            binding = ("opt", obj, key, i)
+                            if value.var is None or value.var.binding != binding:
+                                self._out(binding, value)
                             values[i] = _real(value)
             elif isinstance(obj, Module):
                 for key, value in list(vars(obj).items()):
                     if type(value) is Traced:
-                        self._out(("attr", obj, key), value)
+                        binding = ("attr", obj, key)
+                        if value.var is None or value.var.binding != binding:
+                            self._out(binding, value)
                         object.__setattr__(obj, key, _real(value))
 
     def _tensor_out(self, t: Any, data: np.ndarray, gdata: Any, ref: Any) -> None:

@@ -13,28 +13,127 @@ import numpy as np
 
 from .tracing import Step, TraceError, Var
 
-__all__ = ["generate", "live_steps", "render"]
+__all__ = ["generate", "live_steps", "render", "simplify"]
 
 
 def live_steps(steps: list[Step], outputs: Iterable[Var]) -> list[Step]:
     """The steps that something visible depends on: the outputs, a write into an input (a
     parameter updated in place), or a draw from a random generator. A variable counts as read
-    when any view of its memory is (``Var.root``), so in-place writes stay correct."""
-    live = {v.root for v in outputs}
-    kept: list[Step] = []
+    when any view of its memory is (``Var.root``), so in-place writes stay correct. A comment
+    moves to the first step of its group that is kept."""
+    outputs = list(outputs)
+    live = {v.root for v in outputs}  # memory read later (through any view)
+    used = set(outputs)  # variables referenced later
+    kept: set[int] = set()
     for step in reversed(steps):
-        targets = (*step.outs, *step.writes)
-        keep = step.effect or any(v.root in live for v in targets)
-        keep = keep or any(v.root.binding is not None for v in step.writes)
+        if step.form == "comment":
+            continue
+        keep = step.effect or any(v in used for v in step.outs)
+        keep = keep or any(v.root in live or v.root.binding is not None for v in step.writes)
         if not keep:
             continue
-        kept.append(step)
-        for v in step.reads():
+        kept.add(id(step))
+        for v in (*step.reads(), *step.writes):
+            used.add(v)
             live.add(v.root)
+    result: list[Step] = []
+    pending = None
+    for step in steps:
+        pending = step.comment or pending
+        if id(step) in kept:
+            step.comment, pending = pending, None
+            result.append(step)
+    return result
+
+
+def simplify(steps: list[Step]) -> list[Step]:
+    """Drop steps that recompute a value already at hand (the same primitive on the same
+    unchanged inputs), and products by one; later steps read the earlier variable instead.
+    Only fresh arrays that nothing writes into are merged, so no write can reach both."""
+    written = {v.root for s in steps for v in s.writes}
+    versions: dict[Var, int] = {}
+    seen: dict[Any, Var] = {}
+    alias: dict[Var, Var] = {}
+    kept: list[Step] = []
+    for step in steps:
+        if alias:
+            step.args = _substitute(step.args, alias)
+            step.kwargs = dict(zip(step.kwargs, _substitute(tuple(step.kwargs.values()), alias)))
+        out = step.outs[0] if len(step.outs) == 1 else None
+        pure = out is not None and not step.writes and not step.effect and out.root is out
+        if pure and out not in written:
+            same = _identity(step, out)
+            if same is not None and same.root not in written:
+                alias[out] = same
+                _carry(step, kept)
+                continue
+            key = (step.form, step.func, _key(step.args), _key(step.kwargs), _stamp(step, versions))
+            if key in seen:
+                alias[out] = seen[key]
+                _carry(step, kept)
+                continue
+            seen[key] = out
         for v in step.writes:
-            live.add(v.root)
-    kept.reverse()
+            versions[v.root] = versions.get(v.root, 0) + 1
+        kept.append(step)
     return kept
+
+
+def _carry(dropped: Step, kept: list[Step]) -> None:
+    """Keep a dropped step's comment for the next step (the first of its rule)."""
+    if dropped.comment:
+        kept.append(Step("comment", "", (), {}, (), comment=dropped.comment))
+
+
+def _identity(step: Step, out: Var) -> Var | None:
+    """``x`` for ``x * 1.0`` or ``1.0 * x`` when that changes neither dtype nor shape."""
+    if step.form != "binop" or step.func != "*":
+        return None
+    a, b = step.args
+    x, one = (a, b) if type(a) is Var else (b, a)
+    if type(x) is not Var or type(one) is Var or isinstance(one, (tuple, list, slice)):
+        return None
+    try:
+        unit = bool(one == 1)
+    except (TypeError, ValueError):
+        return None
+    same = x.real.shape == out.real.shape and x.real.dtype == out.real.dtype
+    return x if unit and same else None
+
+
+def _substitute(values: tuple[Any, ...], alias: dict[Var, Var]) -> tuple[Any, ...]:
+    out = []
+    for v in values:
+        if type(v) is Var:
+            v = alias.get(v, v)
+        elif type(v) in (tuple, list):
+            v = type(v)(_substitute(tuple(v), alias))
+        elif type(v) is slice:
+            v = slice(*_substitute((v.start, v.stop, v.step), alias))
+        out.append(v)
+    return tuple(out)
+
+
+def _key(value: Any) -> Any:
+    if type(value) is Var:
+        return ("var", id(value))
+    if type(value) in (tuple, list):
+        return (type(value).__name__, *(_key(v) for v in value))
+    if type(value) is dict:
+        return tuple((k, _key(v)) for k, v in value.items())
+    if type(value) is slice:
+        return ("slice", _key(value.start), _key(value.stop), _key(value.step))
+    if isinstance(value, np.generic):
+        return (type(value).__name__, value.item())
+    try:
+        hash(value)
+    except TypeError:
+        return ("id", id(value))
+    return (type(value).__name__, value)
+
+
+def _stamp(step: Step, versions: dict[Var, int]) -> tuple[int, ...]:
+    return tuple(versions.get(v.root, 0) for v in step.reads())
 
 
 def render(value: Any) -> str:
@@ -127,6 +226,7 @@ def generate(name: str, inputs: list[Var], steps: list[Step], results: list[str]
     for step in steps:
         if step.comment:
             lines.append(f"    # {step.comment}")
-        lines.append(f"    {statement(step)}")
+        if step.form != "comment":
+            lines.append(f"    {statement(step)}")
     lines.append(f"    return ({', '.join(results)}{',' if len(results) == 1 else ''})")
     return "\n".join(lines) + "\n"

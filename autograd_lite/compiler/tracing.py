@@ -9,8 +9,8 @@ appends one :class:`Step` to the program.
 
 from __future__ import annotations
 
+import keyword
 import os
-import sys
 import traceback
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -128,6 +128,9 @@ _BINOPS = {
     "power": "**",
 }
 _INPLACE = {"add", "subtract", "multiply", "divide"}
+#: Hints that would shadow a name the source uses (builtins, NumPy's module name).
+_RENAMED = {"sum": "total", "max": "largest", "min": "smallest", "abs": "magnitude",
+            "np": "array", "any": "some", "all": "every", "copy": "copied"}  # fmt: skip
 #: NumPy functions that return facts about shapes and types, never about values.
 _STATIC = {"shape", "ndim", "size", "result_type", "iscomplexobj", "isrealobj", "can_cast"}
 
@@ -158,6 +161,8 @@ class Recorder:
         self._owners: dict[int, Var] = {}
         self._keep: list[Any] = []  # arrays whose ids and addresses the maps above rely on
         self._taken: set[str] = set()
+        self.named: set[Var] = set()
+        self.ops: list[Op] = []
         self.context: Callable[[], str | None] = lambda: None
 
     # -- names and variables ----------------------------------------------------------------
@@ -165,7 +170,8 @@ class Recorder:
     def name(self, hint: str) -> str:
         """A fresh Python identifier built from ``hint``."""
         base = "".join(c if c.isalnum() or c == "_" else "_" for c in hint).strip("_") or "v"
-        if base[0].isdigit() or base in ("np", "lambda", "def", "return"):
+        base = _RENAMED.get(base, base)
+        if base[0].isdigit() or keyword.iskeyword(base):
             base = "v_" + base
         name, k = base, 1
         while name in self._taken:
@@ -291,6 +297,8 @@ class Recorder:
             form, func = "binop", _BINOPS[name]
         elif method == "__call__" and not kwargs and name == "negative":
             form, func = "unop", "-"
+        if form == "binop" and name == "matmul" and _matrices(inputs):
+            return self.call("call", "np.dot", np.dot, inputs, {}, "matmul")  # as eager: BLAS
         out = kwargs.get("out")
         if (
             method == "__call__"
@@ -318,6 +326,7 @@ class Recorder:
 
     def on_apply(self, op: Op, args: tuple[Any, ...]) -> tuple[Any, ...]:
         """``args`` of an op about to run, with every array replaced by its traced version."""
+        self.ops.append(op)
         out = []
         for a in args:
             if type(a) is np.ndarray:
@@ -338,9 +347,27 @@ class Recorder:
 
     def on_result(self, out: Any) -> Any:
         """An op's result as a traced array (a plain view of a traced one is recognised)."""
-        if type(out) is Traced:
-            return out
-        return self.as_traced(np.asarray(out))
+        if type(out) is not Traced:
+            out = self.as_traced(np.asarray(out))
+        var = out.var
+        op = self.ops.pop() if self.ops else None
+        fresh = var is not None and var.binding is None and var.root is var
+        if fresh and op is not None and var not in self.named:
+            self._taken.discard(var.name)
+            var.name = self.name(_snake(op.name))  # the op's result, named after it
+            self.named.add(var)
+        return out
+
+
+def _matrices(inputs: tuple[Any, ...]) -> bool:
+    """Whether both operands are 1-D or 2-D arrays (``np.dot`` then computes ``a @ b``)."""
+    return all(isinstance(a, np.ndarray) and 0 < a.ndim <= 2 for a in inputs)
+
+
+def _snake(name: str) -> str:
+    """``SquaredError`` → ``squared_error`` (``MatMul`` → ``matmul``)."""
+    text = "".join("_" + c.lower() if c.isupper() and i else c.lower() for i, c in enumerate(name))
+    return text.replace("mat_mul", "matmul")
 
 
 def active() -> Recorder | None:
@@ -417,7 +444,8 @@ class Traced(np.ndarray):
         tracer = active()
         if tracer is None or self.ndim < 2:
             return self.view(np.ndarray).T
-        return tracer.call("attr", "T", lambda a: a.T, (self,), {}, "T")
+        hint = f"{self.var.name}_T" if self.var is not None else "T"
+        return tracer.call("attr", "T", lambda a: a.T, (self,), {}, hint)
 
     def view(self, *args: Any, **kwargs: Any) -> Any:
         if args and args[0] is np.ndarray or kwargs.get("type") is np.ndarray:
