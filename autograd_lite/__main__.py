@@ -113,6 +113,11 @@ def _parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     train.add_argument("--save", metavar="PATH", help="save the trained weights (.npz) to PATH")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
     train.add_argument(
+        "--compile",
+        action="store_true",
+        help="train the tutorial's network through al.compile (traced once, then replayed)",
+    )
+    train.add_argument(
         "--model",
         choices=("tutorial", "cnn"),
         default="tutorial",
@@ -138,6 +143,8 @@ def _physical_memory() -> int | None:
 
 def _check_train_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     defaults = MNIST_DEFAULTS if args.data == "mnist" else DEFAULTS
+    if args.compile and (args.model == "cnn" or args.update != "gradient"):
+        parser.error("--compile trains the tutorial's network by the gradient (--update gradient)")
     if args.model == "cnn":
         if args.data != "digits":
             parser.error("--model cnn trains on the bundled 8×8 digits only (--data digits)")
@@ -322,7 +329,14 @@ def train_command(args: argparse.Namespace) -> int:
         train, test = load_digits(seed=args.split_seed)  # type: ignore[misc]
     n_in = train.inputs.shape[1]
     net = NeuralNetwork(
-        n_in, 10, args.hidden, args.lr, bias=args.bias or None, update=args.update, rng=args.seed
+        n_in,
+        10,
+        args.hidden,
+        args.lr,
+        bias=args.bias or None,
+        update=args.update,
+        rng=args.seed,
+        compiled=args.compile,
     )
     rng = np.random.default_rng(args.seed)
     n, bs = len(train.labels), args.batch_size

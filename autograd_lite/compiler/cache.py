@@ -15,7 +15,7 @@ from ..layers import Module
 from ..optim import Adam, Optimizer
 from ..tensor import Tensor
 from .capture import Capture, traced_step
-from .program import generate, live_steps, simplify
+from .program import generate, live_steps, preallocate, simplify
 from .runner import STALE, Returned, make_runner
 from .tracing import Recorder, TraceError, Traced, Var
 
@@ -73,6 +73,10 @@ def _signature(args: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple(sig)
 
 
+#: Temporaries with at least this many elements get a buffer reused from call to call.
+BUFFER_SIZE = 1024
+
+
 class Program:
     """One traced program, its source, and the runner that replays it while its guards hold."""
 
@@ -92,6 +96,7 @@ class Program:
             if binding[0] == "arg":
                 binding = ("arg", binding[1], type(args[binding[1]]) is np.ndarray)
             v.binding = binding
+        inputs += preallocate(steps, shown, BUFFER_SIZE)
         self.source = generate("step", inputs, steps, [v.name for v in shown])
         namespace: dict[str, Any] = {"np": np}
         exec(compile(self.source, "<al.compile step>", "exec"), namespace)  # noqa: S102

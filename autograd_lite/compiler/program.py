@@ -13,7 +13,7 @@ import numpy as np
 
 from .tracing import Step, TraceError, Var
 
-__all__ = ["generate", "live_steps", "render", "simplify"]
+__all__ = ["generate", "live_steps", "preallocate", "render", "simplify"]
 
 
 def live_steps(steps: list[Step], outputs: Iterable[Var]) -> list[Step]:
@@ -136,6 +136,67 @@ def _stamp(step: Step, versions: dict[Var, int]) -> tuple[int, ...]:
     return tuple(versions.get(v.root, 0) for v in step.reads())
 
 
+_UFUNCS = {"+": "add", "-": "subtract", "*": "multiply", "/": "divide", "**": "power"}
+
+
+def preallocate(steps: list[Step], escaping: Iterable[Var], min_size: int) -> list[Var]:
+    """Give each large temporary array a buffer made once, reused from call to call and by
+    later temporaries of the same shape and dtype once nothing reads the earlier one: its
+    primitive then writes there (``out=``). Returns the buffers, inputs of the program.
+
+    Values that leave the program (``escaping``: results, gradients, new optimizer state)
+    always get fresh arrays, since callers may keep them.
+    """
+    gone = {v.root for v in escaping}
+    last: dict[Var, int] = {}
+    for i, step in enumerate(steps):
+        for v in (*step.reads(), *step.writes, *step.outs):
+            last[v.root] = i
+    free: dict[tuple[Any, ...], list[tuple[int, Var]]] = {}
+    buffers: list[Var] = []
+    for i, step in enumerate(steps):
+        out = step.outs[0] if len(step.outs) == 1 else None
+        if out is None or out.root is not out or out in gone or not _fits(step, out, min_size):
+            continue
+        key = (out.real.shape, out.real.dtype.str)
+        pool = free.setdefault(key, [])
+        ready = [k for k, (end, _) in enumerate(pool) if end < i]
+        if ready:
+            _, buffer = pool.pop(ready[0])
+        else:
+            real = np.empty_like(out.real)
+            buffer = Var(f"buffer{len(buffers)}", real, binding=("const", real))
+            buffers.append(buffer)
+        pool.append((last[out], buffer))
+        if step.func == "np.empty":
+            step.form, step.func, step.args, step.kwargs = "alias", "", (buffer,), {}
+        else:
+            if step.form in ("binop", "unop"):
+                name = "negative" if step.form == "unop" else _UFUNCS[step.func]
+                step.form, step.func = "call", f"np.{name}"
+            step.kwargs = {**step.kwargs, "out": buffer}
+    return buffers
+
+
+def _fits(step: Step, out: Var, min_size: int) -> bool:
+    """Whether ``step`` can write its result into a buffer: a large array from a ufunc (or
+    ``np.dot``, or a fresh ``np.empty``) with no ``out=`` of its own."""
+    real = out.real
+    if not isinstance(real, np.ndarray) or real.ndim == 0 or real.size < min_size:
+        return False
+    if "out" in step.kwargs or not real.flags.c_contiguous:
+        return False
+    if step.form == "binop":
+        return step.func in _UFUNCS
+    if step.form == "unop":
+        return True
+    if step.form != "call":
+        return False
+    if step.func in ("np.dot", "np.empty"):
+        return True
+    return isinstance(getattr(np, step.func[3:], None), np.ufunc) and "." not in step.func[3:]
+
+
 def render(value: Any) -> str:
     """``value`` as Python source that evaluates to it (NumPy as ``np``)."""
     if type(value) is Var:
@@ -202,6 +263,8 @@ def expression(step: Step) -> str:
         return f"-{text}" if not text.startswith("-") else f"-({text})"
     if form == "attr":
         return f"{render(args[0])}.{func}"
+    if form == "alias":
+        return render(args[0])
     if form == "getitem":
         return f"{render(args[0])}[{_index(args[1])}]"
     if form == "setitem":
