@@ -17,7 +17,7 @@ from ..tensor import Tensor
 from .capture import Capture, traced_step
 from .program import generate, live_steps, preallocate, simplify
 from .runner import STALE, Returned, make_runner
-from .tracing import Recorder, TraceError, Traced, Var
+from .tracing import DIVERGED, Recorder, TraceError, Traced, Var
 
 __all__ = ["Compiled"]
 
@@ -200,7 +200,13 @@ class Compiled:
         key = _signature(args)
         programs = self.cache.setdefault(key, [])
         for program in programs:
-            result = program.run(args)
+            try:
+                result = program.run(args)
+            except RuntimeError as exc:  # a check of autograd_lite's changed: trace anew
+                if not str(exc).startswith(DIVERGED):
+                    raise
+                programs.remove(program)
+                break
             if result is not STALE:
                 self._last = program
                 return result
@@ -212,6 +218,7 @@ class Compiled:
 
     def _trace(self, args: tuple[Any, ...]) -> tuple[Program, Any]:
         capture = Capture(self.fn)
+        self.traces += 1
         undo = [_patch_numpy(capture), _patch_optimizers()]
         _state.tracer = capture
         try:
@@ -225,7 +232,6 @@ class Compiled:
                 u()
             capture.finish()
         returns = _returns(capture, result)
-        self.traces += 1
         program = Program(capture, returns, args)
         return program, _real_result(returns)
 

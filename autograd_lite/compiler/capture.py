@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..engine import Op
+from ..function import Function
 from ..layers import Module, Parameter
 from ..optim import Adam, Optimizer
 from ..tensor import Tensor
@@ -248,6 +249,11 @@ class Capture(Recorder):
             if code.co_name in ("forward", "backward") and isinstance(owner, Op):
                 key = (code.co_name, id(owner))
                 text = _op_comment(owner, code.co_name)
+                if not _custom(owner):  # a custom Function's inner ops are part of it
+                    outer = _custom_frame(frame)
+                    if outer is not None:
+                        key = (outer.f_code.co_name, id(outer.f_locals["self"]))
+                        text = _op_comment(outer.f_locals["self"], outer.f_code.co_name)
                 break
             if isinstance(owner, Optimizer):
                 key, text = ("opt", id(owner)), f"{type(owner).__name__}: update the parameters"
@@ -265,9 +271,26 @@ class Capture(Recorder):
         return text
 
 
+def _custom(op: Op) -> bool:
+    """Whether ``op`` runs a user's :class:`Function`."""
+    fn = getattr(op, "fn", None)
+    return isinstance(fn, type) and issubclass(fn, Function)
+
+
+def _custom_frame(frame: Any) -> Any:
+    """The frame of a custom Function's forward or backward that ``frame`` runs inside."""
+    while frame is not None:
+        owner = frame.f_locals.get("self")
+        if frame.f_code.co_name in ("forward", "backward") and isinstance(owner, Op):
+            if _custom(owner):
+                return frame
+        frame = frame.f_back
+    return None
+
+
 def _op_comment(op: Op, phase: str) -> str:
     if phase == "forward":
-        return f"{op.name}"
+        return f"{op.name} (custom Function)" if _custom(op) else op.name
     try:
         rule = " ".join(op.rule().split())
     except Exception:  # a rule text that cannot be made is no reason to fail the trace

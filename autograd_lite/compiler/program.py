@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from .tracing import Step, TraceError, Var
+from .tracing import DIVERGED, Step, TraceError, Var
 
 __all__ = ["generate", "live_steps", "preallocate", "render", "simplify"]
 
@@ -28,7 +28,7 @@ def live_steps(steps: list[Step], outputs: Iterable[Var]) -> list[Step]:
     for step in reversed(steps):
         if step.form == "comment":
             continue
-        keep = step.effect or any(v in used for v in step.outs)
+        keep = step.effect or step.form == "check" or any(v in used for v in step.outs)
         keep = keep or any(v.root in live or v.root.binding is not None for v in step.writes)
         if not keep:
             continue
@@ -277,6 +277,13 @@ def expression(step: Step) -> str:
 
 
 def statement(step: Step) -> str:
+    if step.form == "check":
+        var, value = step.args
+        call = f"{render(var)}.item()" if step.func == "item" else f"{step.func}({render(var)})"
+        return (
+            f"if {call} != {render(value)}:  # checked by {step.kwargs['where']}\n"
+            f"        raise RuntimeError({DIVERGED!r})"
+        )
     expr = expression(step)
     if not step.outs or step.form in ("inplace", "setitem"):
         return expr

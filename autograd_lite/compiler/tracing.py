@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import keyword
 import os
+import sys
 import traceback
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -274,7 +275,8 @@ class Recorder:
             writes = tuple(self.unwrap(o)[1] for o in targets)
             self.add(Step(form, func, sym_args, sym_kwargs, (), writes))
             return out[0] if type(out) is tuple and len(out) == 1 else out
-        if form == "setitem" or func.endswith(".at"):
+        if form == "setitem" or func.endswith(".at") or (result is None and form == "call"):
+            # an in-place primitive (a[i] = v, np.add.at, np.put_along_axis): writes its first
             self.add(Step(form, func, sym_args, sym_kwargs, (), (sym_args[0],)))
             return result
         if type(result) is tuple:
@@ -392,6 +394,46 @@ def _traced_method(name: str, form: str = "method") -> Callable[..., Any]:
     return method
 
 
+#: The start of the message a program raises when a check that autograd_lite's own code made
+#: while traced (a label in range, a value finite) comes out differently: the step is traced anew.
+DIVERGED = "al.compile: a check made while tracing came out differently"
+
+
+def _concrete(t: Traced, what: str, convert: Callable[[np.ndarray], Any]) -> Any:
+    """The Python value of ``t`` where code needs one. In autograd_lite's own code (a check of
+    its inputs) the value is used and the program checks at each call that it is the same; in
+    the user's code it is data-dependent control flow, a :class:`TraceError`."""
+    tracer = active()
+    plain = t.view(np.ndarray)
+    if tracer is None:
+        return convert(plain)
+    where = _library_caller()
+    if where is None:
+        raise data_dependent(".item()" if what == "item" else f"{what}()")
+    value = convert(plain)
+    if type(value) not in (bool, int, float) or (type(value) is float and value != value):
+        raise data_dependent(f"{what}() of a value that is not a plain number, at {where}")
+    _, var = tracer.unwrap(t)
+    tracer.add(Step("check", what, (var, value), {"where": where}, ()))
+    return value
+
+
+def _library_caller() -> str | None:
+    """``file:line`` of autograd_lite's code that asked for a value, or ``None`` if the user's
+    code did (past NumPy's frames and the Tensor's own conversions)."""
+    frame = sys._getframe(3)
+    tensor_py = os.path.join(_PACKAGE, "tensor.py")
+    compiler = os.path.dirname(os.path.abspath(__file__))
+    while frame is not None:
+        path = os.path.abspath(frame.f_code.co_filename)
+        if not (path.startswith(_NUMPY) or path == tensor_py or path.startswith(compiler)):
+            if path.startswith(_PACKAGE):
+                return f"{os.path.relpath(path, _PACKAGE)}:{frame.f_lineno}"
+            return None
+        frame = frame.f_back  # type: ignore[assignment]
+    return None
+
+
 class Traced(np.ndarray):
     """An array that reports what is computed from it to the active :class:`Recorder`."""
 
@@ -461,29 +503,21 @@ class Traced(np.ndarray):
             yield self[i]
 
     def __bool__(self) -> bool:
-        if active() is None:
-            return bool(self.view(np.ndarray))
-        raise data_dependent("bool()")
+        return bool(_concrete(self, "bool", bool))
 
     def __float__(self) -> float:
-        if active() is None:
-            return float(self.view(np.ndarray))
-        raise data_dependent("float()")
+        return float(_concrete(self, "float", float))
 
     def __int__(self) -> int:
-        if active() is None:
-            return int(self.view(np.ndarray))
-        raise data_dependent("int()")
+        return int(_concrete(self, "int", int))
 
     def __index__(self) -> int:
-        if active() is None:
-            return self.view(np.ndarray).__index__()
-        raise data_dependent("using an array as an index")
+        return int(_concrete(self, "int", lambda a: a.__index__()))
 
     def item(self, *args: Any) -> Any:
-        if active() is None:
-            return self.view(np.ndarray).item(*args)
-        raise data_dependent(".item()")
+        if args:
+            return self[args].item() if len(args) > 1 else self.reshape(-1)[args[0]].item()
+        return _concrete(self, "item", lambda a: a.item())
 
     def tolist(self) -> Any:
         if active() is None:
