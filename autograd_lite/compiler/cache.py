@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import functools
+from contextlib import contextmanager
 import math
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -14,7 +15,8 @@ from .. import _grad_mode
 from ..layers import Module
 from ..optim import Adam, Optimizer
 from ..tensor import Tensor
-from .capture import Capture, traced_step
+from .capture import Capture
+from .updates import traced_updates
 from .program import generate, live_steps, preallocate, simplify
 from .runner import STALE, Returned, make_runner
 from .tracing import DIVERGED, Recorder, TraceError, Traced, Var
@@ -107,8 +109,9 @@ class Program:
             if t is not None and id(t) not in arg_of:
                 tensors.append((t, data, gdata is not None))
         self.run, self.runner_source = make_runner(
-            self.function, inputs, outputs, returns, capture.counters, (tensors, capture.objects)
-        )
+            self.function, inputs, outputs, returns, capture.counters,
+            (args, tensors, capture.objects),
+        )  # fmt: skip
 
 
 def _flat(value: Any) -> list[Returned]:
@@ -143,18 +146,9 @@ def _for_args(binding: tuple[Any, ...], arg_of: dict[int, int]) -> tuple[Any, ..
     return binding
 
 
-def _patch_optimizers() -> Callable[[], None]:
-    """Route Adam's (and AdamW's) ``step`` through the tracer while tracing."""
-    original = Adam.step
-    Adam.step = traced_step(original)  # type: ignore[method-assign]
-
-    def undo() -> None:
-        Adam.step = original  # type: ignore[method-assign]
-
-    return undo
-
-
-def _patch_numpy(recorder: Recorder) -> Callable[[], None]:
+@contextmanager
+def _numpy_traced(recorder: Recorder) -> Iterator[None]:
+    """Inside the block, ``np`` in autograd_lite's modules is :class:`_NumpyInTrace`."""
     proxy = _NumpyInTrace(recorder)
     patched = []
     for name, module in list(sys.modules.items()):
@@ -162,12 +156,11 @@ def _patch_numpy(recorder: Recorder) -> Callable[[], None]:
             if getattr(module, "np", None) is np:
                 module.np = proxy  # type: ignore[attr-defined]
                 patched.append(module)
-
-    def undo() -> None:
+    try:
+        yield
+    finally:
         for module in patched:
             module.np = np  # type: ignore[attr-defined]
-
-    return undo
 
 
 class Compiled:
@@ -190,6 +183,28 @@ class Compiled:
         return self._last.source
 
     def __call__(self, *args: Any) -> Any:
+        last = self._last  # the common case: the program of the previous call fits again
+        if last is not None:
+            try:
+                result = last.run(args)
+            except RuntimeError as exc:
+                result = self._diverged(exc, last)
+            if result is not STALE:
+                return result
+        return self._call(args)
+
+    def _diverged(self, exc: RuntimeError, program: Program) -> Any:
+        """A check that autograd_lite made while tracing came out differently: forget the
+        program (the caller traces anew); other errors propagate."""
+        if not str(exc).startswith(DIVERGED):
+            raise exc
+        for programs in self.cache.values():
+            if program in programs:
+                programs.remove(program)
+        self._last = None
+        return STALE
+
+    def _call(self, args: tuple[Any, ...]) -> Any:
         if _state.tracer is not None:  # called inside another trace: trace through it
             return self.fn(*args)
         if _state.anomaly:
@@ -197,15 +212,12 @@ class Compiled:
                 "al.compile: anomaly mode is on; a compiled step cannot check each op, so call "
                 "the function itself (uncompiled) inside detect_anomaly()"
             )
-        key = _signature(args)
-        programs = self.cache.setdefault(key, [])
-        for program in programs:
+        programs = self.cache.setdefault(_signature(args), [])
+        for program in list(programs):
             try:
                 result = program.run(args)
-            except RuntimeError as exc:  # a check of autograd_lite's changed: trace anew
-                if not str(exc).startswith(DIVERGED):
-                    raise
-                programs.remove(program)
+            except RuntimeError as exc:
+                result = self._diverged(exc, program)
                 break
             if result is not STALE:
                 self._last = program
@@ -217,20 +229,19 @@ class Compiled:
         return result
 
     def _trace(self, args: tuple[Any, ...]) -> tuple[Program, Any]:
+        """Run the step eagerly once, recording it; the program and the step's results."""
         capture = Capture(self.fn)
         self.traces += 1
-        undo = [_patch_numpy(capture), _patch_optimizers()]
-        _state.tracer = capture
-        try:
-            capture.start()
-            names = _argument_names(self.fn, len(args))
-            traced_args = [capture.argument(i, a, names[i]) for i, a in enumerate(args)]
-            result = self.fn(*traced_args)
-        finally:
-            _state.tracer = None
-            for u in undo:
-                u()
-            capture.finish()
+        names = _argument_names(self.fn, len(args))
+        with _numpy_traced(capture), traced_updates():
+            _state.tracer = capture
+            try:
+                capture.start()
+                traced_args = [capture.argument(i, a, names[i]) for i, a in enumerate(args)]
+                result = self.fn(*traced_args)
+            finally:
+                _state.tracer = None
+                capture.finish()
         returns = _returns(capture, result)
         program = Program(capture, returns, args)
         return program, _real_result(returns)

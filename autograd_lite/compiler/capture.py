@@ -9,7 +9,6 @@ outputs.
 
 from __future__ import annotations
 
-import math
 import sys
 import weakref
 from collections.abc import Callable, Iterator
@@ -19,10 +18,10 @@ import numpy as np
 
 from ..engine import Op
 from ..function import Function
-from ..layers import Module, Parameter
-from ..optim import Adam, Optimizer
+from ..layers import Module
+from ..optim import Optimizer
 from ..tensor import Tensor
-from .tracing import Recorder, Traced, Var, active, generator
+from .tracing import Recorder, Traced, Var, generator
 
 __all__ = ["Capture", "reachable"]
 
@@ -179,6 +178,10 @@ class Capture(Recorder):
                 object.__setattr__(module, key, generator(self, value, "rng"))
                 self.restore.append(lambda m=module, k=key, v=value: object.__setattr__(m, k, v))
 
+    def scalar(self, value: float, dtype: Any, binding: Binding, hint: str) -> Traced:
+        """A number the program reads at each call (``binding`` says how it is computed)."""
+        return self.bind(np.asarray(value, dtype=dtype), hint, ("scalar", *binding))
+
     # -- outputs ----------------------------------------------------------------------------
 
     def finish(self) -> None:
@@ -296,72 +299,3 @@ def _op_comment(op: Op, phase: str) -> str:
     except Exception:  # a rule text that cannot be made is no reason to fail the trace
         rule = ""
     return f"backward of {op.name}: {rule}"[:150].rstrip()
-
-
-def adam_step(opt: Adam, capture: Capture) -> None:
-    """Adam's update with the bias corrections, which depend on the step count, as inputs of
-    the program (read at each call after the counts are advanced)."""
-    lr, eps = opt.lr, opt.eps
-    b1, b2 = opt.betas
-    exp_avg, exp_avg_sq, steps = opt.state["exp_avg"], opt.state["exp_avg_sq"], opt.state["step"]
-    for i, p, g in opt._gradients():
-        m, v = exp_avg[i], exp_avg_sq[i]
-        if m is None or v is None:
-            m = exp_avg[i] = np.zeros_like(p.data)
-            v = exp_avg_sq[i] = np.zeros_like(p.data)
-        t = steps[i] = steps[i] + 1
-        capture.counters.append((opt, i))
-        dtype = p.data.dtype
-        root = capture.scalar(math.sqrt(1 - b2**t), dtype, ("adam2", opt, i, b2), "bias_sqrt")
-        rate = capture.scalar(lr / (1 - b1**t), dtype, ("adam1", opt, i, b1, lr), "rate")
-        m *= b1
-        m += (1 - b1) * g
-        v *= b2
-        v += (1 - b2) * (g * g)
-        step = np.sqrt(v)
-        step /= root
-        step += eps
-        np.divide(m, step, out=step)
-        step *= rate
-        p.data -= step
-
-
-def _scalar(self: Capture, value: float, dtype: Any, binding: Binding, hint: str) -> Traced:
-    arr = np.asarray(value, dtype=dtype)
-    return self.bind(arr, hint, ("scalar", *binding))
-
-
-Capture.scalar = _scalar  # type: ignore[attr-defined]
-
-
-def traced_step(original: Callable[[Any], None]) -> Callable[[Any], None]:
-    """``Adam.step`` (and AdamW's), which traces through :func:`adam_step` while tracing."""
-
-    def step(self: Any) -> None:
-        tracer = active()
-        if isinstance(tracer, Capture) and type(self).step is step:
-            adam_step(self, tracer)
-        else:
-            original(self)
-
-    step.__doc__ = original.__doc__
-    return step
-
-
-def bound_value(binding: Binding) -> Any:
-    """What an input binding reads now (positional arguments are handled by the caller)."""
-    kind = binding[0]
-    if kind == "const":
-        return binding[1]
-    if kind == "data":
-        return binding[1]().data
-    if kind == "grad":
-        return binding[1]().grad.data
-    if kind == "opt":
-        return binding[1].state[binding[2]][binding[3]]
-    if kind == "attr":
-        return getattr(binding[1], binding[2])
-    raise AssertionError(kind)
-
-
-__all__ += ["Binding", "Parameter", "adam_step", "bound_value", "traced_step"]

@@ -290,13 +290,34 @@ def statement(step: Step) -> str:
     return f"{', '.join(v.name for v in step.outs)} = {expr}"
 
 
+def _widen_errstate(steps: list[Step]) -> None:
+    """One ``np.errstate`` block from the first step that needs it to the last, when they all
+    need the same one (entering it costs about a microsecond; inside it NumPy only stays quiet
+    about what eager code silenced elsewhere in the step, values are the same)."""
+    marked = [i for i, s in enumerate(steps) if s.errstate]
+    if not marked or any(steps[i].errstate != steps[marked[0]].errstate for i in marked):
+        return
+    if any(v == "raise" for v in (steps[marked[0]].errstate or {}).values()):
+        return
+    for step in steps[marked[0] : marked[-1] + 1]:
+        step.errstate = steps[marked[0]].errstate
+
+
 def generate(name: str, inputs: list[Var], steps: list[Step], results: list[str]) -> str:
     """The source of ``def name(*inputs): ...; return results``."""
     lines = [f"def {name}({', '.join(v.name for v in inputs)}):"]
+    _widen_errstate(steps)
+    errstate: dict[str, str] | None = None
     for step in steps:
+        if step.errstate != errstate and step.form != "comment":
+            errstate = step.errstate
+            if errstate:
+                args = ", ".join(f"{k}={v!r}" for k, v in sorted(errstate.items()))
+                lines.append(f"    with np.errstate({args}):")
+        pad = "        " if errstate else "    "
         if step.comment:
-            lines.append(f"    # {step.comment}")
+            lines.append(f"{pad}# {step.comment}")
         if step.form != "comment":
-            lines.append(f"    {statement(step)}")
+            lines.append(pad + statement(step).replace("\n", "\n" + pad[4:]))
     lines.append(f"    return ({', '.join(results)}{',' if len(results) == 1 else ''})")
     return "\n".join(lines) + "\n"

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _grad_mode
 from ..layers import Module
 from ..optim import Optimizer
 from ..tensor import Tensor
@@ -81,7 +82,7 @@ def _read(var: Var, w: _Writer) -> str:
 def _write(binding: tuple[Any, ...], value: str, w: _Writer) -> str:
     kind = binding[0]
     if kind in ("grad", "arggrad"):
-        return f"{_tensor(binding, w)}.grad = None if {value} is None else Tensor._wrap({value})"
+        return f"{_tensor(binding, w)}._grad = None if {value} is None else Tensor._wrap({value})"
     if kind in ("data", "argdata"):
         return f"{_tensor(binding, w)}.data = {value}"
     if kind == "opt":
@@ -89,18 +90,46 @@ def _write(binding: tuple[Any, ...], value: str, w: _Writer) -> str:
     return f"object.__setattr__({w.ref(binding[1])}, {binding[2]!r}, {value})"
 
 
-def _guards(tensors: list[tuple[Any, np.ndarray, bool]], objects: list[Any], w: _Writer) -> list[str]:
-    """Conditions for replaying: each tensor's array (the same, or one of the same shape and
-    dtype), no hooks, gradients present as when traced; optimizers' settings and buffers;
-    modules' training modes."""
-    checks = []
+def _argument_checks(args: tuple[Any, ...], w: _Writer) -> list[str]:
+    """The arguments are of the traced kinds, shapes and dtypes (and, for Tensors, require
+    grad and hold a gradient as when traced)."""
+    checks = [f"len(args) == {len(args)}"]
+    for i, a in enumerate(args):
+        x = f"args[{i}]"
+        if isinstance(a, Tensor):
+            d = a.data
+            checks.append(f"type({x}) is {w.ref(type(a), 'cls')}")
+            checks.append(f"{x}.data.shape == {d.shape!r} and {x}.data.dtype == {w.ref(d.dtype, 'dt')}")
+            checks.append(f"{x}._requires_grad is {a.requires_grad}")
+            checks.append(f"({x}._grad is {'' if a.grad is None else 'not '}None)")
+        elif type(a) is np.ndarray:
+            checks.append(f"type({x}) is np.ndarray and {x}.shape == {a.shape!r}")
+            checks.append(f"{x}.dtype == {w.ref(a.dtype, 'dt')}")
+        elif isinstance(a, (bool, int, float, str, type(None))):
+            checks.append(f"type({x}) is {type(a).__name__} and {x} == {a!r}")
+        else:
+            checks.append("False")  # converted arguments: matched by signature, not here
+    return checks
+
+
+def _guards(
+    args: tuple[Any, ...], tensors: list[tuple[Any, np.ndarray, bool]], objects: list[Any],
+    w: _Writer,
+) -> list[str]:  # fmt: skip
+    """Conditions for replaying: no trace in progress, no anomaly mode, the traced grad mode;
+    the arguments as traced; each tensor's array (the same, or one of the same shape and dtype),
+    no hooks, gradients present as when traced; optimizers' settings and buffers; modules'
+    training modes."""
+    w.names["state"] = _grad_mode._state
+    checks = ["state.tracer is None and not state.anomaly", f"state.enabled is {_grad_mode._state.enabled}"]
+    checks += _argument_checks(args, w)
     for t, data, has_grad in tensors:
         name, d = w.ref(t, "t"), w.ref(data, "d")
         same = w.ref(_same_layout(data), "same")
         checks.append(f"({name}.data is {d} or {same}({name}.data))")
         checks.append(f"not {name}._hooks")
-        checks.append(f"({name}.grad is {'not ' if has_grad else ''}None)")
-        checks.append(f"{name}.requires_grad is {t.requires_grad}")
+        checks.append(f"({name}._grad is {'not ' if has_grad else ''}None)")
+        checks.append(f"{name}._requires_grad is {t.requires_grad}")
     for obj in objects:
         o = w.ref(obj)
         if isinstance(obj, Optimizer):
@@ -126,7 +155,7 @@ def make_runner(
     outputs: list[tuple[tuple[Any, ...], Var | None]],
     returns: Any,
     counters: list[tuple[Optimizer, int]],
-    guarded: tuple[list[tuple[Any, np.ndarray, bool]], list[Any]],
+    guarded: tuple[tuple[Any, ...], list[tuple[Any, np.ndarray, bool]], list[Any]],
 ) -> tuple[Callable[[tuple[Any, ...]], Any], str]:
     """``run(args)`` for a program ``step``, and its source."""
     w = _Writer()

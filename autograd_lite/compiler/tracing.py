@@ -78,7 +78,9 @@ class Step:
     its result (a draw from a random generator).
     """
 
-    __slots__ = ("args", "comment", "effect", "form", "func", "kwargs", "outs", "writes")
+    __slots__ = (
+        "args", "comment", "effect", "errstate", "form", "func", "kwargs", "outs", "writes",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -93,6 +95,9 @@ class Step:
     ) -> None:
         self.form, self.func, self.args, self.kwargs = form, func, args, kwargs
         self.outs, self.writes, self.comment, self.effect = outs, writes, comment, effect
+        #: NumPy's floating-point error handling while the step ran, where the traced code
+        #: changed it (``np.errstate(over="ignore")`` around an exp that may overflow).
+        self.errstate: dict[str, str] | None = None
 
     def reads(self) -> Iterator[Var]:
         """Every variable among the arguments."""
@@ -164,6 +169,7 @@ class Recorder:
         self._taken: set[str] = set()
         self.named: set[Var] = set()
         self.ops: list[Op] = []
+        self.errors = np.geterr()
         self.context: Callable[[], str | None] = lambda: None
 
     # -- names and variables ----------------------------------------------------------------
@@ -254,6 +260,9 @@ class Recorder:
 
     def add(self, step: Step) -> None:
         step.comment = self.context()
+        errors = np.geterr()
+        if errors != self.errors:
+            step.errstate = {k: v for k, v in errors.items() if v != self.errors[k]}
         self.steps.append(step)
 
     def call(
