@@ -275,12 +275,17 @@ class NeuralNetwork:
         return float(self._gradient_step(x, t).data)
 
     def _gradient_step(self, x: np.ndarray, t: np.ndarray) -> Tensor:
-        """Forward, backward and one SGD step; returns E (the step :func:`al.compile` traces)."""
+        """Forward, backward and one SGD step; returns E (the step :func:`al.compile` traces).
+
+        The gradients are dropped after the update, as the tutorial's ``train()`` keeps none:
+        the network holds only its weights between steps.
+        """
         loss = squared_error(self.model(x), t)
         opt = self.optimizer
         opt.zero_grad()
         loss.backward()
         opt.step()
+        opt.zero_grad()
         return loss
 
     def _tutorial_step(self, x: np.ndarray, t: np.ndarray) -> float:

@@ -17,7 +17,7 @@ from ..optim import Adam, Optimizer
 from ..tensor import Tensor
 from .capture import Capture
 from .updates import traced_updates
-from .program import generate, live_steps, preallocate, simplify
+from .program import fold_scales, generate, live_steps, preallocate, simplify
 from .runner import STALE, Returned, make_runner
 from .tracing import DIVERGED, Recorder, TraceError, Traced, Var
 
@@ -90,7 +90,7 @@ class Program:
             if binding is not None:
                 outputs.append((binding, var))
         shown = [r.var for r in _flat(returns)] + [v for _, v in outputs if v is not None]
-        steps = live_steps(simplify(capture.steps), shown)
+        steps = fold_scales(live_steps(simplify(capture.steps), shown), shown)
         used = {v.root for s in steps for v in (*s.reads(), *s.writes)} | {v.root for v in shown}
         inputs = [v for v in capture.inputs if v in used]
         for v in inputs:
@@ -98,7 +98,13 @@ class Program:
             if binding[0] == "arg":
                 binding = ("arg", binding[1], type(args[binding[1]]) is np.ndarray)
             v.binding = binding
-        inputs += preallocate(steps, shown, BUFFER_SIZE)
+        read_grads = {id(v.binding[1]) for v in inputs if v.binding[0] in ("grad", "arggrad")}
+        recycled = {
+            var: binding
+            for binding, var in outputs
+            if var is not None and binding[0] == "grad" and id(binding[1]) not in read_grads
+        }
+        inputs += preallocate(steps, shown, BUFFER_SIZE, recycled)
         self.source = generate("step", inputs, steps, [v.name for v in shown])
         namespace: dict[str, Any] = {"np": np}
         exec(compile(self.source, "<al.compile step>", "exec"), namespace)  # noqa: S102

@@ -13,7 +13,7 @@ import numpy as np
 
 from .tracing import DIVERGED, Step, TraceError, Var
 
-__all__ = ["generate", "live_steps", "preallocate", "render", "simplify"]
+__all__ = ["fold_scales", "generate", "live_steps", "preallocate", "render", "simplify"]
 
 
 def live_steps(steps: list[Step], outputs: Iterable[Var]) -> list[Step]:
@@ -136,16 +136,74 @@ def _stamp(step: Step, versions: dict[Var, int]) -> tuple[int, ...]:
     return tuple(versions.get(v.root, 0) for v in step.reads())
 
 
+def fold_scales(steps: list[Step], escaping: Iterable[Var]) -> list[Step]:
+    """``c · (A @ B)`` as ``(c · A) @ B`` when nothing else reads ``A @ B`` and ``A`` is the
+    smaller operand: an SGD step η ∂E/∂W on a gradient that is not kept scales the few
+    numbers of an outer product's factor instead of every weight (the products differ by a
+    rounding of the last bit)."""
+    gone = {v.root for v in escaping}
+    reads: dict[Var, int] = {}
+    defined: dict[Var, int] = {}
+    for i, step in enumerate(steps):
+        for v in (*step.reads(), *step.writes):
+            reads[v.root] = reads.get(v.root, 0) + 1
+        for v in step.outs:
+            defined[v] = i
+    inserted: dict[int, Step] = {}
+    for step in steps:
+        scale = _scaling(step)
+        if scale is None:
+            continue
+        g, c = scale
+        j = defined.get(g)
+        if j is None or g in gone or g.root is not g or reads.get(g) != 1:
+            continue
+        dot = steps[j]
+        if dot.func != "np.dot" or dot.kwargs or j in inserted:
+            continue
+        a, b = dot.args
+        if type(a) is not Var or type(b) is not Var or step.outs[0].real.dtype != g.real.dtype:
+            continue
+        first = a.real.size <= b.real.size
+        small = a if first else b
+        scaled = Var(f"{small.name}_scaled", small.real * c)
+        inserted[j] = Step("binop", "*", (small, c), {}, (scaled,), comment=None)
+        dot.args = (scaled, b) if first else (a, scaled)
+        step.form, step.func, step.args, step.kwargs = "alias", "", (g,), {}
+    out: list[Step] = []
+    for i, step in enumerate(steps):
+        if i in inserted:
+            inserted[i].comment, step.comment = step.comment, None
+            out.append(inserted[i])
+        out.append(step)
+    return out
+
+
+def _scaling(step: Step) -> tuple[Var, Any] | None:
+    """``(g, c)`` for a step ``g * c`` or ``c * g`` with ``c`` a Python number."""
+    if step.form != "binop" or step.func != "*" or len(step.outs) != 1:
+        return None
+    a, b = step.args
+    g, c = (a, b) if type(a) is Var else (b, a)
+    if type(g) is not Var or type(c) not in (float, int):
+        return None
+    return g, c
+
+
 _UFUNCS = {"+": "add", "-": "subtract", "*": "multiply", "/": "divide", "**": "power"}
 
 
-def preallocate(steps: list[Step], escaping: Iterable[Var], min_size: int) -> list[Var]:
+def preallocate(
+    steps: list[Step], escaping: Iterable[Var], min_size: int, recycled: dict[Var, Any]
+) -> list[Var]:
     """Give each large temporary array a buffer made once, reused from call to call and by
     later temporaries of the same shape and dtype once nothing reads the earlier one: its
     primitive then writes there (``out=``). Returns the buffers, inputs of the program.
 
-    Values that leave the program (``escaping``: results, gradients, new optimizer state)
-    always get fresh arrays, since callers may keep them.
+    Values that leave the program (``escaping``: results, gradients, new optimizer state) get
+    fresh arrays, since callers may keep them; a gradient in ``recycled`` (variable → the
+    binding of the tensor whose ``.grad`` it becomes) is written into the memory of that
+    tensor's previous gradient when nothing else refers to it (the runner checks).
     """
     gone = {v.root for v in escaping}
     last: dict[Var, int] = {}
@@ -154,13 +212,30 @@ def preallocate(steps: list[Step], escaping: Iterable[Var], min_size: int) -> li
             last[v.root] = i
     free: dict[tuple[Any, ...], list[tuple[int, Var]]] = {}
     buffers: list[Var] = []
+    owner: dict[Var, Var] = {}  # a temporary -> its buffer
     for i, step in enumerate(steps):
         out = step.outs[0] if len(step.outs) == 1 else None
-        if out is None or out.root is not out or out in gone or not _fits(step, out, min_size):
+        if out is None or out.root is not out or not _fits(step, out, min_size):
+            continue
+        if out in recycled and step.func != "np.empty":
+            real = np.empty_like(out.real)
+            buffer = Var(f"old_{out.name}", real, binding=("recycle", recycled[out], real))
+            buffers.append(buffer)
+            _write_into(step, buffer)
+            continue
+        if out in gone:
             continue
         key = (out.real.shape, out.real.dtype.str)
         pool = free.setdefault(key, [])
-        ready = [k for k, (end, _) in enumerate(pool) if end < i]
+        # a buffer free before this step, or (for an elementwise ufunc, which may write over
+        # its own operand) the buffer of an operand that this step reads for the last time
+        dying = {id(owner[v]) for v in step.args if type(v) is Var and last.get(v) == i and v in owner}
+        elementwise = step.func != "np.dot"
+        ready = [
+            k
+            for k, (end, b) in enumerate(pool)
+            if end < i or (elementwise and end == i and id(b) in dying)
+        ]
         if ready:
             _, buffer = pool.pop(ready[0])
         else:
@@ -168,14 +243,19 @@ def preallocate(steps: list[Step], escaping: Iterable[Var], min_size: int) -> li
             buffer = Var(f"buffer{len(buffers)}", real, binding=("const", real))
             buffers.append(buffer)
         pool.append((last[out], buffer))
-        if step.func == "np.empty":
-            step.form, step.func, step.args, step.kwargs = "alias", "", (buffer,), {}
-        else:
-            if step.form in ("binop", "unop"):
-                name = "negative" if step.form == "unop" else _UFUNCS[step.func]
-                step.form, step.func = "call", f"np.{name}"
-            step.kwargs = {**step.kwargs, "out": buffer}
+        owner[out] = buffer
+        _write_into(step, buffer)
     return buffers
+
+
+def _write_into(step: Step, buffer: Var) -> None:
+    if step.func == "np.empty":
+        step.form, step.func, step.args, step.kwargs = "alias", "", (buffer,), {}
+        return
+    if step.form in ("binop", "unop"):
+        name = "negative" if step.form == "unop" else _UFUNCS[step.func]
+        step.form, step.func = "call", f"np.{name}"
+    step.kwargs = {**step.kwargs, "out": buffer}
 
 
 def _fits(step: Step, out: Var, min_size: int) -> bool:

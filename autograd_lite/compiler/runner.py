@@ -8,6 +8,7 @@ guard fails: the caller then traces the step anew.
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -69,6 +70,9 @@ def _read(var: Var, w: _Writer) -> str:
         return f"{w.ref(b[1])}.state[{b[2]!r}][{b[3]}]"
     if kind == "attr":
         return f"{w.ref(b[1])}.{b[2]}"
+    if kind == "recycle":
+        w.names["recycle"] = _recycle
+        return f"recycle({_tensor(b[1], w)}._grad, {w.ref(b[2], 'like')})"
     if kind == "scalar":
         _, which, opt, i, beta, *rest = b
         count = f"{w.ref(opt)}.state['step'][{i}]"
@@ -142,6 +146,23 @@ def _guards(
         elif isinstance(obj, Module):
             checks.append(f"{o}.training is {obj.training}")
     return checks
+
+
+def _recycle(grad: Any, like: np.ndarray) -> np.ndarray:
+    """The array of ``grad`` (a tensor's previous gradient) to write the new one into, when
+    only that tensor refers to it and it fits ``like``; else a new array."""
+    if grad is not None and sys.getrefcount(grad) <= 3:  # the tensor's slot, ours, the call's
+        a = grad.data
+        if (
+            sys.getrefcount(a) <= 3  # the gradient's slot, the local name, the call's
+            and a.base is None
+            and a.shape == like.shape
+            and a.dtype == like.dtype
+            and a.flags.writeable
+            and a.flags.c_contiguous
+        ):
+            return a
+    return np.empty_like(like)
 
 
 def _same_layout(data: np.ndarray) -> Callable[[Any], bool]:
