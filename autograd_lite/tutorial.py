@@ -145,7 +145,9 @@ class NeuralNetwork:
             raise ValueError(f"NeuralNetwork: update must be one of {UPDATES}, got {update!r}")
         self.update = update
         if compiled and update != "gradient":
-            raise ValueError("NeuralNetwork: compiled=True trains by the gradient (update='gradient')")
+            raise ValueError(
+                "NeuralNetwork: compiled=True trains by the gradient (update='gradient')"
+            )
         self.compiled = bool(compiled)
         self._step: Any = None  # the compiled gradient step, made on the first train()
         self.bias = _bias_value(bias)

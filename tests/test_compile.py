@@ -219,9 +219,13 @@ def test_random_programs_with_a_backward_compiled_equal_eager(graph, seed):
 
     compiled = al.compile(step)
     for k in range(3):  # the trace, then replays on new values of the same shapes
-        values = [t.data if k == 0 else t.data + 0.01 * rng.standard_normal(t.shape) for t in inputs]
+        values = [
+            t.data if k == 0 else t.data + 0.01 * rng.standard_normal(t.shape) for t in inputs
+        ]
         eager_in = [al.Tensor(v, requires_grad=t.requires_grad) for v, t in zip(values, inputs)]
-        comp_in = [al.Tensor(v.copy(), requires_grad=t.requires_grad) for v, t in zip(values, inputs)]
+        comp_in = [
+            al.Tensor(v.copy(), requires_grad=t.requires_grad) for v, t in zip(values, inputs)
+        ]
         want, got = step(*eager_in), compiled(*comp_in)
         assert len(want) == len(got)
         for a, b in zip(want, got):
@@ -385,7 +389,7 @@ def test_registering_a_hook_retraces_and_the_hook_runs():
 
 
 def test_grad_mode_change_retraces():
-    (_, _, _), (m2, _, compiled), batches = small_setup()
+    _, (_, _, compiled), batches = small_setup()
     before = compiled.traces
     x, y = batches[2]
     with al.no_grad(), pytest.raises(RuntimeError, match="does not require grad"):

@@ -18,7 +18,7 @@ from .tracing import TraceError
 __all__ = ["Compiled", "TraceError", "compile"]
 
 
-def compile(fn: Callable[..., Any]) -> Compiled:  # noqa: A001 - the public name is al.compile
+def compile(fn: Callable[..., Any]) -> Compiled:
     """Return ``fn`` compiled: traced on its first call per signature, replayed afterwards.
 
     Parameters

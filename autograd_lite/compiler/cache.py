@@ -3,23 +3,20 @@
 from __future__ import annotations
 
 import functools
-from contextlib import contextmanager
-import math
 import sys
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 
 from .. import _grad_mode
-from ..layers import Module
-from ..optim import Adam, Optimizer
 from ..tensor import Tensor
 from .capture import Capture
-from .updates import traced_updates
 from .program import fold_scales, generate, live_steps, preallocate, simplify
 from .runner import STALE, Returned, make_runner
-from .tracing import DIVERGED, Recorder, TraceError, Traced, Var
+from .tracing import DIVERGED, Recorder, Traced, TraceError, Var
+from .updates import traced_updates
 
 __all__ = ["Compiled"]
 
@@ -29,8 +26,11 @@ _CONSTRUCTORS = ("array", "asarray", "asanyarray", "ascontiguousarray", "zeros",
 
 
 class _NumpyInTrace:
-    """What ``np`` is inside autograd_lite's modules while a step is traced: NumPy itself,
-    except that array constructors given traced arrays (or making new ones) are recorded."""
+    """NumPy as autograd_lite's modules see it while a step is traced.
+
+    Everything is NumPy itself, except that array constructors given traced arrays (or
+    making new ones) are recorded.
+    """
 
     def __init__(self, recorder: Recorder) -> None:
         self._recorder = recorder
@@ -58,8 +58,11 @@ class _NumpyInTrace:
 
 
 def _signature(args: tuple[Any, ...]) -> tuple[Any, ...]:
-    """What a program is specialised to: grad mode, and each argument's kind, shape, dtype
-    and (for Tensors) whether it requires grad; Python scalars by value."""
+    """Return what a program is specialised to.
+
+    That is the grad mode, and each argument's kind, shape, dtype and (for Tensors) whether
+    it requires grad; Python scalars by value.
+    """
     sig: list[Any] = [_state.enabled]
     for a in args:
         if isinstance(a, Tensor):
@@ -86,9 +89,9 @@ class Program:
         arg_of = {id(a): i for i, a in enumerate(args) if isinstance(a, Tensor)}
         outputs: list[tuple[tuple[Any, ...], Var | None]] = []
         for binding, var in capture.outputs:
-            binding = _for_args(binding, arg_of)
-            if binding is not None:
-                outputs.append((binding, var))
+            moved = _for_args(binding, arg_of)
+            if moved is not None:
+                outputs.append((moved, var))
         shown = [r.var for r in _flat(returns)] + [v for _, v in outputs if v is not None]
         steps = fold_scales(live_steps(simplify(capture.steps), shown), shown)
         used = {v.root for s in steps for v in (*s.reads(), *s.writes)} | {v.root for v in shown}
@@ -107,7 +110,7 @@ class Program:
         inputs += preallocate(steps, shown, BUFFER_SIZE, recycled)
         self.source = generate("step", inputs, steps, [v.name for v in shown])
         namespace: dict[str, Any] = {"np": np}
-        exec(compile(self.source, "<al.compile step>", "exec"), namespace)  # noqa: S102
+        exec(compile(self.source, "<al.compile step>", "exec"), namespace)
         self.function: Callable[..., Any] = namespace["step"]
         tensors = []
         for ref, data, gdata in capture.tensors:
@@ -129,7 +132,7 @@ def _flat(value: Any) -> list[Returned]:
 
 
 def _real_result(value: Any) -> Any:
-    """The step's return value from the trace itself (the eager results)."""
+    """Return the step's results from the trace itself (the eager results)."""
     if type(value) is Returned:
         real = value.var.real
         return real if value.array else Tensor(real)
@@ -139,8 +142,10 @@ def _real_result(value: Any) -> Any:
 
 
 def _for_args(binding: tuple[Any, ...], arg_of: dict[int, int]) -> tuple[Any, ...] | None:
-    """A binding to a tensor that is a positional argument, as one to that argument; ``None``
-    for a tensor that no longer exists."""
+    """Rebind a binding to a tensor that is a positional argument to that argument.
+
+    ``None`` for a tensor that no longer exists.
+    """
     kind = binding[0]
     if kind in ("data", "grad"):
         t = binding[1]()
@@ -179,7 +184,7 @@ class Compiled:
         self.cache: dict[tuple[Any, ...], list[Program]] = {}
         self.traces = 0
         self._last: Program | None = None
-        functools.update_wrapper(self, fn)  # type: ignore[arg-type]
+        functools.update_wrapper(self, fn)
 
     @property
     def source(self) -> str:
@@ -189,6 +194,7 @@ class Compiled:
         return self._last.source
 
     def __call__(self, *args: Any) -> Any:
+        """Call the step: replay its program, or trace it first."""
         last = self._last  # the common case: the program of the previous call fits again
         if last is not None:
             try:
@@ -200,8 +206,10 @@ class Compiled:
         return self._call(args)
 
     def _diverged(self, exc: RuntimeError, program: Program) -> Any:
-        """A check that autograd_lite made while tracing came out differently: forget the
-        program (the caller traces anew); other errors propagate."""
+        """Forget ``program`` when a check made while tracing came out differently.
+
+        The caller then traces anew; other errors propagate.
+        """
         if not str(exc).startswith(DIVERGED):
             raise exc
         for programs in self.cache.values():
@@ -254,7 +262,7 @@ class Compiled:
 
 
 def _argument_names(fn: Callable[..., Any], n: int) -> list[str]:
-    """The names of ``fn``'s first ``n`` positional parameters (``x0, x1, ...`` past them)."""
+    """Return the names of ``fn``'s first ``n`` positional parameters (``x0, x1, ...`` next)."""
     code = getattr(getattr(fn, "__func__", fn), "__code__", None)
     names = list(code.co_varnames[: code.co_argcount]) if code is not None else []
     if hasattr(fn, "__self__") and names:
@@ -263,7 +271,7 @@ def _argument_names(fn: Callable[..., Any], n: int) -> list[str]:
 
 
 def _returns(capture: Capture, result: Any) -> Any:
-    """The step's return value with each Tensor or array replaced by its variable."""
+    """Return the step's return value with each Tensor or array replaced by its variable."""
     if result is None:
         return None
     if isinstance(result, Tensor):

@@ -9,6 +9,7 @@ outputs.
 
 from __future__ import annotations
 
+import functools
 import sys
 import weakref
 from collections.abc import Callable, Iterator
@@ -30,13 +31,18 @@ Binding = tuple[Any, ...]
 
 
 def reachable(fn: Callable[..., Any]) -> list[tuple[str, Any]]:
-    """``(path, object)`` for the modules, optimizers and tensors that ``fn`` can reach: its
-    closure, the globals it names, its defaults and its bound object, and (two levels down)
-    their attributes and items. ``path`` is the name it is reached by (``"model"``)."""
+    """Find the modules, optimizers and tensors that ``fn`` can reach, as ``(path, object)``.
+
+    Reachable are its closure, the globals it names, its defaults and its bound object, and
+    (two levels down) their attributes and items. ``path`` is the name it is reached by
+    (``"model"``).
+    """
     roots: list[tuple[str, Any]] = []
     self_obj = getattr(fn, "__self__", None)
     if self_obj is not None:
-        roots += [(k, v) for k, v in vars(self_obj).items()] if hasattr(self_obj, "__dict__") else []
+        roots += (
+            [(k, v) for k, v in vars(self_obj).items()] if hasattr(self_obj, "__dict__") else []
+        )
     func = getattr(fn, "__func__", fn)
     code = getattr(func, "__code__", None)
     if code is not None:
@@ -131,6 +137,7 @@ class Capture(Recorder):
     # -- inputs -----------------------------------------------------------------------------
 
     def on_tensor(self, t: Any) -> None:
+        """Bind a tensor's array (and its gradient's) as inputs read at each call."""
         data = t.data
         var = self.lookup(data)
         if var is not None:  # a new Tensor around an array the step computed
@@ -176,10 +183,10 @@ class Capture(Recorder):
                 object.__setattr__(module, key, self.bind(value, hint, ("attr", module, key)))
             elif isinstance(value, np.random.Generator):
                 object.__setattr__(module, key, generator(self, value, "rng"))
-                self.restore.append(lambda m=module, k=key, v=value: object.__setattr__(m, k, v))
+                self.restore.append(functools.partial(object.__setattr__, module, key, value))
 
     def scalar(self, value: float, dtype: Any, binding: Binding, hint: str) -> Traced:
-        """A number the program reads at each call (``binding`` says how it is computed)."""
+        """Bind a number the program reads at each call (``binding`` says how it is computed)."""
         return self.bind(np.asarray(value, dtype=dtype), hint, ("scalar", *binding))
 
     # -- outputs ----------------------------------------------------------------------------
@@ -198,16 +205,16 @@ class Capture(Recorder):
                 for key, values in obj.state.items():
                     for i, value in enumerate(values):
                         if type(value) is Traced:
-                            binding = ("opt", obj, key, i)
+                            binding: Binding = ("opt", obj, key, i)
                             if value.var is None or value.var.binding != binding:
                                 self._out(binding, value)
                             values[i] = _real(value)
             elif isinstance(obj, Module):
                 for key, value in list(vars(obj).items()):
                     if type(value) is Traced:
-                        binding = ("attr", obj, key)
-                        if value.var is None or value.var.binding != binding:
-                            self._out(binding, value)
+                        where: Binding = ("attr", obj, key)
+                        if value.var is None or value.var.binding != where:
+                            self._out(where, value)
                         object.__setattr__(obj, key, _real(value))
 
     def _tensor_out(self, t: Any, data: np.ndarray, gdata: Any, ref: Any) -> None:
@@ -242,7 +249,7 @@ class Capture(Recorder):
     # -- comments ---------------------------------------------------------------------------
 
     def _context(self) -> str | None:
-        """A comment for the next step, when it starts a new op's forward, rule or update."""
+        """Return a comment for the next step, when it starts a new op's forward, rule or update."""
         frame = sys._getframe(3)
         key: tuple[Any, ...] = ("step",)
         text = None
@@ -281,7 +288,7 @@ def _custom(op: Op) -> bool:
 
 
 def _custom_frame(frame: Any) -> Any:
-    """The frame of a custom Function's forward or backward that ``frame`` runs inside."""
+    """Find the frame of a custom Function's forward or backward that ``frame`` runs inside."""
     while frame is not None:
         owner = frame.f_locals.get("self")
         if frame.f_code.co_name in ("forward", "backward") and isinstance(owner, Op):

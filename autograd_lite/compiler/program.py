@@ -17,10 +17,13 @@ __all__ = ["fold_scales", "generate", "live_steps", "preallocate", "render", "si
 
 
 def live_steps(steps: list[Step], outputs: Iterable[Var]) -> list[Step]:
-    """The steps that something visible depends on: the outputs, a write into an input (a
-    parameter updated in place), or a draw from a random generator. A variable counts as read
-    when any view of its memory is (``Var.root``), so in-place writes stay correct. A comment
-    moves to the first step of its group that is kept."""
+    """Keep the steps that something visible depends on.
+
+    Visible are the outputs, a write into an input (a parameter updated in place), and a draw
+    from a random generator. A variable counts as read when any view of its memory is
+    (``Var.root``), so in-place writes stay correct. A comment moves to the first step of its
+    group that is kept.
+    """
     outputs = list(outputs)
     live = {v.root for v in outputs}  # memory read later (through any view)
     used = set(outputs)  # variables referenced later
@@ -47,9 +50,12 @@ def live_steps(steps: list[Step], outputs: Iterable[Var]) -> list[Step]:
 
 
 def simplify(steps: list[Step]) -> list[Step]:
-    """Drop steps that recompute a value already at hand (the same primitive on the same
-    unchanged inputs), and products by one; later steps read the earlier variable instead.
-    Only fresh arrays that nothing writes into are merged, so no write can reach both."""
+    """Drop steps that recompute a value already at hand, and products by one.
+
+    A repeated value is the same primitive on the same unchanged inputs; later steps read the
+    earlier variable instead. Only fresh arrays that nothing writes into are merged, so no
+    write can reach both.
+    """
     written = {v.root for s in steps for v in s.writes}
     versions: dict[Var, int] = {}
     seen: dict[Any, Var] = {}
@@ -60,8 +66,8 @@ def simplify(steps: list[Step]) -> list[Step]:
             step.args = _substitute(step.args, alias)
             step.kwargs = dict(zip(step.kwargs, _substitute(tuple(step.kwargs.values()), alias)))
         out = step.outs[0] if len(step.outs) == 1 else None
-        pure = out is not None and not step.writes and not step.effect and out.root is out
-        if pure and out not in written:
+        pure = not step.writes and not step.effect
+        if out is not None and pure and out.root is out and out not in written:
             same = _identity(step, out)
             if same is not None and same.root not in written:
                 alias[out] = same
@@ -137,10 +143,12 @@ def _stamp(step: Step, versions: dict[Var, int]) -> tuple[int, ...]:
 
 
 def fold_scales(steps: list[Step], escaping: Iterable[Var]) -> list[Step]:
-    """``c · (A @ B)`` as ``(c · A) @ B`` when nothing else reads ``A @ B`` and ``A`` is the
-    smaller operand: an SGD step η ∂E/∂W on a gradient that is not kept scales the few
-    numbers of an outer product's factor instead of every weight (the products differ by a
-    rounding of the last bit)."""
+    """Compute ``c · (A @ B)`` as ``(c · A) @ B`` when nothing else reads ``A @ B``.
+
+    ``A`` is the smaller operand: an SGD step η ∂E/∂W on a gradient that is not kept scales
+    the few numbers of an outer product's factor instead of every weight (the products
+    differ by a rounding of the last bit).
+    """
     gone = {v.root for v in escaping}
     reads: dict[Var, int] = {}
     defined: dict[Var, int] = {}
@@ -196,9 +204,11 @@ _UFUNCS = {"+": "add", "-": "subtract", "*": "multiply", "/": "divide", "**": "p
 def preallocate(
     steps: list[Step], escaping: Iterable[Var], min_size: int, recycled: dict[Var, Any]
 ) -> list[Var]:
-    """Give each large temporary array a buffer made once, reused from call to call and by
-    later temporaries of the same shape and dtype once nothing reads the earlier one: its
-    primitive then writes there (``out=``). Returns the buffers, inputs of the program.
+    """Give each large temporary array a buffer made once.
+
+    The buffer is reused from call to call and by later temporaries of the same shape and
+    dtype once nothing reads the earlier one: its primitive then writes there (``out=``).
+    Returns the buffers, inputs of the program.
 
     Values that leave the program (``escaping``: results, gradients, new optimizer state) get
     fresh arrays, since callers may keep them; a gradient in ``recycled`` (variable → the
@@ -229,7 +239,9 @@ def preallocate(
         pool = free.setdefault(key, [])
         # a buffer free before this step, or (for an elementwise ufunc, which may write over
         # its own operand) the buffer of an operand that this step reads for the last time
-        dying = {id(owner[v]) for v in step.args if type(v) is Var and last.get(v) == i and v in owner}
+        dying = {
+            id(owner[v]) for v in step.args if type(v) is Var and last.get(v) == i and v in owner
+        }
         elementwise = step.func != "np.dot"
         ready = [
             k
@@ -259,8 +271,11 @@ def _write_into(step: Step, buffer: Var) -> None:
 
 
 def _fits(step: Step, out: Var, min_size: int) -> bool:
-    """Whether ``step`` can write its result into a buffer: a large array from a ufunc (or
-    ``np.dot``, or a fresh ``np.empty``) with no ``out=`` of its own."""
+    """Tell whether ``step`` can write its result into a buffer.
+
+    It can for a large array from a ufunc (or ``np.dot``, or a fresh ``np.empty``) with no
+    ``out=`` of its own.
+    """
     real = out.real
     if not isinstance(real, np.ndarray) or real.ndim == 0 or real.size < min_size:
         return False
@@ -291,10 +306,11 @@ def render(value: Any) -> str:
         return f"np.{kind}({inner})"
     if isinstance(value, np.dtype):
         return f"np.dtype({value.str!r})"
-    if isinstance(value, type) and getattr(np, value.__name__, None) is value:
-        return f"np.{value.__name__}"
-    if value in (float, int, bool):
-        return value.__name__  # type: ignore[no-any-return]
+    name = str(getattr(value, "__name__", ""))
+    if isinstance(value, type) and getattr(np, name, None) is value:
+        return f"np.{name}"
+    if value is float or value is int or value is bool:
+        return {float: "float", int: "int", bool: "bool"}[value]
     if type(value) is tuple:
         inner = ", ".join(render(v) for v in value)
         return f"({inner},)" if len(value) == 1 else f"({inner})"
@@ -332,7 +348,7 @@ def _kwargs(kwargs: dict[str, Any]) -> list[str]:
 
 
 def expression(step: Step) -> str:
-    """The right-hand side (or the whole statement, for in-place steps) of ``step``."""
+    """Write the right-hand side (or the whole statement, for in-place steps) of ``step``."""
     form, func, args = step.form, step.func, step.args
     if form == "binop":
         return f"{render(args[0])} {func} {render(args[1])}"
@@ -371,9 +387,12 @@ def statement(step: Step) -> str:
 
 
 def _widen_errstate(steps: list[Step]) -> None:
-    """One ``np.errstate`` block from the first step that needs it to the last, when they all
-    need the same one (entering it costs about a microsecond; inside it NumPy only stays quiet
-    about what eager code silenced elsewhere in the step, values are the same)."""
+    """Widen ``np.errstate`` to one block from the first step that needs it to the last.
+
+    Only when they all need the same one: entering it costs about a microsecond; inside it
+    NumPy only stays quiet about what eager code silenced elsewhere in the step, and the
+    values are the same.
+    """
     marked = [i for i, s in enumerate(steps) if s.errstate]
     if not marked or any(steps[i].errstate != steps[marked[0]].errstate for i in marked):
         return
@@ -384,7 +403,7 @@ def _widen_errstate(steps: list[Step]) -> None:
 
 
 def generate(name: str, inputs: list[Var], steps: list[Step], results: list[str]) -> str:
-    """The source of ``def name(*inputs): ...; return results``."""
+    """Write the source of ``def name(*inputs): ...; return results``."""
     lines = [f"def {name}({', '.join(v.name for v in inputs)}):"]
     _widen_errstate(steps)
     errstate: dict[str, str] | None = None

@@ -51,7 +51,7 @@ class _Writer:
 
 
 def _tensor(binding: tuple[Any, ...], w: _Writer) -> str:
-    """The expression for the tensor a ``data``/``grad`` binding names."""
+    """Write the expression for the tensor a ``data``/``grad`` binding names."""
     if binding[0].startswith("arg"):
         return f"args[{binding[1]}]"
     return w.ref(binding[1], "t")
@@ -95,15 +95,19 @@ def _write(binding: tuple[Any, ...], value: str, w: _Writer) -> str:
 
 
 def _argument_checks(args: tuple[Any, ...], w: _Writer) -> list[str]:
-    """The arguments are of the traced kinds, shapes and dtypes (and, for Tensors, require
-    grad and hold a gradient as when traced)."""
+    """Check that the arguments are of the traced kinds, shapes and dtypes.
+
+    Tensors must also require grad and hold a gradient as when traced.
+    """
     checks = [f"len(args) == {len(args)}"]
     for i, a in enumerate(args):
         x = f"args[{i}]"
         if isinstance(a, Tensor):
             d = a.data
             checks.append(f"type({x}) is {w.ref(type(a), 'cls')}")
-            checks.append(f"{x}.data.shape == {d.shape!r} and {x}.data.dtype == {w.ref(d.dtype, 'dt')}")
+            checks.append(
+                f"{x}.data.shape == {d.shape!r} and {x}.data.dtype == {w.ref(d.dtype, 'dt')}"
+            )
             checks.append(f"{x}._requires_grad is {a.requires_grad}")
             checks.append(f"({x}._grad is {'' if a.grad is None else 'not '}None)")
         elif type(a) is np.ndarray:
@@ -120,12 +124,17 @@ def _guards(
     args: tuple[Any, ...], tensors: list[tuple[Any, np.ndarray, bool]], objects: list[Any],
     w: _Writer,
 ) -> list[str]:  # fmt: skip
-    """Conditions for replaying: no trace in progress, no anomaly mode, the traced grad mode;
-    the arguments as traced; each tensor's array (the same, or one of the same shape and dtype),
-    no hooks, gradients present as when traced; optimizers' settings and buffers; modules'
-    training modes."""
+    """Write the conditions for replaying a program.
+
+    No trace in progress, no anomaly mode, the traced grad mode; the arguments as traced;
+    each tensor's array (the same, or one of the same shape and dtype), no hooks, gradients
+    present as when traced; optimizers' settings and buffers; modules' training modes.
+    """
     w.names["state"] = _grad_mode._state
-    checks = ["state.tracer is None and not state.anomaly", f"state.enabled is {_grad_mode._state.enabled}"]
+    checks = [
+        "state.tracer is None and not state.anomaly",
+        f"state.enabled is {_grad_mode._state.enabled}",
+    ]
     checks += _argument_checks(args, w)
     for t, data, has_grad in tensors:
         name, d = w.ref(t, "t"), w.ref(data, "d")
@@ -142,15 +151,20 @@ def _guards(
             for key, values in obj.state.items():
                 for i, v in enumerate(values):
                     if not isinstance(v, int):
-                        checks.append(f"({o}.state[{key!r}][{i}] is {'' if v is None else 'not '}None)")
+                        checks.append(
+                            f"({o}.state[{key!r}][{i}] is {'' if v is None else 'not '}None)"
+                        )
         elif isinstance(obj, Module):
             checks.append(f"{o}.training is {obj.training}")
     return checks
 
 
 def _recycle(grad: Any, like: np.ndarray) -> np.ndarray:
-    """The array of ``grad`` (a tensor's previous gradient) to write the new one into, when
-    only that tensor refers to it and it fits ``like``; else a new array."""
+    """Return the array to write a tensor's new gradient into.
+
+    That is the array of ``grad`` (its previous gradient) when only that tensor refers to it
+    and it fits ``like``; else a new array.
+    """
     if grad is not None and sys.getrefcount(grad) <= 3:  # the tensor's slot, ours, the call's
         a = grad.data
         if (
@@ -161,7 +175,7 @@ def _recycle(grad: Any, like: np.ndarray) -> np.ndarray:
             and a.flags.writeable
             and a.flags.c_contiguous
         ):
-            return a
+            return a  # type: ignore[no-any-return]
     return np.empty_like(like)
 
 
@@ -197,7 +211,7 @@ def make_runner(
         lines.append(f"    {_write(binding, value, w)}")
     lines.append(f"    return {_rebuild(returns, iter(range(len(shown))))}")
     source = "\n".join(lines) + "\n"
-    exec(compile(source, "<al.compile runner>", "exec"), w.names)  # noqa: S102
+    exec(compile(source, "<al.compile runner>", "exec"), w.names)
     return w.names["run"], source
 
 

@@ -42,7 +42,7 @@ def user_line() -> str:
 
 
 def data_dependent(what: str) -> TraceError:
-    """The error for Python code that needs a traced value's contents."""
+    """Make the error for Python code that needs a traced value's contents."""
     return TraceError(
         f"al.compile: {what} needs the value of a traced array, so the step's Python control "
         f"flow would depend on its data, at {user_line()}; compute it with array operations "
@@ -66,6 +66,7 @@ class Var:
         self.binding = binding
 
     def __repr__(self) -> str:
+        """Show the variable's name."""
         return self.name
 
 
@@ -169,13 +170,13 @@ class Recorder:
         self._taken: set[str] = set()
         self.named: set[Var] = set()
         self.ops: list[Op] = []
-        self.errors = np.geterr()
+        self.errors: dict[str, str] = {k: str(v) for k, v in np.geterr().items()}
         self.context: Callable[[], str | None] = lambda: None
 
     # -- names and variables ----------------------------------------------------------------
 
     def name(self, hint: str) -> str:
-        """A fresh Python identifier built from ``hint``."""
+        """Return a fresh Python identifier built from ``hint``."""
         base = "".join(c if c.isalnum() or c == "_" else "_" for c in hint).strip("_") or "v"
         base = _RENAMED.get(base, base)
         if base[0].isdigit() or keyword.iskeyword(base):
@@ -203,16 +204,17 @@ class Recorder:
         return self.traced(real, var)
 
     def lookup(self, a: np.ndarray) -> Var | None:
-        """The variable holding exactly the array ``a`` (the same memory and layout), if any."""
+        """Find the variable holding exactly the array ``a`` (the same memory and layout)."""
         return self._layouts.get(_layout(a))
 
     def traced(self, real: np.ndarray, var: Var) -> Traced:
+        """Make ``real`` a traced array of the variable ``var``."""
         t = real.view(Traced)
         t.var = var
         return t
 
     def result(self, real: Any, hint: str) -> Any:
-        """A new variable for an array the step computed."""
+        """Make a new variable for an array the step computed."""
         if isinstance(real, np.generic) or (type(real) in (bool, int, float)):
             real = np.asarray(real)
         if not isinstance(real, np.ndarray):
@@ -251,6 +253,7 @@ class Recorder:
         return obj, obj
 
     def unwrap_kwargs(self, kwargs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Split keyword arguments into real and symbolic values."""
         real, sym = {}, {}
         for k, v in kwargs.items():
             real[k], sym[k] = self.unwrap(v)
@@ -259,8 +262,9 @@ class Recorder:
     # -- recording --------------------------------------------------------------------------
 
     def add(self, step: Step) -> None:
+        """Record ``step``, with the comment and error state it runs under."""
         step.comment = self.context()
-        errors = np.geterr()
+        errors: dict[str, str] = {k: str(v) for k, v in np.geterr().items()}
         if errors != self.errors:
             step.errstate = {k: v for k, v in errors.items() if v != self.errors[k]}
         self.steps.append(step)
@@ -290,17 +294,18 @@ class Recorder:
             return result
         if type(result) is tuple:
             wrapped = tuple(self.result(r, hint) for r in result)
-            outs = tuple(w.var for w in wrapped if type(w) is Traced)
+            outs = tuple(w.var for w in wrapped if type(w) is Traced and w.var is not None)
             if len(outs) == len(result):
                 self.add(Step(form, func, sym_args, sym_kwargs, outs))
                 return wrapped
             return result
         wrapped = self.result(result, hint)
-        if type(wrapped) is Traced:
+        if type(wrapped) is Traced and wrapped.var is not None:
             self.add(Step(form, func, sym_args, sym_kwargs, (wrapped.var,)))
         return wrapped
 
     def ufunc(self, ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs: Any) -> Any:
+        """Record a ufunc call (``np.exp(a)``, ``a + b``, ``np.add.reduce``)."""
         name = ufunc.__name__
         func = f"np.{name}" if method == "__call__" else f"np.{name}.{method}"
         form = "call"
@@ -324,6 +329,7 @@ class Recorder:
         return self.call(form, func, compute, inputs, dict(kwargs), name)
 
     def function(self, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """Record a NumPy function call that dispatched to a traced array."""
         name = getattr(func, "__name__", "f")
         if name in _STATIC:
             real_args, _ = self.unwrap(args)
@@ -348,16 +354,16 @@ class Recorder:
         return tuple(out)
 
     def on_tensor(self, t: Any) -> None:
-        """A Tensor whose array is not traced yet (a parameter, a captured tensor)."""
+        """Bind a Tensor whose array is not traced yet (a parameter, a captured tensor)."""
         raise NotImplementedError
 
     def as_traced(self, a: np.ndarray) -> Traced:
-        """``a`` as a traced array: the variable that holds it, else a new constant."""
+        """Return ``a`` as a traced array: the variable that holds it, else a new constant."""
         _, var = self.unwrap(a)
         return self.traced(a, var)
 
     def on_result(self, out: Any) -> Any:
-        """An op's result as a traced array (a plain view of a traced one is recognised)."""
+        """Return an op's result as a traced array (a plain view of a traced one is recognised)."""
         if type(out) is not Traced:
             out = self.as_traced(np.asarray(out))
         var = out.var
@@ -382,7 +388,7 @@ def _snake(name: str) -> str:
 
 
 def active() -> Recorder | None:
-    """The recorder tracing in this thread, if any."""
+    """Return the recorder tracing in this thread, if any."""
     tracer = _state.tracer
     return tracer if isinstance(tracer, Recorder) else None
 
@@ -409,9 +415,12 @@ DIVERGED = "al.compile: a check made while tracing came out differently"
 
 
 def _concrete(t: Traced, what: str, convert: Callable[[np.ndarray], Any]) -> Any:
-    """The Python value of ``t`` where code needs one. In autograd_lite's own code (a check of
-    its inputs) the value is used and the program checks at each call that it is the same; in
-    the user's code it is data-dependent control flow, a :class:`TraceError`."""
+    """Return the Python value of ``t`` where code needs one.
+
+    In autograd_lite's own code (a check of its inputs) the value is used and the program
+    checks at each call that it is the same; in the user's code it is data-dependent control
+    flow, a :class:`TraceError`.
+    """
     tracer = active()
     plain = t.view(np.ndarray)
     if tracer is None:
@@ -428,8 +437,10 @@ def _concrete(t: Traced, what: str, convert: Callable[[np.ndarray], Any]) -> Any
 
 
 def _library_caller() -> str | None:
-    """``file:line`` of autograd_lite's code that asked for a value, or ``None`` if the user's
-    code did (past NumPy's frames and the Tensor's own conversions)."""
+    """Return ``file:line`` of autograd_lite's code that asked for a value.
+
+    ``None`` if the user's code did (past NumPy's frames and the Tensor's own conversions).
+    """
     frame = sys._getframe(3)
     tensor_py = os.path.join(_PACKAGE, "tensor.py")
     compiler = os.path.dirname(os.path.abspath(__file__))
@@ -446,12 +457,14 @@ def _library_caller() -> str | None:
 class Traced(np.ndarray):
     """An array that reports what is computed from it to the active :class:`Recorder`."""
 
-    var: Var | None
+    var: Var | None  # type: ignore[assignment]  # ndarray.var (the variance) is not used here
 
     def __array_finalize__(self, obj: Any) -> None:
+        """Start a view made by NumPy itself untagged."""
         self.var = None  # a view NumPy made internally: recognised by its memory, if at all
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """Record a ufunc applied to a traced array."""
         tracer = active()
         if tracer is None:
             plain = [i.view(np.ndarray) if isinstance(i, Traced) else i for i in inputs]
@@ -463,6 +476,7 @@ class Traced(np.ndarray):
         return tracer.ufunc(ufunc, method, inputs, kwargs)
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        """Record a NumPy function applied to a traced array."""
         tracer = active()
         if tracer is None:
             return func._implementation(*_plain(args), **_plain(kwargs))
@@ -492,6 +506,7 @@ class Traced(np.ndarray):
 
     @property
     def T(self) -> Any:  # noqa: N802 - NumPy's name
+        """Record ``a.T``."""
         tracer = active()
         if tracer is None or self.ndim < 2:
             return self.view(np.ndarray).T
@@ -499,7 +514,8 @@ class Traced(np.ndarray):
         return tracer.call("attr", "T", lambda a: a.T, (self,), {}, hint)
 
     def view(self, *args: Any, **kwargs: Any) -> Any:
-        if args and args[0] is np.ndarray or kwargs.get("type") is np.ndarray:
+        """Record a view of another dtype (``view(np.ndarray)`` is the untraced array)."""
+        if (args and args[0] is np.ndarray) or kwargs.get("type") is np.ndarray:
             return super().view(*args, **kwargs)
         tracer = active()
         if tracer is None or (args and args[0] is Traced):
@@ -508,27 +524,34 @@ class Traced(np.ndarray):
         return tracer.call("method", "view", lambda a, *r: a.view(*r), (base, *args), {}, "view")
 
     def __iter__(self) -> Iterator[Any]:
+        """Iterate over the first axis, each row recorded."""
         for i in range(len(self)):
             yield self[i]
 
     def __bool__(self) -> bool:
+        """Refuse (in the user's code) or check (in autograd_lite's) a truth value."""
         return bool(_concrete(self, "bool", bool))
 
     def __float__(self) -> float:
+        """Refuse (in the user's code) or check (in autograd_lite's) a float value."""
         return float(_concrete(self, "float", float))
 
     def __int__(self) -> int:
+        """Refuse (in the user's code) or check (in autograd_lite's) an int value."""
         return int(_concrete(self, "int", int))
 
     def __index__(self) -> int:
+        """Refuse (in the user's code) or check (in autograd_lite's) an index."""
         return int(_concrete(self, "int", lambda a: a.__index__()))
 
     def item(self, *args: Any) -> Any:
+        """Refuse (in the user's code) or check (in autograd_lite's) a Python number."""
         if args:
             return self[args].item() if len(args) > 1 else self.reshape(-1)[args[0]].item()
         return _concrete(self, "item", lambda a: a.item())
 
     def tolist(self) -> Any:
+        """Refuse the list of values (data-dependent)."""
         if active() is None:
             return self.view(np.ndarray).tolist()
         raise data_dependent(".tolist()")
@@ -560,8 +583,14 @@ class _Generator:
             if tracer is None:
                 return method(*args, **kwargs)
             before = len(tracer.steps)
-            result = tracer.call("method", name, lambda g, *a, **k: getattr(g, name)(*a, **k),
-                                 (self, *args), kwargs, "draw")
+            result = tracer.call(
+                "method",
+                name,
+                lambda g, *a, **k: getattr(g, name)(*a, **k),
+                (self, *args),
+                kwargs,
+                "draw",
+            )
             for step in tracer.steps[before:]:
                 step.effect = True
             return result
@@ -570,8 +599,10 @@ class _Generator:
 
 
 def generator(recorder: Recorder, real: np.random.Generator, hint: str) -> _Generator:
-    """A stand-in for ``real`` whose draws are steps of the program (the generator is an
-    input, passed by reference, so each call draws fresh numbers from it)."""
+    """Make a stand-in for ``real`` whose draws are steps of the program.
+
+    The generator is an input, passed by reference, so each call draws fresh numbers from it.
+    """
     var = Var(recorder.name(hint), real, binding=("const", real))
     recorder.inputs.append(var)
     return _Generator(real, var)

@@ -24,7 +24,7 @@ __all__ = ["traced_updates"]
 
 
 def _descend(p: Any, lr: Any, direction: Any) -> None:
-    """p ← p − lr · direction, in place (a new array if a retained graph still reads p's)."""
+    """Set p ← p − lr · direction, in place (a new array if a retained graph still reads p's)."""
     step = direction * lr
     if p.data.flags.writeable:
         p.data -= step
@@ -97,11 +97,13 @@ def _routed(cls: type[Optimizer], original: Callable[[Any], None]) -> Callable[[
 
 @contextmanager
 def traced_updates() -> Iterator[None]:
-    """Inside the block, SGD's and Adam's ``step`` (and subclasses' that keep it) record the
-    updates above when this thread is tracing."""
+    """Route SGD's and Adam's ``step`` through the updates above while this thread traces.
+
+    Subclasses that keep ``step`` are routed too; outside a trace it is the original.
+    """
     originals = {cls: cls.step for cls in _UPDATES}
     for cls, original in originals.items():
-        cls.step = _routed(cls, original)  # type: ignore[method-assign]
+        cls.step = _routed(cls, original)  # type: ignore[method-assign,assignment]
     try:
         yield
     finally:
