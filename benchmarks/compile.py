@@ -162,8 +162,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     reps = 300 if args.quick else 2000
     lines = [
-        "# al.compile against hand-written NumPy",
-        "",
         f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}, NumPy {np.__version__}, BLAS threads "
         f"{os.environ['OPENBLAS_NUM_THREADS']}. Median times per step, the steps taking turns "

@@ -105,12 +105,13 @@ def _identifier(path: str) -> str:
 def _param_names(objects: list[tuple[str, Any]]) -> dict[int, str]:
     """Each reachable parameter's name: the path to its module and its name there."""
     names: dict[int, str] = {}
+    for path, obj in objects:  # a tensor the step names itself is called that
+        if isinstance(obj, Tensor):
+            names.setdefault(id(obj), _identifier(path))
     for path, obj in objects:
         if isinstance(obj, Module):
             for name, p in obj.named_parameters():
                 names.setdefault(id(p), _identifier(f"{path}.{name}"))
-        elif isinstance(obj, Tensor):
-            names.setdefault(id(obj), _identifier(path))
     return names
 
 

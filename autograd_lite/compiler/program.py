@@ -158,13 +158,14 @@ def fold_scales(steps: list[Step], escaping: Iterable[Var]) -> list[Step]:
         for v in step.outs:
             defined[v] = i
     inserted: dict[int, Step] = {}
+    alias: dict[Var, Var] = {}
     for step in steps:
         scale = _scaling(step)
         if scale is None:
             continue
         g, c = scale
         j = defined.get(g)
-        if j is None or g in gone or g.root is not g or reads.get(g) != 1:
+        if j is None or g in gone or g.root is not g or reads.get(g) != 1 or step.outs[0] in gone:
             continue
         dot = steps[j]
         if dot.func != "np.dot" or dot.kwargs or j in inserted:
@@ -174,15 +175,21 @@ def fold_scales(steps: list[Step], escaping: Iterable[Var]) -> list[Step]:
             continue
         first = a.real.size <= b.real.size
         small = a if first else b
+        if small.real.size >= g.real.size:  # a dot product: scaling the result is cheaper
+            continue
         scaled = Var(f"{small.name}_scaled", small.real * c)
         inserted[j] = Step("binop", "*", (small, c), {}, (scaled,), comment=None)
         dot.args = (scaled, b) if first else (a, scaled)
-        step.form, step.func, step.args, step.kwargs = "alias", "", (g,), {}
+        alias[step.outs[0]] = g
+        step.form = "comment"  # the product is gone; later steps read g itself
     out: list[Step] = []
     for i, step in enumerate(steps):
         if i in inserted:
             inserted[i].comment, step.comment = step.comment, None
             out.append(inserted[i])
+        if alias:
+            step.args = _substitute(step.args, alias)
+            step.kwargs = dict(zip(step.kwargs, _substitute(tuple(step.kwargs.values()), alias)))
         out.append(step)
     return out
 
