@@ -11,6 +11,7 @@ import copy
 
 import numpy as np
 import pytest
+from custom_ops import Cube
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -264,17 +265,6 @@ def test_dropout_draws_a_fresh_mask_per_call_from_the_same_generator():
 
 
 def test_no_grad_regions_and_custom_functions_are_traced():
-    class Cube(al.Function):
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return x**3
-
-        @staticmethod
-        def backward(ctx, grad):
-            (x,) = ctx.saved_tensors
-            return 3 * x**2 * grad
-
     w = al.Tensor(np.array([0.5, -1.0, 2.0]), requires_grad=True)
 
     def step(x):

@@ -175,7 +175,14 @@ def _numpy_traced(recorder: Recorder) -> Iterator[None]:
 
 
 class Compiled:
-    """``fn`` traced into straight-line NumPy once per signature, then replayed."""
+    """``fn`` traced into straight-line NumPy once per signature, then replayed.
+
+    What a replay does not repeat: Python side effects of the step (a print, a hook's own
+    bookkeeping) happen while it is traced only; arrays the step reads from outside without
+    receiving them as arguments are constants of the program, read by reference (changed in
+    place, the program sees it; rebound to another array, it does not). The program reuses
+    buffers from call to call, so one compiled step must not run in two threads at once.
+    """
 
     def __init__(self, fn: Callable[..., Any]) -> None:
         if not callable(fn):
