@@ -462,3 +462,39 @@ def test_compile_is_a_decorator_and_exported():
     close(double(np.full(2, 3.0)).data, [6.0, 6.0])
     assert "compile" in al.__all__ and "TraceError" in al.__all__
     assert double.__name__ == "double"
+
+
+def test_reused_buffers_never_reach_what_the_caller_holds():
+    """Large temporaries live in buffers reused from call to call, and a previous gradient's
+    memory is reused when nothing else refers to it: what a caller kept stays as it was."""
+    rng = np.random.default_rng(8)
+
+    def make():
+        w = al.Tensor(rng.normal(size=(60, 50)) * 0.1, requires_grad=True)
+        return w, SGD([w], lr=0.01)
+
+    (w1, o1), (w2, o2) = make(), make()
+    w2.data[...] = w1.data
+
+    def training(w, opt):
+        def step(x, t):
+            loss = al.squared_error(al.tanh(w @ x), t)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            return loss
+
+        return step
+
+    eager, compiled = training(w1, o1), al.compile(training(w2, o2))
+    kept = []
+    for k in range(6):
+        x, t = rng.normal(size=50), rng.normal(size=60)
+        close(eager(x, t).data, compiled(x, t).data)
+        close(w1.data, w2.data)
+        close(w1.grad.data, w2.grad.data)
+        if k % 2:  # hold this call's gradient: the next call must leave it alone
+            kept.append((w2.grad, w2.grad.data.copy()))
+    assert "out=old_" in compiled.source  # the previous gradient's memory is reused
+    for grad, values in kept:
+        np.testing.assert_array_equal(grad.data, values)
