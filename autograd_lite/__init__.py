@@ -18,6 +18,8 @@ __all__ = [
     "Context",
     "Function",
     "Tensor",
+    "TraceError",
+    "compile",
     "data",
     "detect_anomaly",
     "enable_grad",
@@ -41,7 +43,12 @@ __all__ = [
 __all__ += _ops.__all__
 
 _SUBMODULES = {"layers", "optim", "testing", "viz", "tutorial", "data"}
-_LATER = {"save": "serialization", "load": "serialization"}
+_LATER = {
+    "save": "serialization",
+    "load": "serialization",
+    "compile": "compiler",
+    "TraceError": "compiler",
+}
 
 
 def __getattr__(name: str) -> object:

@@ -147,6 +147,11 @@ def _add_output_options(train: argparse.ArgumentParser) -> None:
     )
     train.add_argument("--save", metavar="PATH", help="save the trained weights (.npz) to PATH")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
+    train.add_argument(
+        "--compile",
+        action="store_true",
+        help="train the tutorial's network through al.compile (traced once, then replayed)",
+    )
 
 
 def _physical_memory() -> int | None:
@@ -164,6 +169,8 @@ def _check_train_args(parser: argparse.ArgumentParser, args: argparse.Namespace)
     """
     if args.model == "cnn" and args.data != "digits":
         parser.error("--model cnn trains on the bundled 8×8 digits only (--data digits)")
+    if args.compile and (args.model == "cnn" or args.update != "gradient"):
+        parser.error("--compile trains the tutorial's network by the gradient (--update gradient)")
     _apply_defaults(args)
     _check_data(parser, args)
     _check_numbers(parser, args)
@@ -375,7 +382,14 @@ def train_command(args: argparse.Namespace) -> int:
         train, test = load_digits(seed=args.split_seed)
     n_in = train.inputs.shape[1]
     net = NeuralNetwork(
-        n_in, 10, args.hidden, args.lr, bias=args.bias or None, update=args.update, rng=args.seed
+        n_in,
+        10,
+        args.hidden,
+        args.lr,
+        bias=args.bias or None,
+        update=args.update,
+        rng=args.seed,
+        compiled=args.compile,
     )
     n, bs = len(train.labels), args.batch_size
     start = time.perf_counter()

@@ -74,7 +74,9 @@ def _apply(op: Op, *args: Any) -> Tensor:
         out = _checked_forward(op, xs)
     else:
         out = op.forward(*xs)
-        if type(out) is not np.ndarray:
+        if state.tracer is not None:
+            out = state.tracer.on_result(out)
+        elif type(out) is not np.ndarray:
             out = np.asarray(out)
     t = _new(Tensor)
     t.data = out
