@@ -193,6 +193,14 @@ class Op:
             text += f" ḡ {out} is summed back to {' and '.join(summed)}."
         return text
 
+    def can_rerun_backward(self) -> bool:
+        """Say whether ``backward`` can run again on inputs and a result kept elsewhere.
+
+        A built-in op's rule reads only its arguments, so it can (the explainer keeps them); a
+        node whose rule keeps state of its own may have dropped it at release.
+        """
+        return True
+
     def release(self) -> None:
         """Drop what the backward walk needed, so arrays are freed by reference counting."""
         self._in = None

@@ -62,6 +62,10 @@ class _FunctionOp(Op):
         """Return how messages name this kind of node: a user's op, not a built-in one."""
         return "a custom Function"
 
+    def can_rerun_backward(self) -> bool:
+        """Say whether the Function's context still holds what its backward saved."""
+        return self.ctx is not None
+
     def __copy__(self) -> _FunctionOp:
         """Return a new node for the same Function, ready to run forward again."""
         return _FunctionOp(self.fn)

@@ -40,7 +40,7 @@ import inspect
 import shutil
 import subprocess
 import textwrap
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -419,23 +419,13 @@ class Trace:
                 return False
             return x is target or (target._node is not None and x._node is target._node)
 
-        if any(getattr(s.node, "ctx", True) is None for s in self.steps):
+        if not all(s.node.can_rerun_backward() for s in self.steps):
             raise RuntimeError(
                 "paths: a custom Function in this graph was released by a backward() after "
                 "explain_backward; call paths() first, or pass retain_graph=True to backward()"
             )
         steps = {id(s.node): s for s in self.steps}
-        # How many paths lead from each node to the target (reverse topological order).
-        count: dict[int, int] = {}
-        for s in reversed(self.steps):  # inputs before the ops that use them
-            n = 0
-            for x, need in zip(s.inputs, s.node.needs, strict=True):
-                if need and isinstance(x, Tensor):
-                    if hits(x):
-                        n += 1
-                    elif x._node is not None:
-                        n += count.get(id(x._node), 0)
-            count[id(s.node)] = n
+        count = self._path_counts(hits)
         total = count.get(id(root), 0)
         if total == 0:
             raise ValueError(
@@ -475,6 +465,20 @@ class Trace:
                     branches.append((child, gx, (f"─{slot}→ {labels.node[id(child)]}", link)))
             stack.extend(reversed(branches))
         return result
+
+    def _path_counts(self, hits: Callable[[Any], bool]) -> dict[int, int]:
+        """Count the paths from each node (by id) to the tensors ``hits`` accepts."""
+        count: dict[int, int] = {}
+        for s in reversed(self.steps):  # inputs before the ops that use them
+            n = 0
+            for x, need in zip(s.inputs, s.node.needs, strict=True):
+                if need and isinstance(x, Tensor):
+                    if hits(x):
+                        n += 1
+                    elif x._node is not None:
+                        n += count.get(id(x._node), 0)
+            count[id(s.node)] = n
+        return count
 
     def format_paths(self, leaf: Tensor | str) -> str:
         """Format the path contributions as a list, with their sum and the walk's gradient."""
@@ -551,6 +555,27 @@ class Trace:
         return "\n".join(out)
 
 
+def _seed(loss: Any, gradient: Any) -> np.ndarray:
+    """Check ``loss`` and return the walk's seed ∂E/∂loss (1 for a single element)."""
+    if not isinstance(loss, Tensor):
+        raise TypeError(f"explain_backward: expected a Tensor, got {type(loss).__name__}")
+    if not loss.requires_grad:
+        raise RuntimeError("explain_backward: this tensor does not require grad")
+    if gradient is None:
+        if loss.size != 1:
+            raise RuntimeError(
+                f"explain_backward: a gradient is needed for a tensor of shape {loss.shape}; "
+                "pass gradient= with an array of that shape"
+            )
+        return np.ones(loss.shape, dtype=loss.dtype)
+    seed = np.array(np.asarray(gradient), dtype=loss.dtype)
+    if seed.shape != loss.shape:
+        raise ValueError(
+            f"explain_backward: gradient shape {seed.shape} does not match {loss.shape}"
+        )
+    return seed
+
+
 def explain_backward(
     loss: Tensor, gradient: Any = None, names: Mapping[str, Tensor] | None = None
 ) -> Trace:
@@ -572,23 +597,7 @@ def explain_backward(
         No ``.grad`` changes, hooks are not run, and the graph is kept, so ``loss.backward()``
         still works afterwards.
     """
-    if not isinstance(loss, Tensor):
-        raise TypeError(f"explain_backward: expected a Tensor, got {type(loss).__name__}")
-    if not loss.requires_grad:
-        raise RuntimeError("explain_backward: this tensor does not require grad")
-    if gradient is None:
-        if loss.size != 1:
-            raise RuntimeError(
-                f"explain_backward: a gradient is needed for a tensor of shape {loss.shape}; "
-                "pass gradient= with an array of that shape"
-            )
-        seed = np.ones(loss.shape, dtype=loss.dtype)
-    else:
-        seed = np.array(np.asarray(gradient), dtype=loss.dtype)
-        if seed.shape != loss.shape:
-            raise ValueError(
-                f"explain_backward: gradient shape {seed.shape} does not match {loss.shape}"
-            )
+    seed = _seed(loss, gradient)
     order, leaves = _graph(loss)
     if any(node.inputs is None for node in order):
         raise RuntimeError(
