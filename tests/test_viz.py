@@ -716,3 +716,14 @@ def test_rules_fit_the_nodes_over_drawn_shapes(case, data):
 )  # fmt: skip
 def test_an_op_not_yet_applied_states_its_rule_without_shapes(op, expected):
     assert op.rule() == expected
+
+
+def test_paths_through_a_custom_function_released_after_the_explanation_says_so():
+    x = al.Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    loss = (Cube.apply(x) * 2.0).sum()
+    trace = viz.explain_backward(loss)
+    ((_, contribution),) = trace.paths(x)  # before the release: 3x² · 2, by hand
+    np.testing.assert_allclose(contribution, 6.0 * np.array([1.0, 4.0]))
+    loss.backward()  # releases the graph, the Function's context with it
+    with pytest.raises(RuntimeError, match="custom Function in this graph was released"):
+        trace.paths(x)
