@@ -112,8 +112,10 @@ def _checked_forward(op: Op, xs: tuple[Any, ...]) -> np.ndarray:
 
 
 def _index(idx: Any) -> Any:
-    """An index with Tensors replaced by their arrays (the op normalises the rest, see
-    :func:`autograd_lite.ops.shape.normalize_index`)."""
+    """Return ``idx`` with Tensors replaced by their arrays.
+
+    The op normalises the rest (see :func:`autograd_lite.ops.shape.normalize_index`).
+    """
     if type(idx) is tuple:
         return tuple(i.data if isinstance(i, Tensor) else i for i in idx)
     return idx.data if isinstance(idx, Tensor) else idx
@@ -197,6 +199,7 @@ class Tensor:
 
     @property
     def requires_grad(self) -> bool:
+        """Whether ``backward()`` computes ∂E/∂(this tensor); settable on a floating-dtype leaf."""
         return self._requires_grad
 
     @requires_grad.setter
@@ -234,29 +237,36 @@ class Tensor:
 
     @property
     def is_leaf(self) -> bool:
+        """Whether no op recorded this tensor: made by the user, or not requiring grad."""
         return self._node is None
 
     @property
     def shape(self) -> tuple[int, ...]:
+        """The length of each axis, as ``ndarray.shape``."""
         return self.data.shape
 
     @property
     def ndim(self) -> int:
+        """The number of axes, as ``ndarray.ndim``."""
         return self.data.ndim
 
     @property
     def size(self) -> int:
+        """The number of elements, as ``ndarray.size``."""
         return self.data.size
 
     @property
     def dtype(self) -> np.dtype[Any]:
+        """The NumPy dtype of the data."""
         return self.data.dtype
 
     @property
     def T(self) -> Tensor:  # noqa: N802 - NumPy's name
+        """The axes reversed, as ``ndarray.T`` (below 2-D: self); ∂E/∂a = ḡ, axes reversed."""
         return self if self.ndim < 2 else _apply(sh.Transpose(None), self)
 
     def __repr__(self) -> str:
+        """Return ``Tensor([...])``, plus ``dtype=`` unless float64 and ``requires_grad=True``."""
         body = np.array2string(self.data, separator=", ", prefix="Tensor(")
         extra = ", requires_grad=True" if self._requires_grad else ""
         if self.data.dtype != np.float64:
@@ -264,31 +274,37 @@ class Tensor:
         return f"Tensor({body}{extra})"
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        """Return the data for ``np.asarray(t)``, copied only for ``copy`` or a new ``dtype``."""
         arr = self.data if dtype is None else self.data.astype(dtype, copy=False)
         return arr.copy() if copy else arr
 
     def __len__(self) -> int:
+        """Return the length of the first axis, as ``len(ndarray)``."""
         return len(self.data)
 
     def __iter__(self) -> Iterator[Tensor]:
+        """Yield ``self[i]`` along the first axis (each an indexing op, so gradients flow)."""
         for i in range(len(self)):
             yield self[i]
 
     def __bool__(self) -> bool:
+        """Return the truth of a single-element tensor (``ValueError`` for more, as NumPy)."""
         return bool(self.data)
 
     def __float__(self) -> float:
+        """Return the value of a 0-d tensor as a Python float."""
         return float(self.data)
 
     def __int__(self) -> int:
+        """Return the value of a 0-d tensor as a Python int."""
         return int(self.data)
 
     def numpy(self) -> np.ndarray:
-        """The underlying array (shared, not copied)."""
+        """Return the underlying array (shared, not copied)."""
         return self.data
 
     def item(self) -> Any:
-        """The single element as a Python number."""
+        """Return the single element as a Python number (``ValueError`` unless there is one)."""
         if self.data.size != 1:
             raise ValueError(
                 f"item: a tensor of shape {self.shape} has {self.data.size} elements; item() "
@@ -297,11 +313,14 @@ class Tensor:
         return self.data.item()
 
     def detach(self) -> Tensor:
-        """A new leaf sharing this tensor's data, cut off from the graph."""
+        """Return a new leaf sharing this tensor's data, cut off from the graph."""
         return Tensor._wrap(self.data)
 
     def astype(self, dtype: Any) -> Tensor:
-        """This tensor converted to ``dtype`` (gradients flow back converted to the old dtype)."""
+        """Return the values converted to ``dtype``; ∂E/∂a = ḡ converted back to a's dtype.
+
+        Returns ``self`` when its dtype already is ``dtype``.
+        """
         if np.dtype(dtype).kind not in "biufc":
             raise TypeError(f"astype: {np.dtype(dtype)} is not a numeric dtype")
         if np.dtype(dtype) == self.dtype:
@@ -403,53 +422,70 @@ class Tensor:
         return _apply(op, other, self) if reflected else _apply(op, self, other)
 
     def __add__(self, other: Any) -> Tensor:
+        """Return self + other, broadcast (∂/∂self = 1, ∂/∂other = 1)."""
         return self._binary(ew.Add(), other)
 
     def __radd__(self, other: Any) -> Tensor:
+        """Return other + self, broadcast (∂/∂other = 1, ∂/∂self = 1)."""
         return self._binary(ew.Add(), other, True)
 
     def __sub__(self, other: Any) -> Tensor:
+        """Return self − other, broadcast (∂/∂self = 1, ∂/∂other = −1)."""
         return self._binary(ew.Sub(), other)
 
     def __rsub__(self, other: Any) -> Tensor:
+        """Return other − self, broadcast (∂/∂other = 1, ∂/∂self = −1)."""
         return self._binary(ew.Sub(), other, True)
 
     def __mul__(self, other: Any) -> Tensor:
+        """Return self · other, broadcast (∂/∂self = other, ∂/∂other = self)."""
         return self._binary(ew.Mul(), other)
 
     def __rmul__(self, other: Any) -> Tensor:
+        """Return other · self, broadcast (∂/∂other = self, ∂/∂self = other)."""
         return self._binary(ew.Mul(), other, True)
 
     def __truediv__(self, other: Any) -> Tensor:
+        """Return self / other, broadcast (∂/∂self = 1 / other, ∂/∂other = −self / other²)."""
         return self._binary(ew.Div(), other)
 
     def __rtruediv__(self, other: Any) -> Tensor:
+        """Return other / self, broadcast (∂/∂other = 1 / self, ∂/∂self = −other / self²)."""
         return self._binary(ew.Div(), other, True)
 
     def __pow__(self, other: Any) -> Tensor:
+        """Return aᵇ for a = self, b = other, broadcast (∂/∂a = b · aᵇ⁻¹, ∂/∂b = aᵇ · log a)."""
         return self._binary(ew.Pow(), other)
 
     def __rpow__(self, other: Any) -> Tensor:
+        """Return aᵇ for a = other, b = self, broadcast (∂/∂a = b · aᵇ⁻¹, ∂/∂b = aᵇ · log a)."""
         return self._binary(ew.Pow(), other, True)
 
     def __matmul__(self, other: Any) -> Tensor:
+        """Return a @ b for a = self, as ``np.matmul`` (∂E/∂a = ḡ @ bᵀ, ∂E/∂b = aᵀ @ ḡ)."""
         return self._binary(MatMul(), other)
 
     def __rmatmul__(self, other: Any) -> Tensor:
+        """Return a @ b for b = self, as ``np.matmul`` (∂E/∂a = ḡ @ bᵀ, ∂E/∂b = aᵀ @ ḡ)."""
         return self._binary(MatMul(), other, True)
 
     def __neg__(self) -> Tensor:
+        """Return −self (∂/∂self = −1)."""
         return _apply(ew.Neg(), self)
 
     def __pos__(self) -> Tensor:
+        """Return self: +t is the identity and records nothing."""
         return self
 
     # -- in-place operators -----------------------------------------------------------------
 
     def _inplace(self, op: Op, ufunc: np.ufunc, other: Any) -> Tensor:
-        """``self op= other``, PyTorch's way: written into ``self.data`` when nothing needs
-        recording (gradient mode off, or neither side requires grad); refused on a leaf that
-        requires grad; otherwise the out-of-place op is recorded and the name rebound."""
+        """Do ``self op= other`` PyTorch's way.
+
+        Written into ``self.data`` when nothing needs recording (gradient mode off, or neither
+        side requires grad); refused on a leaf that requires grad; otherwise the out-of-place op
+        is recorded and the name rebound.
+        """
         o = _operand(other)
         if o is NotImplemented:
             return NotImplemented  # type: ignore[no-any-return]
@@ -475,15 +511,19 @@ class Tensor:
         return self
 
     def __iadd__(self, other: Any) -> Tensor:
+        """Do ``self += other``: in place, or recorded out of place when a gradient must flow."""
         return self._inplace(ew.Add(), np.add, other)
 
     def __isub__(self, other: Any) -> Tensor:
+        """Do ``self -= other``: in place, or recorded out of place when a gradient must flow."""
         return self._inplace(ew.Sub(), np.subtract, other)
 
     def __imul__(self, other: Any) -> Tensor:
+        """Do ``self *= other``: in place, or recorded out of place when a gradient must flow."""
         return self._inplace(ew.Mul(), np.multiply, other)
 
     def __itruediv__(self, other: Any) -> Tensor:
+        """Do ``self /= other``: in place, or recorded out of place when a gradient must flow."""
         return self._inplace(ew.Div(), np.true_divide, other)
 
     # -- NumPy's protocols ---------------------------------------------------------------------
@@ -505,24 +545,31 @@ class Tensor:
         return Tensor._wrap(ufunc(self.data, o.data if isinstance(o, Tensor) else o))
 
     def __lt__(self, other: Any) -> Tensor:
+        """Return the bool tensor self < other, broadcast (no gradient)."""
         return self._compare(np.less, other)
 
     def __le__(self, other: Any) -> Tensor:
+        """Return the bool tensor self ≤ other, broadcast (no gradient)."""
         return self._compare(np.less_equal, other)
 
     def __gt__(self, other: Any) -> Tensor:
+        """Return the bool tensor self > other, broadcast (no gradient)."""
         return self._compare(np.greater, other)
 
     def __ge__(self, other: Any) -> Tensor:
+        """Return the bool tensor self ≥ other, broadcast (no gradient)."""
         return self._compare(np.greater_equal, other)
 
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        """Return the bool tensor self == other, elementwise and broadcast (no gradient)."""
         return self._compare(np.equal, other)
 
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        """Return the bool tensor self ≠ other, elementwise and broadcast (no gradient)."""
         return self._compare(np.not_equal, other)
 
     def __getitem__(self, idx: Any) -> Tensor:
+        """Return self[idx], NumPy's indexing; ∂E/∂self = ḡ scatter-added at idx (repeats add)."""
         return _apply(sh.GetItem(_index(idx)), self)
 
     # -- reductions and shape --------------------------------------------------------------------
@@ -547,7 +594,10 @@ class Tensor:
         return self._reduce(red.Min, axis, keepdims)
 
     def reshape(self, *shape: Any) -> Tensor:
-        """The same values in a new shape: ``reshape(2, 3)`` or ``reshape((2, 3))``; -1 allowed."""
+        """Return the values in a new shape: ``reshape(2, 3)`` or ``reshape((2, 3))``; -1 allowed.
+
+        A view of the data where NumPy can make one; ∂E/∂a = ḡ reshaped back to a's shape.
+        """
         return _apply(sh.Reshape(_shape_args(shape)), self)
 
     def transpose(self, *axes: Any) -> Tensor:
@@ -561,44 +611,58 @@ class Tensor:
         return _apply(sh.Transpose(perm), self)  # the op normalises negative axes
 
     def flatten(self) -> Tensor:
-        """A 1-D copy of the values."""
+        """Return the values on one axis (C order), as ``reshape(-1)``: a view where possible."""
         return _apply(sh.Reshape((-1,)), self)
 
     # -- elementwise -----------------------------------------------------------------------------
 
     def exp(self) -> Tensor:
+        """Return eˣ for x = self, elementwise (∂/∂x = eˣ)."""
         return _apply(ew.Exp(), self)
 
     def log(self) -> Tensor:
+        """Return the natural log, elementwise (∂/∂self = 1 / self)."""
         return _apply(ew.Log(), self)
 
     def sqrt(self) -> Tensor:
+        """Return √self, elementwise (∂/∂self = 1 / (2 √self))."""
         return _apply(ew.Sqrt(), self)
 
     def abs(self) -> Tensor:
+        """Return |self|, elementwise (∂/∂self = sign(self): 0 at the kink self = 0)."""
         return _apply(ew.Abs(), self)
 
     __abs__ = abs  # abs(t), as for NumPy arrays
 
     def clip(self, low: float | None = None, high: float | None = None) -> Tensor:
+        """Return min(max(self, low), high), as ``np.clip``; a ``None`` bound leaves that side open.
+
+        ∂/∂self = [low ≤ self ≤ high]: the gradient passes at the bounds, as in ``torch.clamp``.
+        """
         return _apply(ew.Clip(low, high), self)
 
     def sigmoid(self) -> Tensor:
+        """Return σ(x) = 1 / (1 + e⁻ˣ) for x = self, elementwise (∂σ/∂x = σ · (1 − σ))."""
         return _apply(act.Sigmoid(), self)
 
     def tanh(self) -> Tensor:
+        """Return tanh(self), elementwise (∂/∂self = 1 − tanh²(self))."""
         return _apply(act.Tanh(), self)
 
     def relu(self) -> Tensor:
+        """Return max(self, 0), elementwise (∂/∂self = [self > 0]: 0 at the kink self = 0)."""
         return _apply(act.ReLU(), self)
 
     def softmax(self, axis: int = -1) -> Tensor:
+        """Return oᵢ = e^{xᵢ} / Σⱼ e^{xⱼ} along ``axis`` (x = self); ∂E/∂x = o · (ḡ − Σⱼ ḡⱼ oⱼ)."""
         return _apply(act.Softmax(axis), self)
 
     def log_softmax(self, axis: int = -1) -> Tensor:
+        """Return oᵢ = xᵢ − log Σⱼ e^{xⱼ} along ``axis`` (x = self); ∂E/∂x = ḡ − e^{o} · Σⱼ ḡⱼ."""
         return _apply(act.LogSoftmax(axis), self)
 
     def logsumexp(self, axis: Any = -1, keepdims: bool = False) -> Tensor:
+        """Return log Σ eˣ over ``axis`` (x = self), overflow-free; ∂E/∂x = ḡ · e^{x − o}."""
         return red.logsumexp(self, axis, keepdims)
 
 
@@ -611,8 +675,10 @@ _INPLACE_SYMBOL: dict[Any, str] = {
 
 
 def _interop() -> Any:
-    """The NumPy dispatch tables' module, imported on first use: it builds on the functions
-    module, which itself builds on this one."""
+    """Return the NumPy dispatch tables' module, importing it on first use.
+
+    Not imported at the top: it builds on the functions module, which itself builds on this one.
+    """
     global _INTEROP
     if _INTEROP is None:
         from . import interop
@@ -626,7 +692,7 @@ Op.tensor_type = Tensor  # the class a node rebuilds an input held as its node a
 
 
 def tensor(data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
-    """The same as ``Tensor(data, requires_grad, dtype)`` (PyTorch's spelling)."""
+    """Return ``Tensor(data, requires_grad, dtype)`` (PyTorch's spelling)."""
     return Tensor(data, requires_grad=requires_grad, dtype=dtype)
 
 
