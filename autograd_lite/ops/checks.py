@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -178,7 +178,7 @@ class Call:
 
     args: Mapping[str, Arg] = field(default_factory=dict)
     tensors: int | None = None
-    operand: str = "broadcast"
+    operand: Literal["broadcast", "same"] = "broadcast"
     new: Callable[[Shape, Pick], Shape] | None = None
     ndim: tuple[int, int] = (0, 8)
     lift: int = 0

@@ -14,9 +14,11 @@ r"""Hypothesis strategies for property tests of autograd_lite code (the ``hypoth
 - :func:`axes` and :func:`axis_permutations` draw axis arguments (``None``, an int, a tuple;
   a transpose's permutation) with either sign.
 - :func:`graphs` draws ``(fn, inputs)``: a random program over the built-in ops (shared
-  subexpressions, broadcasting, reductions, indexing, matmul, losses) and the input Tensors it
-  runs on. Every op is kept inside its domain and away from its kinks *at the drawn values*
-  (the program is evaluated while it is drawn), so ``gradcheck(fn, inputs)`` holds. ``fn`` is
+  subexpressions, broadcasting, reductions, indexing, joins, matmul, losses, convolution and
+  pooling) and the input Tensors it runs on. The ops are those of ``ops.ALL_OPS``, each called
+  as its checks' forms declare (:class:`autograd_lite.ops.checks.Call`). Every op is kept
+  inside its domain and away from its kinks *at the drawn values* (the program is evaluated
+  while it is drawn), so ``gradcheck(fn, inputs)`` holds. ``fn`` is
   pure and its ``repr`` is the program, one line per op, for readable failure reports.
 """
 
