@@ -68,14 +68,17 @@ def check_backward(node: Op, grad: Any, grads: Sequence[Any]) -> None:
 
 
 def creation_site(node: Op) -> str | None:
-    """Where the user's code created ``node`` ("file:line in function"), if it was recorded
-    inside :class:`autograd_lite._grad_mode.recording_sites`; else ``None``."""
+    """Return where the user's code created ``node`` ("file:line in function"), or ``None``.
+
+    It is known if ``node`` was recorded inside
+    :class:`autograd_lite._grad_mode.recording_sites`.
+    """
     stack = getattr(node, "trace", None)
     return creation_site_from(stack) if stack else None
 
 
 def creation_site_from(stack: Sequence[Any]) -> str:
-    """The innermost frame of ``stack`` outside this package, as "file:line in function"."""
+    """Return the innermost frame of ``stack`` outside this package ("file:line in function")."""
     for frame in reversed(stack):
         if not os.path.abspath(frame.filename).startswith(_PACKAGE_DIR + os.sep):
             return f"{frame.filename}:{frame.lineno} in {frame.name}"

@@ -15,6 +15,7 @@ class _State(threading.local):
     sites: bool = False  # remember where each recorded op was created (anomaly mode, blame)
     anomaly: bool = False  # raise at the first NaN or inf an op produces (detect_anomaly)
     rule: Any = None  # the node whose gradient rule a create_graph backward is recording
+    tracer: Any = None  # sees every op before it is applied (``on_apply(op, args)``), if set
 
     def __init__(self) -> None:  # runs once in each thread that touches the state
         #: What each context manager entered in this thread saved, by id(manager): one
@@ -100,10 +101,11 @@ class recording_sites(_Switch):  # noqa: N801
 
 
 class detect_anomaly(_Switch):  # noqa: N801 - named like PyTorch's
-    """Inside the block (this thread), the first NaN or inf that an op produces, in forward or in
-    backward, raises :class:`AnomalyError` naming the op, the shapes, and where the op was created.
+    """Raise at the first NaN or inf an op produces inside the block (this thread).
 
-    Slower (every result is scanned and every op remembers its creation stack): for debugging.
+    In forward or in backward, :class:`AnomalyError` names the op, the shapes, and where the op was
+    created. Slower (every result is scanned and every op remembers its creation stack): for
+    debugging.
     """
 
     def __enter__(self) -> None:

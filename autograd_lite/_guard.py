@@ -66,8 +66,11 @@ _CROSSED_KEEPS: tuple[tuple[int, ...], ...] = ((), (1,), (0,), (0, 1))
 
 
 def _keep_field(value: Any, name: str, wanted: list[tuple[np.ndarray, int | str]]) -> Any:
-    """What node keeps of the array field ``name`` (an array, or a tuple holding arrays such as
-    an index): a private copy of each small array; a large one is kept and added to ``wanted``."""
+    """Return what a node keeps of its array field ``name``.
+
+    ``value`` is an array, or a tuple holding arrays such as an index: each small array is
+    replaced by a private copy; a large one is kept and added to ``wanted``.
+    """
     if type(value) is tuple:
         return tuple(_keep_field(v, name, wanted) for v in value)
     if type(value) is not np.ndarray:
@@ -79,8 +82,10 @@ def _keep_field(value: Any, name: str, wanted: list[tuple[np.ndarray, int | str]
 
 
 def _words(a: np.ndarray) -> np.ndarray:
-    """``a``'s bytes as one flat array of the widest unsigned words that tile them (no copy for
-    a contiguous array)."""
+    """Return ``a``'s bytes as one flat array of the widest unsigned words that tile them.
+
+    No copy is made for a contiguous array.
+    """
     if a.itemsize == 8 and a.flags.c_contiguous:  # float64, int64: the common case, directly
         return a.reshape(-1).view(np.uint64)
     raw = np.ascontiguousarray(a).reshape(-1).view(np.uint8)
@@ -91,12 +96,15 @@ def _words(a: np.ndarray) -> np.ndarray:
 
 
 def _fingerprint(a: np.ndarray) -> bytes:
-    """What ``a`` holds, to compare at backward: its bytes for a small array (exact); else, with
-    ``w_i`` its i-th machine word, the :data:`FOLD` sums ``Σ_{i ≡ k (mod FOLD)} w_i`` modulo the
-    word size, one pass and no copy for a contiguous array. Bits are compared, so NaNs and
-    signed zeros compare as themselves. Any change to one element changes one sum, and so does
-    a swap of two different values unless their positions differ by a multiple of FOLD; only
-    changes that cancel within one residue class go unseen."""
+    """Return what ``a`` holds, to compare at backward.
+
+    For a small array that is its bytes (exact); else, with ``w_i`` its i-th machine word, the
+    :data:`FOLD` sums ``Σ_{i ≡ k (mod FOLD)} w_i`` modulo the word size, one pass and no copy for a
+    contiguous array. Bits are compared, so NaNs and signed zeros compare as themselves. Any change
+    to one element changes one sum, and so does a swap of two different values unless their
+    positions differ by a multiple of FOLD; only changes that cancel within one residue class go
+    unseen.
+    """
     if a.size <= EXACT_LIMIT:
         return a.tobytes()
     words = _words(a)
@@ -104,7 +112,8 @@ def _fingerprint(a: np.ndarray) -> bytes:
     sums = np.add.reduce(words[: rows * FOLD].reshape(rows, FOLD), axis=0)
     tail = words[rows * FOLD :]
     sums[: tail.size] += tail
-    return sums.tobytes()
+    fingerprint: bytes = sums.tobytes()
+    return fingerprint
 
 
 def _where(where: int | str) -> str:
@@ -113,10 +122,90 @@ def _where(where: int | str) -> str:
     return f"input {where}" if isinstance(where, int) else f"the array {where!r}"
 
 
-class Guard:
-    """Keeps the arrays a node's rule reads read-only until the node is released or dies, and
-    checks at backward that none changed behind NumPy's back.
+def _wanted(
+    op: Op, args: tuple[Any, ...], xs: tuple[Any, ...], out: np.ndarray
+) -> list[tuple[np.ndarray, int | str]]:
+    """Return the arrays node ``op``'s rule reads that may need locking, and where each is from.
 
+    Small plain arrays among them are copied into the node instead.
+    """
+    if op.crossed:
+        needs = op.needs
+        keeps: Sequence[int] = _CROSSED_KEEPS[needs[0] + 2 * needs[1]]
+    else:
+        keeps = range(len(xs)) if op.keeps is None else op.keeps
+    wanted: list[tuple[np.ndarray, int | str]] = []
+    copied = None
+    for i in keeps:
+        a = xs[i]
+        if type(a) is not np.ndarray:
+            continue
+        if args[i] is a:  # a plain array: a small one is copied, a large one locked
+            if a.size <= COPY_LIMIT:
+                if copied is None:
+                    copied = list(xs)
+                copied[i] = a.copy()
+                continue
+        elif not a.flags.writeable and a.base is None and id(a) not in _locked:
+            continue  # a recorded result (read-only from birth) or an array read-only before
+        wanted.append((a, i))
+    if copied is not None:
+        op.keep_copies(tuple(copied))
+    for name in op.array_fields:
+        value = getattr(op, name)
+        if type(value) is np.ndarray or type(value) is tuple:
+            setattr(op, name, _keep_field(value, name, wanted))
+    if op.keeps_out and out.base is not None:  # out itself is read-only from birth
+        wanted.append((out.base, "out"))
+    return wanted
+
+
+def _lock_all(wanted: list[tuple[np.ndarray, int | str]]) -> Guard | None:
+    """Lock the arrays in ``wanted`` (with their bases) and fingerprint those it locks."""
+    # Without the lock: only writable arrays and arrays locked by other nodes need work
+    # (an entry is made before its array goes read-only, and an array goes writable before
+    # its entry is removed, so no array is ever "read-only and not ours" in between).
+    todo = []
+    seen = None
+    for w, where in wanted:
+        a: Any = w
+        ours = False
+        while type(a) is np.ndarray:
+            if a.flags.writeable or id(a) in _locked:
+                todo.append(a)
+                ours = True
+            a = a.base
+        if ours:
+            if seen is None:
+                seen = []
+            seen.append((w, _fingerprint(w), where))
+    if not todo:
+        return None
+    locked: list[np.ndarray] = []
+    _locked_mutex.acquire()
+    _inside.busy = True
+    try:
+        for a in todo:
+            entry = _locked.get(id(a))
+            if entry is not None:
+                entry[1] += 1
+                locked.append(a)
+            elif a.flags.writeable:
+                _locked[id(a)] = [a, 1]
+                a.setflags(write=False)
+                locked.append(a)
+    finally:
+        if _deferred:
+            _drain_deferred()
+        _inside.busy = False
+        _locked_mutex.release()
+    return Guard(locked, seen) if locked or seen else None
+
+
+class Guard:
+    """Keep the arrays a node's rule reads read-only while the node lives; check them at backward.
+
+    Nothing may change behind NumPy's back either (see :meth:`verify`).
     The rule: an array that backward will read cannot change. Results of recorded operations
     are read-only from birth (``Tensor._apply`` marks them); arrays from outside (leaf data,
     inputs, constants, and the arrays an op holds as fields: an index, a ``where`` condition,
@@ -144,72 +233,13 @@ class Guard:
 
     @staticmethod
     def lock(op: Op, args: tuple[Any, ...], xs: tuple[Any, ...], out: np.ndarray) -> Guard | None:
-        """Keep what node ``op`` (applied to ``args``, whose plain values are ``xs``) reads;
-        a small plain array among ``args`` is replaced by a private copy in ``op.xs`` and
-        ``op.inputs``."""
-        if op.crossed:
-            needs = op.needs
-            keeps: Sequence[int] = _CROSSED_KEEPS[needs[0] + 2 * needs[1]]
-        else:
-            keeps = range(len(xs)) if op.keeps is None else op.keeps
-        wanted: list[tuple[np.ndarray, int | str]] = []
-        copied = None
-        for i in keeps:
-            a = xs[i]
-            if type(a) is np.ndarray:
-                if a.size <= COPY_LIMIT and args[i] is a:  # a small plain array: copy it
-                    if copied is None:
-                        copied = list(xs)
-                    copied[i] = a.copy()
-                else:
-                    wanted.append((a, i))
-        if copied is not None:
-            op.xs = tuple(copied)
-            op.inputs = tuple([c if x is a else x for x, a, c in zip(args, xs, copied)])
-        for name in op.array_fields:
-            value = getattr(op, name)
-            if type(value) is np.ndarray or type(value) is tuple:
-                setattr(op, name, _keep_field(value, name, wanted))
-        if op.keeps_out and out.base is not None:  # out itself is read-only from birth
-            wanted.append((out.base, "out"))
-        # Without the lock: only writable arrays and arrays locked by other nodes need work
-        # (an entry is made before its array goes read-only, and an array goes writable before
-        # its entry is removed, so no array is ever "read-only and not ours" in between).
-        todo = []
-        seen = None
-        for w, where in wanted:
-            a = w
-            ours = False
-            while type(a) is np.ndarray:
-                if a.flags.writeable or id(a) in _locked:
-                    todo.append(a)
-                    ours = True
-                a = a.base
-            if ours:
-                if seen is None:
-                    seen = []
-                seen.append((w, _fingerprint(w), where))
-        if not todo:
-            return None
-        locked: list[np.ndarray] = []
-        _locked_mutex.acquire()
-        _inside.busy = True
-        try:
-            for a in todo:
-                entry = _locked.get(id(a))
-                if entry is not None:
-                    entry[1] += 1
-                    locked.append(a)
-                elif a.flags.writeable:
-                    _locked[id(a)] = [a, 1]
-                    a.setflags(write=False)
-                    locked.append(a)
-        finally:
-            if _deferred:
-                _drain_deferred()
-            _inside.busy = False
-            _locked_mutex.release()
-        return Guard(locked, seen) if locked or seen else None
+        """Keep what node ``op`` (applied to ``args``, whose plain values are ``xs``) reads.
+
+        A small plain array among ``args`` is replaced by a private copy in ``op.xs`` and
+        ``op.inputs``.
+        """
+        wanted = _wanted(op, args, xs, out)
+        return _lock_all(wanted) if wanted else None
 
     def verify(self, op: Op) -> None:
         """Raise ``RuntimeError`` if an array the rule of ``op`` reads changed since the forward."""

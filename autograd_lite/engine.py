@@ -19,12 +19,15 @@ class methods ``_wrap(array)`` and ``_from_node(array, node)`` of the root's cla
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from . import _grad_mode
 from ._anomaly import check_backward
+
+if TYPE_CHECKING:
+    from ._guard import Guard
 
 __all__ = ["Op", "sum_to_shape", "topological_order", "walk_backward"]
 
@@ -44,9 +47,12 @@ class Op:
     an axis live in ``__slots__`` fields and show in ``repr``.
     """
 
-    # ``_in`` holds ``inputs``: the one input itself for a one-input op (no tuple per node, so a
-    # long graph leaves the cycle collector one object fewer per op to walk), else the tuple.
-    __slots__ = ("_in", "guard", "hooks", "needs", "out", "trace", "xs")
+    # ``_in`` holds ``inputs`` compactly: an input that has a node of its own as that node (the
+    # intermediate Tensor is freed as soon as its user drops it), and the one input itself for a
+    # one-input op (no tuple per node; ``_xs`` holds ``xs`` likewise). A long graph so keeps one
+    # object per op alive for the cycle collector to walk, where Tensor, node and tuples of its
+    # inputs would be more.
+    __slots__ = ("_in", "_xs", "guard", "hooks", "needs", "out", "trace")
 
     #: Input positions whose *values* the rule reads (``None``: all), and whether it reads the
     #: output. Those arrays are made read-only until the node is released (see
@@ -62,44 +68,89 @@ class Op:
     #: Derived: whether an input or an array field may need locking (else only the output's
     #: base can, when the rule reads the output and it is a view).
     locks_inputs: ClassVar[bool] = True
+    #: Derived: whether the class keeps :meth:`release` as it is here (the walk inlines it).
+    plain_release: ClassVar[bool] = True
+    #: The Tensor class, set by it: ``inputs`` rebuilds an input held as its node as one.
+    tensor_type: ClassVar[Any] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Derive ``locks_inputs`` and ``plain_release`` from the subclass's declarations."""
         super().__init_subclass__(**kwargs)
+        cls.plain_release = cls.release is Op.release
         cls.locks_inputs = (
             cls.keeps is None or bool(cls.keeps) or cls.crossed or bool(cls.array_fields)
         )
 
-    xs: tuple[Any, ...] | None
+    _in: Any
+    _xs: Any
     out: Any
     needs: tuple[bool, ...]
     hooks: list[Callable[[Any], Any]] | None
+    guard: Guard | None
     trace: Any
 
     @property
     def inputs(self) -> tuple[Any, ...] | None:
-        """The values the op was applied to (Tensors and constants); ``None`` once released."""
-        held = self._in
-        return held if held is None or type(held) is tuple else (held,)
+        """The values the op was applied to (Tensors and constants); ``None`` once released.
+
+        An input computed by another node comes back as a new Tensor holding that node and the
+        array this op saw (the Tensor the op was applied to may be gone).
+        """
+        kept = self._in
+        if kept is None:
+            return None
+        held: tuple[Any, ...] = kept if type(kept) is tuple else (kept,)
+        if not any(isinstance(x, Op) for x in held):
+            return held
+        xs = self.xs or (None,) * len(held)
+        wrap = self.tensor_type._from_node
+        return tuple(wrap(v, x) if isinstance(x, Op) else x for x, v in zip(held, xs))
 
     @inputs.setter
     def inputs(self, value: tuple[Any, ...] | None) -> None:
-        if value is not None and len(value) == 1 and type(value[0]) is not tuple:
-            self._in = value[0]
+        self._in = None if value is None else held_inputs(value)
+
+    @property
+    def xs(self) -> tuple[Any, ...] | None:
+        """The plain values (arrays, constants) forward saw; ``None`` once released."""
+        kept = self._xs
+        if kept is None or type(self._in) is tuple:
+            return kept  # type: ignore[no-any-return]
+        return (kept,)
+
+    @xs.setter
+    def xs(self, value: tuple[Any, ...] | None) -> None:  # after ``inputs``: it says how many
+        self._xs = value if value is None or type(self._in) is tuple else value[0]
+
+    def keep_copies(self, xs: tuple[Any, ...]) -> None:
+        """Hold ``xs`` as the values the rule reads: forward's, some plain arrays copied.
+
+        Each copy replaces its plain array among the inputs too.
+        """
+        held, before = self._in, self._xs
+        if type(held) is tuple:
+            self._in = tuple([c if h is b else h for h, b, c in zip(held, before, xs)])
+            self._xs = xs
         else:
-            self._in = value
+            if held is before:  # the one input was a plain array
+                self._in = xs[0]
+            self._xs = xs[0]
 
     def forward(self, *xs: Any) -> np.ndarray:
+        """Compute the op's output from the plain values ``xs`` of its inputs."""
         raise NotImplementedError
 
     def backward(self, grad: Any, out: Any, *xs: Any) -> Sequence[Any]:
+        """Return ``grad · ∂out/∂x`` for each input ``x`` (``None`` where none is needed)."""
         raise NotImplementedError
 
     @property
     def name(self) -> str:
+        """The op's name: its class's."""
         return type(self).__name__
 
     def params(self) -> dict[str, Any]:
-        """The op's parameters (fields declared by subclasses), for display."""
+        """Return the op's parameters (fields declared by subclasses), for display."""
         fields = {}
         for cls in type(self).__mro__:
             if cls is Op:
@@ -109,15 +160,16 @@ class Op:
         return fields
 
     def __repr__(self) -> str:
+        """Show the op's name and parameters."""
         args = ", ".join(f"{k}={v!r}" for k, v in self.params().items())
         return f"{self.name}({args})"
 
     def rule(self) -> str:
-        """This node's gradient rule in one line, ``o = …;  ∂E/∂x = …, …``, with one ``∂E/∂x``
-        per input (named as in ``backward``) and the node's parameters filled in.
+        """Return the node's gradient rule in one line, ``o = …;  ∂E/∂x = …, …``.
 
-        The default is the first paragraph of the class docstring, each parameter named there
-        in double backquotes shown with its value and each ``∂E/∂x`` followed by that input's shape
+        It has one ``∂E/∂x`` per input (named as in ``backward``), and the node's parameters filled
+        in. The default is the first paragraph of the class docstring, each parameter named there in
+        double backquotes shown with its value and each ``∂E/∂x`` followed by that input's shape
         while the node holds its inputs. Ops whose parameters change the formulas themselves (a
         transpose, a reduction, an index) override this.
         """
@@ -144,12 +196,23 @@ class Op:
     def release(self) -> None:
         """Drop what the backward walk needed, so arrays are freed by reference counting."""
         self._in = None
-        self.xs = None
+        self._xs = None
         self.out = None
         guard = self.guard
         if guard is not None:
             guard.release()
             self.guard = None
+
+
+def held_inputs(args: tuple[Any, ...]) -> Any:
+    """Return what a node keeps of the inputs ``args``.
+
+    Each Tensor that has a node is kept as that node; the one input itself if there is one
+    (unless it is a tuple), else a tuple of them.
+    """
+    tensor = Op.tensor_type
+    held = tuple([x._node if isinstance(x, tensor) and x._node is not None else x for x in args])
+    return held[0] if len(held) == 1 and type(held[0]) is not tuple else held
 
 
 def sum_to_shape(grad: Any, shape: tuple[int, ...]) -> Any:
@@ -172,17 +235,33 @@ def sum_to_shape(grad: Any, shape: tuple[int, ...]) -> Any:
 _EMIT = object()  # on topological_order's stack: "the node below me is done, emit it"
 
 
-def topological_order(root: Op) -> list[Op]:
+def topological_order(
+    root: Op, *, skip_released: bool = False, expanded: dict[Op, None] | None = None
+) -> list[Op]:
     """Nodes reachable from ``root``, every node after all nodes it depends on (no recursion).
 
-    Raises ``RuntimeError`` mentioning ``retain_graph`` if any node was already released.
+    Parameters
+    ----------
+    root
+        The node to start from.
+    skip_released
+        Treat a node that was already released as one with no inputs, instead of raising
+        ``RuntimeError`` (mentioning ``retain_graph``).
+    expanded
+        If given, an empty dict that receives every node in the order the depth-first walk
+        expands it (``root`` first, each node's first input before its second).
+
+    Returns
+    -------
+    list of Op
+        The nodes in depth-first post-order, the first input's nodes before the second's.
     """
     order: list[Op] = []
-    visited: set[Op] = set()  # nodes hash by identity
+    visited: dict[Op, None] = {} if expanded is None else expanded  # nodes hash by identity
     # A depth-first walk whose stack holds nodes to expand and, above each expanded node, the
     # marker _EMIT (no tuple per entry: a long chain leaves the collector nothing to track).
     stack: list[Any] = [root]
-    push, pop, emit, visit = stack.append, stack.pop, order.append, visited.add
+    push, pop, emit = stack.append, stack.pop, order.append
     while stack:
         node = pop()
         if node is _EMIT:
@@ -190,29 +269,95 @@ def topological_order(root: Op) -> list[Op]:
             continue
         if node in visited:
             continue
-        visit(node)
+        visited[node] = None
         held = node._in
-        if held is None:
-            raise RuntimeError(RELEASED_MESSAGE)
         push(node)
         push(_EMIT)
         if type(held) is not tuple:  # one input, held as itself
-            if node.needs[0]:
-                child = held._node
-                if child is not None and child not in visited:
-                    push(child)
+            if held is None:
+                if skip_released:
+                    continue
+                raise RuntimeError(RELEASED_MESSAGE)
+            if node.needs[0] and isinstance(held, Op) and held not in visited:
+                push(held)
             continue
-        for x, need in zip(held, node.needs):
-            if need:
-                child = x._node
-                if child is not None and child not in visited:
-                    push(child)
+        for x, need in zip(reversed(held), reversed(node.needs)):  # the first input on top
+            if need and isinstance(x, Op) and x not in visited:
+                push(x)
     return order
 
 
+def _owner(a: Any) -> int:
+    """Return the id of the array that owns the memory of ``a`` (an array, or a Tensor's)."""
+    if type(a) is not np.ndarray and hasattr(a, "_node"):
+        a = a.data
+    return id(a if a.base is None else a.base)
+
+
+class _Totals:
+    """Each leaf's total gradient, returned in memory of its own.
+
+    A total shares memory with no other leaf's total, nor with the seed, a gradient a hook saw,
+    or an array a node holds. Rules may hand back ḡ itself (add, reshape...) or, in custom ops,
+    what they saved, so each leaf contribution records whether it may alias an array its node
+    holds (those are read-only while the node lives: recorded results from birth, inputs it
+    reads while it is locked), and at the end a total is copied only if so, or if it shares its
+    owner (``a.base``, or ``a`` itself) with another total, the seed or an array a hook saw.
+    """
+
+    __slots__ = ("cls", "create_graph", "leaves", "visible")
+
+    def __init__(self, cls: Any, create_graph: bool, seed: Any) -> None:
+        self.cls, self.create_graph = cls, create_graph
+        self.leaves: dict[int, list[Any]] = {}  # id(leaf) -> [leaf, total, aliases a node's array]
+        self.visible = {_owner(seed)}  # owners of the seed and of what hooks saw
+
+    def hooked(self, node: Op, g: Any) -> Any:
+        """``g`` after ``node``'s hooks, both remembered as seen by user code."""
+        if self.create_graph:  # anomaly mode names the node for a NaN its hooks record
+            _grad_mode._state.rule = node
+        new = _run_hooks(node.hooks, g, self.cls, self.create_graph)  # type: ignore[arg-type]
+        self.visible.update((_owner(g), _owner(new)))
+        return new
+
+    def add(self, x: Any, gx: Any, node: Op) -> None:
+        """Add ``gx``, a contribution of ``node``'s rule, to leaf ``x``'s total."""
+        entry = self.leaves.get(id(x))
+        if entry is not None:
+            entry[1] = entry[1] + gx  # a new array
+            entry[2] = False
+        elif not self.create_graph:  # a node's arrays are read-only while it lives
+            self.leaves[id(x)] = [x, gx, not gx.flags.writeable]
+        else:  # with create_graph all are: does gx hold what the node holds?
+            owner = _owner(gx)
+            held = (node.out, *node.xs)  # type: ignore[misc]
+            aliased = any(type(v) is np.ndarray and owner in (id(v), id(v.base)) for v in held)
+            self.leaves[id(x)] = [x, gx, aliased]
+
+    def results(self) -> list[tuple[Any, Any]]:
+        """``[(leaf, total)]`` after the leaves' own hooks, each total in memory of its own."""
+        result = []
+        create_graph, visible = self.create_graph, self.visible
+        for x, g, aliased in self.leaves.values():
+            if x._hooks:
+                visible.add(_owner(g))
+                g = _run_hooks(x._hooks, g, self.cls, create_graph)
+                aliased = True  # the hooks saw it, or returned an array of their own
+            owner = _owner(g)
+            if aliased or owner in visible:
+                g = g * 1 if create_graph else np.array(g)  # a copy (recorded with create_graph)
+                owner = _owner(g)
+            visible.add(owner)
+            result.append((x, g))
+        return result
+
+
 def _run_hooks(hooks: list[Callable[[Any], Any]], grad: Any, cls: Any, create_graph: bool) -> Any:
-    """Call each hook on the gradient; a hook's return value (if not None) replaces it, and must
-    be a numeric array of the same shape (it is converted to the gradient's dtype)."""
+    """Call each hook on the gradient, and return the gradient after them.
+
+    A hook's return value (if not None) replaces it, and must be a numeric array of the same
+    shape (it is converted to the gradient's dtype).
+    """
     for hook in hooks:
         replaced = hook(grad if create_graph else cls._wrap(grad))
         if replaced is None:
@@ -228,6 +373,89 @@ def _run_hooks(hooks: list[Callable[[Any], Any]], grad: Any, cls: Any, create_gr
             )
         grad = new if create_graph or new.dtype == grad.dtype else new.astype(grad.dtype)
     return grad
+
+
+Rule = Callable[[Op, Any], Sequence[Any]]
+
+
+def _checked_rule(node: Op, g: Any) -> Sequence[Any]:
+    """Anomaly mode's step: the rule on arrays, then a check for NaN and inf it produced."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        grads = node.backward(g, node.out, *node.xs)  # type: ignore[misc]
+    check_backward(node, g, grads)
+    return grads
+
+
+def _recorded_rule(cls: Any) -> Rule:
+    """``create_graph``'s step: the rule on the node's input Tensors, itself recorded."""
+    state = _grad_mode._state
+
+    def rule(node: Op, g: Any) -> Sequence[Any]:
+        state.rule = node  # anomaly mode names it for a NaN made by the recorded rule
+        inputs = node.inputs or ()
+        for x, kept in zip(inputs, node.xs):  # type: ignore[arg-type]
+            if hasattr(x, "_node") and x.data is not kept:
+                raise RuntimeError(
+                    f"backward: an input of {node!r} had its .data replaced after the op was "
+                    "recorded, so its gradient would be wrong; recompute the forward pass after "
+                    "changing a tensor"
+                )
+        return node.backward(g, cls._from_node(node.out, node), *inputs)
+
+    return rule
+
+
+def _propagate(
+    order: list[Op],
+    grads: dict[Op, Any],
+    totals: _Totals,
+    rule: Rule | None,
+    retain_graph: bool,
+    on_step: Callable[[Op, Any, Sequence[Any]], None] | None,
+) -> None:
+    """Visit ``order`` backwards, passing each node's gradient on to its inputs.
+
+    Each node's rule turns the gradient flowing into it (from ``grads``) into its inputs'
+    gradients, which flow on into their nodes (in ``grads``) or their leaf totals.
+    ``rule`` is ``None`` for the plain rule on arrays, kept inline: this loop runs once per node.
+    """
+    for node in reversed(order):
+        g = grads.pop(node, None)
+        if g is not None:
+            if node.hooks:
+                g = totals.hooked(node, g)
+            guard = node.guard
+            if guard is not None and guard.seen is not None:
+                guard.verify(node)  # nothing the rule reads changed behind the lock's back
+            held = node._in
+            if type(held) is tuple:
+                inputs, xs = held, node._xs
+            else:
+                inputs, xs = (held,), (node._xs,)
+            input_grads = node.backward(g, node.out, *xs) if rule is None else rule(node, g)
+            if on_step is not None:
+                on_step(node, g, input_grads)
+            for x, xdata, need, gx in zip(inputs, xs, node.needs, input_grads):
+                if not need or gx is None:
+                    continue
+                if gx.shape != xdata.shape:  # xdata: the input's array as forward saw it
+                    gx = sum_to_shape(gx, xdata.shape)
+                if gx.dtype is not xdata.dtype and gx.dtype != xdata.dtype:  # Tensors: recorded
+                    gx = gx.astype(xdata.dtype)
+                if not isinstance(x, Op):  # a leaf
+                    totals.add(x, gx, node)
+                elif x in grads:
+                    grads[x] = grads[x] + gx
+                else:
+                    grads[x] = gx
+        if not retain_graph:
+            if node.plain_release:  # Op.release, inline
+                node._in = node._xs = node.out = None
+                if node.guard is not None:
+                    node.guard.release()
+                    node.guard = None
+            else:
+                node.release()
 
 
 def walk_backward(
@@ -247,114 +475,23 @@ def walk_backward(
     ``on_step(node, grad_in, grads_out)``, if given, sees every step (the explainer uses it).
     """
     cls = type(root)
-    # Each leaf's total is returned in memory of its own: shared with no other leaf's total, nor
-    # with the seed, a gradient a hook saw, or an array a node holds. Rules may hand back ḡ
-    # itself (add, reshape...) or, in custom ops, what they saved, so each leaf contribution
-    # records whether it may alias an array its node holds (those are read-only while the node
-    # lives: recorded results from birth, inputs it reads while it is locked), and at the end a
-    # total is copied only if so, or if it shares its owner (``a.base``, or ``a`` itself: NumPy
-    # points every view at the array that owns the memory) with another total, the seed or an
-    # array a hook saw.
-    leaves: dict[int, list[Any]] = {}  # id(leaf) -> [leaf, total, aliases a node's array]
-    visible: set[int] = set()  # ids of the owners of the seed and of what hooks saw
+    totals = _Totals(cls, create_graph, grad)
     node = root._node
     if node is None:  # backward() on a leaf: its gradient is the seed itself
-        if root._hooks:
-            grad = _run_hooks(root._hooks, grad, cls, create_graph)
-        return [(root, grad * 1 if create_graph else np.array(grad))]
-    a = grad.data if create_graph else grad
-    visible.add(id(a if a.base is None else a.base))
+        totals.leaves[id(root)] = [root, grad, True]
+        return totals.results()
     order = topological_order(node)
-    grads: dict[Op, Any] = {node: grad}
     state = _grad_mode._state
-    previous, previous_rule = state.enabled, state.rule
-    anomaly = state.anomaly
+    previous = state.enabled, state.rule
+    rule = _recorded_rule(cls) if create_graph else _checked_rule if state.anomaly else None
     state.enabled = create_graph
     try:
-        for node in reversed(order):
-            g = grads.pop(node, None)
-            if g is None:
-                if not retain_graph:
-                    node.release()
-                continue
-            if create_graph:
-                state.rule = node  # anomaly mode names it for a NaN made by the recorded rule
-            if node.hooks:
-                for h in (g, _run_hooks(node.hooks, g, cls, create_graph)):
-                    a = h.data if create_graph else h
-                    visible.add(id(a if a.base is None else a.base))
-                g = h
-            guard = node.guard
-            if guard is not None and guard.seen is not None:
-                guard.verify(node)  # nothing the rule reads changed behind the lock's back
-            held = node._in
-            inputs = held if type(held) is tuple else (held,)
-            if create_graph:
-                for x, kept in zip(inputs, node.xs):  # type: ignore[arg-type]
-                    if hasattr(x, "_node") and x.data is not kept:
-                        raise RuntimeError(
-                            f"backward: an input of {node!r} had its .data replaced after the "
-                            "op was recorded, so its gradient would be wrong; recompute the "
-                            "forward pass after changing a tensor"
-                        )
-                out = cls._from_node(node.out, node)
-                input_grads = node.backward(g, out, *inputs)
-            elif anomaly:
-                with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-                    input_grads = node.backward(g, node.out, *node.xs)  # type: ignore[misc]
-                check_backward(node, g, input_grads)
-            else:
-                input_grads = node.backward(g, node.out, *node.xs)  # type: ignore[misc]
-            if on_step is not None:
-                on_step(node, g, input_grads)
-            for x, xdata, need, gx in zip(inputs, node.xs, node.needs, input_grads):  # type: ignore[arg-type]
-                if not need or gx is None:
-                    continue
-                if gx.shape != xdata.shape:  # xdata: the input's array as forward saw it
-                    gx = sum_to_shape(gx, xdata.shape)
-                if gx.dtype is not xdata.dtype and gx.dtype != xdata.dtype:  # Tensors: recorded
-                    gx = gx.astype(xdata.dtype)
-                child = x._node
-                if child is not None:
-                    seen = grads.get(child)
-                    grads[child] = gx if seen is None else seen + gx
-                else:
-                    entry = leaves.get(id(x))
-                    if entry is None:
-                        if not create_graph:  # a node's arrays are read-only while it lives
-                            aliased = not gx.flags.writeable
-                        else:  # with create_graph all are: does gx hold what the node holds?
-                            a = gx.data if hasattr(gx, "_node") else gx
-                            owner = a if a.base is None else a.base
-                            aliased = any(
-                                type(v) is np.ndarray and (v is owner or v.base is owner)
-                                for v in (node.out, *node.xs)  # type: ignore[misc]
-                            )
-                        leaves[id(x)] = [x, gx, aliased]
-                    else:
-                        entry[1] = entry[1] + gx  # a new array
-                        entry[2] = False
-            if not retain_graph:
-                node.release()
+        _propagate(order, {node: grad}, totals, rule, retain_graph, on_step)
     except BaseException:
         if not retain_graph:  # a failed walk releases the rest too: nothing it keeps (nor the
             for node in order:  # arrays it holds read-only) outlives the error behind the loss
                 node.release()
         raise
     finally:
-        state.enabled, state.rule = previous, previous_rule
-    result = []
-    for x, g, aliased in leaves.values():
-        if x._hooks:
-            a = g.data if create_graph else g
-            visible.add(id(a if a.base is None else a.base))
-            g = _run_hooks(x._hooks, g, cls, create_graph)
-            aliased = True  # the hooks saw it, or returned an array of their own
-        a = g.data if create_graph and hasattr(g, "_node") else g
-        owner = id(a if a.base is None else a.base)
-        if aliased or owner in visible:
-            g = g * 1 if create_graph else np.array(g)  # a copy (recorded with create_graph)
-            owner = id(g.data if create_graph else g)
-        visible.add(owner)
-        result.append((x, g))
-    return result
+        state.enabled, state.rule = previous
+    return totals.results()

@@ -11,7 +11,7 @@ import numpy as np
 from . import _grad_mode
 from ._anomaly import check_forward
 from ._guard import Guard
-from .engine import Op, walk_backward
+from .engine import Op, held_inputs, walk_backward
 from .ops import activations as act
 from .ops import elementwise as ew
 from .ops import reductions as red
@@ -36,14 +36,19 @@ _NEEDS2: tuple[tuple[tuple[bool, ...], ...], ...] = (
 
 def _apply(op: Op, *args: Any) -> Tensor:
     """Run ``op`` forward on the plain values of ``args``; record it if an input needs grad."""
+    state = _state
+    if state.tracer is not None:
+        args = state.tracer.on_apply(op, args)
+    held: Any = None  # what the node will keep of args (see Op._in)
     if len(args) == 1:
         a = args[0]
         if isinstance(a, Tensor):
             xs: tuple[Any, ...] = (a.data,)
             record = a._requires_grad
-            needs: tuple[bool, ...] = _NEEDS1[record]
+            held = a if a._node is None else a._node  # see Op: an input is kept as its node
         else:
-            xs, record, needs = args, False, _NEEDS1[0]
+            xs, record = args, False
+        needs: tuple[bool, ...] = _NEEDS1[record]
     elif len(args) == 2:
         a, b = args
         if isinstance(a, Tensor):
@@ -55,15 +60,18 @@ def _apply(op: Op, *args: Any) -> Tensor:
         else:
             rb, db = False, b
         xs, record, needs = (da, db), ra or rb, _NEEDS2[ra][rb]
+        if record:  # (only a Tensor that requires grad can have a node)
+            held = (
+                a if not ra or a._node is None else a._node,
+                b if not rb or b._node is None else b._node,
+            )
     else:
         xs = tuple([a.data if isinstance(a, Tensor) else a for a in args])
         needs = tuple([isinstance(a, Tensor) and a._requires_grad for a in args])
         record = True in needs
-    state = _state
+        held = held_inputs(args)
     if state.anomaly:
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            out = np.asarray(op.forward(*xs))
-        check_forward(op, xs, out)
+        out = _checked_forward(op, xs)
     else:
         out = op.forward(*xs)
         if type(out) is not np.ndarray:
@@ -72,9 +80,9 @@ def _apply(op: Op, *args: Any) -> Tensor:
     t.data = out
     t._grad = None
     t._hooks = None
-    if record and state.enabled:
-        op.inputs = args
-        op.xs = xs
+    if record and state.enabled:  # make op the node of out (inline: this runs once per op)
+        op._in = held
+        op._xs = xs if type(held) is tuple else xs[0]  # see Op: one input, held as itself
         op.out = out
         op.needs = needs
         op.hooks = None
@@ -91,6 +99,14 @@ def _apply(op: Op, *args: Any) -> Tensor:
         t._node = None
         t._requires_grad = False
     return t
+
+
+def _checked_forward(op: Op, xs: tuple[Any, ...]) -> np.ndarray:
+    """Anomaly mode's forward: raise if ``op`` produced NaN or inf."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        out = np.asarray(op.forward(*xs))
+    check_forward(op, xs, out)
+    return out
 
 
 def _index(idx: Any) -> Any:
@@ -137,6 +153,7 @@ class Tensor:
     __hash__ = object.__hash__  # identity, so tensors can be dict keys despite elementwise ==
 
     data: np.ndarray
+    _grad: Tensor | None
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
         if isinstance(data, Tensor):
@@ -315,7 +332,7 @@ class Tensor:
                     "backward(gradient) with an array of that shape (only single-element "
                     "tensors get the implicit gradient 1)"
                 )
-            grad: Any = np.array(1, dtype=self.data.dtype).reshape(self.data.shape)
+            grad: Any = _unit(self.data)
         else:
             garr = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
             if garr.shape != self.shape:
@@ -337,9 +354,8 @@ class Tensor:
             before = leaf._grad  # set directly: the walk's totals have the leaf's shape
             if create_graph:
                 leaf._grad = g if before is None else before + g
-            elif before is None:
-                g = np.asarray(g)
-                leaf._grad = Tensor._wrap(g if g.flags.writeable else g.copy())
+            elif before is None:  # the walk's totals are writable arrays of their own
+                leaf._grad = Tensor._wrap(g)
             else:
                 leaf._grad = Tensor._wrap(before.data + g)
 
@@ -604,11 +620,23 @@ def _interop() -> Any:
 
 
 _INTEROP: Any = None
+Op.tensor_type = Tensor  # the class a node rebuilds an input held as its node as
 
 
 def tensor(data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
     """The same as ``Tensor(data, requires_grad, dtype)`` (PyTorch's spelling)."""
     return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+
+
+_UNITS: dict[np.dtype[Any], np.ndarray] = {}  # dtype -> the scalar array 1 of that dtype
+
+
+def _unit(like: np.ndarray) -> np.ndarray:
+    """Return a new array of ones with the shape and dtype of the single-element ``like``."""
+    one = _UNITS.get(like.dtype)
+    if one is None:
+        one = _UNITS[like.dtype] = np.array(1, dtype=like.dtype)
+    return one.copy() if like.ndim == 0 else one.reshape(like.shape).copy()
 
 
 def _check_differentiable(dtype: np.dtype[Any]) -> None:

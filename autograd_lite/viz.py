@@ -46,7 +46,7 @@ from typing import Any
 
 import numpy as np
 
-from .engine import Op, sum_to_shape, walk_backward
+from .engine import Op, sum_to_shape, topological_order, walk_backward
 from .tensor import Tensor
 
 __all__ = ["MAX_PATHS", "DotGraph", "Step", "Trace", "explain_backward", "to_dot"]
@@ -100,36 +100,19 @@ def _shape(value: Any) -> tuple[int, ...]:
 def _graph(root: Tensor) -> tuple[list[Op], list[Tensor]]:
     """List every op node behind ``root`` and every leaf Tensor among their inputs.
 
-    The nodes come each after the nodes it depends on, the leaves in order of discovery; the
-    walk is iterative, and tolerant of released nodes.
+    The nodes come each after the nodes it depends on (``engine.topological_order``), the leaves
+    in order of discovery; the walk is iterative, and tolerant of released nodes.
     """
-    order: list[Op] = []
-    leaves: list[Tensor] = []
     if root._node is None:
-        return order, [root]
-    visited: set[int] = set()  # marked when expanded, not when pushed: see topological_order
-    seen_leaves: set[int] = set()
-    stack: list[tuple[Op, bool]] = [(root._node, False)]
-    while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
-            continue
-        if id(node) in visited:
-            continue
-        visited.add(id(node))
-        stack.append((node, True))
+        return [], [root]
+    expanded: dict[Op, None] = {}
+    order = topological_order(root._node, skip_released=True, expanded=expanded)
+    leaves: dict[int, Tensor] = {}
+    for node in expanded:  # leaves as the walk meets them: each node's last input first
         for x in reversed(node.inputs or ()):
-            if not isinstance(x, Tensor):
-                continue
-            child = x._node
-            if child is None:
-                if id(x) not in seen_leaves:
-                    seen_leaves.add(id(x))
-                    leaves.append(x)
-            elif id(child) not in visited:
-                stack.append((child, False))
-    return order, leaves
+            if isinstance(x, Tensor) and x._node is None:
+                leaves.setdefault(id(x), x)
+    return order, list(leaves.values())
 
 
 class _Labels:

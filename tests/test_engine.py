@@ -62,7 +62,7 @@ def test_graph_is_freed_by_reference_counting_alone():
     try:
         x = al.Tensor(np.ones(3), requires_grad=True)
         h = (x * 2).sigmoid()
-        probe = weakref.ref(h)
+        probe = weakref.ref(h.data)  # the graph keeps h's array (h itself only as its node)
         loss = (h * h).sum()
         del h
         assert probe() is not None  # still held by the graph
