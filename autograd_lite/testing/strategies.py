@@ -415,6 +415,8 @@ def _entries(ops: Iterable[OpRef] | None = None) -> list[_Entry]:
         if ops is not None and not entries:
             raise ValueError(f"graphs: {cls.__name__} declares no form that graphs() can call")
         found += entries
+    if not found:
+        raise ValueError("graphs: ops names no op to draw")
     return found
 
 

@@ -97,6 +97,8 @@ def test_bad_arguments_are_clear():
         als.graphs(ops=["Nope"])
     with pytest.raises(ValueError, match="BroadcastTo declares no form"):
         als.graphs(ops=[ops.BroadcastTo])
+    with pytest.raises(ValueError, match="no op to draw"):
+        als.graphs(ops=[])
     with pytest.raises(ValueError, match="max_ops"):
         als.graphs(max_ops=0)
     with pytest.raises(ValueError, match="min_value"):
