@@ -1,6 +1,7 @@
 """Adding an op the way docs/adding-an-op.md says: a class with its checks, its function, and
 an entry in ops.ALL_OPS. The catalogue, the property cases, graphs() and the kink detector all
-pick it up from the list, and gradcheck passes on what they build."""
+pick it up from the list, and gradcheck passes on what they build; graphs() calls it as its
+checks' ``graph`` says (here with a drawn argument and a second operand of the same shape)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from hypothesis import find, settings
 import autograd_lite as al
 from autograd_lite import ops
 from autograd_lite.engine import Op
-from autograd_lite.ops.checks import Checks, Example, Form, Values, checks_of, normal
+from autograd_lite.ops.checks import Call, Checks, Example, Form, OneOf, Values, checks_of, normal
 from autograd_lite.ops.recording import apply
 from autograd_lite.testing import catalogue, check_gradients, gradcheck, kinks, strategies
 
@@ -66,13 +67,47 @@ def bent(x: Any) -> al.Tensor:
     return apply(Bent(), x)
 
 
+class Blend(Op):
+    r"""o = w x + (1 − w) y;  ∂E/∂x = ∂E/∂o · w,  ∂E/∂y = ∂E/∂o · (1 − w)."""
+
+    __slots__ = ("w",)
+    keeps = ()
+    keeps_out = False
+
+    checks: ClassVar[Checks] = Checks(
+        examples=(Example("Blend", lambda r: (blend, [normal(r, 2, 3), normal(r, 2, 3)])),),
+        forms=(
+            Form(
+                "blend({0}, {1}, w)",
+                lambda x, y, w=0.25: blend(x, y, w),
+                (Values(-3.0, 3.0), Values(-3.0, 3.0)),
+                graph=Call({"w": OneOf((0.25, 0.75))}, operand="same"),
+            ),
+        ),
+    )
+
+    def __init__(self, w: float) -> None:
+        self.w = w
+
+    def forward(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return self.w * x + (1 - self.w) * y
+
+    def backward(self, g: Any, out: Any, x: Any, y: Any) -> tuple[Any, Any]:
+        return g * self.w, g * (1 - self.w)
+
+
+def blend(x: Any, y: Any, w: float = 0.5) -> al.Tensor:
+    return apply(Blend(w), x, y)
+
+
+TOYS = (Square, Bent, Blend)
 DERIVED = (catalogue, strategies, op_cases)
 
 
 @pytest.fixture
 def listed(monkeypatch):
     """ops.ALL_OPS with the toy ops added, and the modules that read it built again."""
-    monkeypatch.setattr(ops, "ALL_OPS", (*ops.ALL_OPS, Square, Bent))
+    monkeypatch.setattr(ops, "ALL_OPS", (*ops.ALL_OPS, *TOYS))
     fresh = [importlib.reload(m) for m in DERIVED]
     yield fresh
     monkeypatch.undo()
@@ -82,8 +117,8 @@ def listed(monkeypatch):
 
 def test_the_catalogue_checks_the_new_op(listed):
     fresh_catalogue = listed[0]
-    cases = [c for c in fresh_catalogue.CASES if c.op in ("Square", "Bent")]
-    assert [c.name for c in cases] == ["Square", "Bent"]
+    cases = [c for c in fresh_catalogue.CASES if c.op in ("Square", "Bent", "Blend")]
+    assert [c.name for c in cases] == ["Square", "Bent", "Blend"]
     rng = np.random.default_rng(0)
     for case in cases:
         fn, inputs = case.build(rng)
@@ -95,17 +130,33 @@ def test_the_property_cases_include_its_form(listed):
     names = [c.name for c in fresh_cases.CASES]
     assert names.count("Square: square({0})") == 1
     assert not any(name.startswith("Bent") for name in names)  # it declares no forms
+    assert names.count("Blend: blend({0}, {1}, w)") == 1
 
 
-def test_graphs_draw_it_and_gradcheck_holds(listed):
+@pytest.mark.parametrize("toy", ["Square", "Blend"])
+def test_graphs_draw_it_and_gradcheck_holds(listed, toy):
     fresh_strategies = listed[1]
-    assert any(form.text == "square({0})" for form in fresh_strategies._UNARY)
     fn, inputs = find(
         fresh_strategies.graphs(min_ops=1, max_ops=3),
-        lambda graph: "square(" in repr(graph[0]),
-        settings=settings(max_examples=2000, database=None),
+        lambda graph: toy in graph[0].ops,
+        settings=settings(max_examples=3000, database=None),
     )
+    assert f"{toy.lower()}(" in repr(fn)
     assert check_gradients(fn, inputs).passed
+
+
+def test_graphs_call_it_as_its_checks_say(listed):
+    """Blend's call: ``w`` drawn from its choices, the second operand of the first's shape."""
+    fresh_strategies = listed[1]
+    fn, inputs = find(
+        fresh_strategies.graphs(min_ops=2, max_ops=2, ops=["Blend"]),
+        lambda graph: " with w=0.75" in repr(graph[0]),
+        settings=settings(max_examples=500, database=None),
+    )
+    assert fn.ops == ("Blend", "Blend")
+    assert check_gradients(fn, inputs).passed
+    with pytest.raises(ValueError, match="Bent declares no form"):
+        fresh_strategies.graphs(ops=[Bent])
 
 
 def test_the_kink_detector_asks_the_class_for_its_mask():

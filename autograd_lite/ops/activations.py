@@ -12,7 +12,7 @@ import numpy as np
 
 from ..engine import Op
 from .axes import single_axis
-from .checks import Checks, Example, Form, Values, away, normal, tensor
+from .checks import Axes, Call, Checks, Example, Form, Values, away, normal, tensor
 from .elementwise import exp_of
 from .recording import apply, as_tensor, data, is_plain, record
 
@@ -137,9 +137,14 @@ class Softmax(Op):
             ),
         ),
         forms=(
-            Form("softmax({0})", lambda x: softmax(x, -1), graph=False),
-            Form("{0}.softmax(axis=0)", lambda x: x.softmax(0), graph=False),
-            Form("{0}.softmax(axis)", lambda x, axis: x.softmax(axis), inputs="single_axis"),
+            Form("softmax({0})", lambda x: softmax(x, -1), graph=None),
+            Form("{0}.softmax(axis=0)", lambda x: x.softmax(0), graph=None),
+            Form(
+                "{0}.softmax(axis)",
+                lambda x, axis: x.softmax(axis),
+                inputs="single_axis",
+                graph=Call({"axis": Axes(single=True)}),
+            ),
         ),
     )
 
@@ -176,9 +181,12 @@ class LogSoftmax(Op):
             Example("LogSoftmax", lambda r: (lambda a: a.log_softmax(axis=0), [normal(r, 3, 2)])),
         ),
         forms=(
-            Form("log_softmax({0})", lambda x: log_softmax(x, -1), graph=False),
+            Form("log_softmax({0})", lambda x: log_softmax(x, -1), graph=None),
             Form(
-                "{0}.log_softmax(axis)", lambda x, axis: x.log_softmax(axis), inputs="single_axis"
+                "{0}.log_softmax(axis)",
+                lambda x, axis: x.log_softmax(axis),
+                inputs="single_axis",
+                graph=Call({"axis": Axes(single=True)}),
             ),
         ),
     )

@@ -8,7 +8,10 @@ rule:
   marked ``kink=True`` sit on a kink on purpose, to show the checker's kink notes.
 - ``forms``: calls for property tests and the ``graphs()`` strategy (:class:`Form`), with the
   :class:`Values` each input may take: inside the domain (positive for ``log``), away from kinks
-  and poles (0 for ``relu``), with no ties where ties matter (``max``).
+  and poles (0 for ``relu``), with no ties where ties matter (``max``). A form's ``graph`` field
+  (:class:`Call`) says how ``graphs()`` calls it: the arguments it draws (:class:`Axes`,
+  :class:`Permutation`, :class:`Index`, :class:`OneOf`, :class:`Labels`, :class:`Window`), where
+  its second operand comes from, the shapes it takes and where its values must lie.
 - ``kink_mask``: for an op with kinks, on which side of its kink every input element lies
   (its *branch mask*); a finite-difference stencil whose two points give different masks
   crosses the kink.
@@ -21,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -32,14 +35,28 @@ if TYPE_CHECKING:
     from ..tensor import Tensor
 
 __all__ = [
+    "FLAG",
+    "LABELLED_LOSS",
     "MARGIN",
+    "PAIR_LOSS",
+    "REDUCTIONS",
+    "STRIDES",
+    "Arg",
+    "Axes",
     "Build",
+    "Call",
     "Checks",
     "Example",
     "Form",
+    "Index",
+    "Labels",
+    "OneOf",
+    "Permutation",
     "Values",
+    "Window",
     "away",
     "checks_of",
+    "clear_extreme",
     "distinct",
     "normal",
     "positive",
@@ -91,6 +108,109 @@ class Values:
 ANY = Values()
 
 
+# -- how graphs() calls a form --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Axes:
+    """A drawn axis argument: ``None``, an int or a tuple of distinct axes, each of either sign.
+
+    ``single``: an int only. ``extra``: axes beyond the first input's (1 for ``stack``'s new one).
+    """
+
+    single: bool = False
+    extra: int = 0
+
+
+@dataclass(frozen=True)
+class Permutation:
+    """A drawn permutation of the first input's axes, each of either sign (for ``transpose``)."""
+
+
+@dataclass(frozen=True)
+class Index:
+    """A drawn index of the first input, of every form NumPy accepts, selecting something."""
+
+
+@dataclass(frozen=True)
+class OneOf:
+    """An argument drawn from ``choices``."""
+
+    choices: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Labels:
+    """Drawn class labels for scores of shape (N, C) or (C,): ints in [0, C), shape (N,) or ()."""
+
+
+@dataclass(frozen=True)
+class Window:
+    """A drawn (kh, kw) window, at most ``upto`` a side, within the first input's last two axes."""
+
+    upto: tuple[int, int] = (2, 3)
+
+
+Arg = Axes | Permutation | Index | OneOf | Labels | Window
+Shape = tuple[int, ...]
+#: ``pick(low, high)`` draws an int in [low, high]; :attr:`Call.new` uses it for a new shape.
+Pick = Callable[[int, int], int]
+Fits = Callable[[tuple[np.ndarray, ...], Mapping[str, Any]], bool]
+
+FLAG = OneOf((False, True))
+REDUCTIONS = OneOf(("sum", "mean", "none"))
+
+
+@dataclass(frozen=True)
+class Call:
+    r"""How ``graphs()`` calls a form inside a random program.
+
+    ``args`` names the keyword arguments it draws (:data:`Arg`). ``tensors`` is how many Tensors
+    the form takes (its arity unless given; 2 for ``concatenate(xs, axis)``). The first is a
+    value of the program; the second is a new input of shape ``new(first_shape, pick)`` when
+    ``new`` is given (a matmul weight), else an earlier value: one that broadcasts with the first
+    (``operand="broadcast"``) or one of its shape (``"same"``). The first input must have
+    ``ndim[0]``–``ndim[1]`` axes and at most ``max_size`` elements (with the second, broadcast);
+    with ``lift`` it is viewed with leading sides of 1 to ``lift`` axes (an image for conv2d).
+    ``fits(arrays, args)`` tells where the call is smooth beyond what :class:`Values` say (no
+    ties within a reduced group).
+    """
+
+    args: Mapping[str, Arg] = field(default_factory=dict)
+    tensors: int | None = None
+    operand: Literal["broadcast", "same"] = "broadcast"
+    new: Callable[[Shape, Pick], Shape] | None = None
+    ndim: tuple[int, int] = (0, 8)
+    lift: int = 0
+    max_size: int = 36
+    fits: Fits | None = None
+
+
+#: A loss of a prediction and a target of its shape, with a drawn reduction.
+PAIR_LOSS = Call({"reduction": REDUCTIONS}, operand="same")
+#: A loss of scores of shape (N, C) or (C,) and drawn labels, with a drawn reduction.
+LABELLED_LOSS = Call({"labels": Labels(), "reduction": REDUCTIONS}, ndim=(1, 2))
+#: Strides for a 2-D window.
+STRIDES = OneOf(((1, 1), (1, 2), (2, 1), (2, 2)))
+
+
+def clear_extreme(a: np.ndarray, axis: Any) -> bool:
+    """Tell whether the largest element of each group over ``axis`` leads by at least MARGIN.
+
+    ``axis`` is None, an int or a tuple, of either sign; a group of one always leads.
+    """
+    if a.ndim == 0:
+        return True
+    axis = tuple(range(a.ndim)) if axis is None else axis
+    group = tuple(ax % a.ndim for ax in (axis if isinstance(axis, tuple) else (axis,)))
+    rest = [i for i in range(a.ndim) if i not in group]
+    flat = np.transpose(a, rest + list(group)).reshape([a.shape[i] for i in rest] + [-1])
+    if flat.shape[-1] < 2:
+        return True
+    top = np.sort(flat, axis=-1)
+    return bool(np.all(top[..., -1] - top[..., -2] >= MARGIN))
+
+
 @dataclass(frozen=True)
 class Form:
     r"""One way to call an op, for property tests and random programs.
@@ -101,8 +221,8 @@ class Form:
     differences x₀ − x₁ that the two inputs keep ``MARGIN`` away from in magnitude (0 for
     ``maximum``: no ties). ``inputs`` names how property tests draw the inputs:
     ``"elementwise"`` (mutually broadcastable shapes) or a structure the tests know (``"axis"``,
-    ``"matmul"``, ``"loss"``...); only elementwise forms with ``graph=True`` are drawn by
-    ``graphs()``.
+    ``"matmul"``, ``"loss"``...). ``graph`` says how ``graphs()`` calls the form (:class:`Call`;
+    the default suits an elementwise form), or ``None`` where it does not.
     """
 
     text: str
@@ -110,7 +230,7 @@ class Form:
     values: tuple[Values, ...] = (ANY,)
     apart: tuple[float, ...] = ()
     inputs: str = "elementwise"
-    graph: bool = True
+    graph: Call | None = Call()
 
     @property
     def arity(self) -> int:

@@ -29,7 +29,20 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ..engine import Op
-from .checks import Checks, Example, Form, Values, distinct, normal, tensor
+from .checks import (
+    STRIDES,
+    Call,
+    Checks,
+    Example,
+    Form,
+    OneOf,
+    Values,
+    Window,
+    clear_extreme,
+    distinct,
+    normal,
+    tensor,
+)
 from .recording import apply, data, is_plain, record, shape_of
 
 if TYPE_CHECKING:
@@ -140,6 +153,13 @@ class Conv2d(Op):
                 "conv2d(*xs, stride, padding)",
                 _conv2d_form,
                 inputs="conv",
+                graph=Call(
+                    {"stride": STRIDES, "padding": OneOf(((1, 1),))},
+                    tensors=2,
+                    new=lambda s, pick: (pick(1, 2), s[1], pick(1, 2), pick(1, 3)),
+                    ndim=(0, 4),
+                    lift=4,
+                ),
             ),
         ),
     )
@@ -403,6 +423,15 @@ class MaxPool2d(Op):
                 lambda x, kernel_size, stride: max_pool2d(x, kernel_size, stride),
                 (Values(distinct=True),),
                 inputs="pool",
+                graph=Call(
+                    {"kernel_size": Window(), "stride": OneOf((None, *STRIDES.choices))},
+                    ndim=(0, 4),
+                    lift=4,
+                    fits=lambda xs, kw: clear_extreme(
+                        windows(xs[0], kw["kernel_size"], kw["stride"] or kw["kernel_size"]),
+                        (-2, -1),
+                    ),
+                ),
             ),
         ),
         kink_mask=lambda op, xs, out: op.winners(np.asarray(xs[0]), np.asarray(out)) > 0,
@@ -447,6 +476,11 @@ class AvgPool2d(Op):
                 "avg_pool2d({0}, kernel_size, stride)",
                 lambda x, kernel_size, stride: avg_pool2d(x, kernel_size, stride),
                 inputs="pool",
+                graph=Call(
+                    {"kernel_size": Window(), "stride": OneOf((None, *STRIDES.choices))},
+                    ndim=(0, 4),
+                    lift=4,
+                ),
             ),
         ),
     )

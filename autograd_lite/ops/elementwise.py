@@ -139,7 +139,7 @@ class Div(Binary):
             Form(
                 "(3 - {0}) * 0.5 / ({0} * {0} + 1) + 1",
                 lambda x: (3.0 - x) * 0.5 / (x * x + 1.0) + 1.0,
-                graph=False,
+                graph=None,
             ),
         ),
     )
@@ -184,7 +184,7 @@ class Pow(Binary):
             Form("{0} ** 2", lambda x: x**2),
             Form("{0} ** 3", lambda x: x**3, (Values(-3.0, 3.0),)),
             Form("{0} ** 1.5", lambda x: x**1.5, (Values(low=0.1),)),
-            Form("2 ** {0}", lambda x: 2.0**x, graph=False),
+            Form("2 ** {0}", lambda x: 2.0**x, graph=None),
         ),
     )
 
@@ -305,7 +305,6 @@ class Where(Op):
                 "where({0} > 0, {0}, {1})",
                 lambda x, y: where(x.data > 0, x, y),
                 (Values(avoid=(0.0,)), ANY),
-                graph=False,
             ),
         ),
     )

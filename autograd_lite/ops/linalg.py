@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from ..engine import Op
-from .checks import Checks, Example, Form, normal
+from .checks import Call, Checks, Example, Form, normal
 from .recording import Sizes, apply, binary_args, is_plain, shape_of
 
 if TYPE_CHECKING:
@@ -94,7 +94,16 @@ class MatMul(Op):
                 lambda r: (matmul_transposed, [normal(r, 2, 3, 4), normal(r, 5, 4)]),
             ),
         ),
-        forms=(Form("{0} @ {1}", lambda x, y: x @ y, inputs="matmul"),),
+        forms=(
+            Form(
+                "{0} @ {1}",
+                lambda x, y: x @ y,
+                inputs="matmul",
+                graph=Call(
+                    tensors=2, new=lambda s, pick: (s[-1], pick(1, 3)), ndim=(1, 8), max_size=12
+                ),
+            ),
+        ),
     )
 
     def __init__(self, transpose_b: bool = False) -> None:

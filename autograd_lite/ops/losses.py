@@ -11,7 +11,18 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from ..engine import Op
-from .checks import ANY, Build, Checks, Example, Form, Values, normal, tensor
+from .checks import (
+    ANY,
+    LABELLED_LOSS,
+    PAIR_LOSS,
+    Build,
+    Checks,
+    Example,
+    Form,
+    Values,
+    normal,
+    tensor,
+)
 from .recording import Sizes, apply, as_tensor, data, is_tensor, shape_of
 from .recording import target as target_of
 
@@ -125,12 +136,14 @@ class SquaredError(Op):
                 lambda o, t, reduction: squared_error(o, t, reduction),
                 (ANY, ANY),
                 inputs="loss",
+                graph=PAIR_LOSS,
             ),
             Form(
                 "mse_loss({0}, {1}, reduction)",
                 lambda o, t, reduction: mse_loss(o, t, reduction),
                 (ANY, ANY),
                 inputs="loss",
+                graph=PAIR_LOSS,
             ),
         ),
     )
@@ -204,6 +217,7 @@ class BinaryCrossEntropy(Op):
                 lambda p, t, reduction: binary_cross_entropy(p, t, reduction),
                 (Values(0.05, 0.95), Values(0.05, 0.95)),
                 inputs="loss",
+                graph=PAIR_LOSS,
             ),
         ),
     )
@@ -305,6 +319,7 @@ class CrossEntropy(Op):
                 lambda x, labels, reduction: cross_entropy(x, labels, reduction),
                 (Values(-5.0, 5.0),),
                 inputs="labels",
+                graph=LABELLED_LOSS,
             ),
         ),
     )
@@ -374,6 +389,7 @@ class NLLLoss(Op):
                 lambda x, labels, reduction: nll_loss(x, labels, reduction),
                 (Values(-5.0, 5.0),),
                 inputs="labels",
+                graph=LABELLED_LOSS,
             ),
         ),
     )
@@ -446,6 +462,7 @@ class L1Loss(Op):
                 (ANY, ANY),
                 apart=(0.0,),
                 inputs="loss",
+                graph=PAIR_LOSS,
             ),
         ),
         kink_mask=lambda op, xs, out: np.sign(np.asarray(xs[0]) - np.asarray(xs[1])),
@@ -515,6 +532,7 @@ class HuberLoss(Op):
                 (ANY, ANY),
                 apart=(0.9,),
                 inputs="loss",
+                graph=PAIR_LOSS,
             ),
         ),
         kink_mask=lambda op, xs, out: np.sign(

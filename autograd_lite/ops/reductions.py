@@ -13,7 +13,19 @@ import numpy as np
 
 from ..engine import Op
 from .axes import normalize_axis
-from .checks import Checks, Example, Form, Values, distinct, normal, tensor
+from .checks import (
+    FLAG,
+    Axes,
+    Call,
+    Checks,
+    Example,
+    Form,
+    Values,
+    clear_extreme,
+    distinct,
+    normal,
+    tensor,
+)
 from .elementwise import exp_of
 from .recording import Sizes, apply, as_tensor, data
 from .shape import broadcast_to
@@ -110,6 +122,7 @@ class Sum(Reduction):
                 "{0}.sum(axis, keepdims)",
                 lambda x, axis, keepdims: x.sum(axis, keepdims),
                 inputs="axis",
+                graph=Call({"axis": Axes(), "keepdims": FLAG}),
             ),
         ),
     )
@@ -146,6 +159,7 @@ class Mean(Reduction):
                 "{0}.mean(axis, keepdims)",
                 lambda x, axis, keepdims: x.mean(axis, keepdims),
                 inputs="axis",
+                graph=Call({"axis": Axes(), "keepdims": FLAG}),
             ),
         ),
     )
@@ -205,6 +219,10 @@ class Max(Reduction):
                 lambda x, axis, keepdims: x.max(axis, keepdims),
                 (Values(distinct=True),),
                 inputs="axis",
+                graph=Call(
+                    {"axis": Axes(), "keepdims": FLAG},
+                    fits=lambda xs, kw: clear_extreme(xs[0], kw["axis"]),
+                ),
             ),
         ),
         kink_mask=lambda op, xs, out: op.attains(np.asarray(xs[0]), np.asarray(out)),
@@ -244,6 +262,10 @@ class Min(Max):
                 lambda x, axis, keepdims: x.min(axis, keepdims),
                 (Values(distinct=True),),
                 inputs="axis",
+                graph=Call(
+                    {"axis": Axes(), "keepdims": FLAG},
+                    fits=lambda xs, kw: clear_extreme(-xs[0], kw["axis"]),
+                ),
             ),
         ),
         kink_mask=lambda op, xs, out: op.attains(np.asarray(xs[0]), np.asarray(out)),
@@ -274,6 +296,7 @@ class LogSumExp(Reduction):
                 "logsumexp({0}, axis, keepdims)",
                 lambda x, axis, keepdims: logsumexp(x, axis, keepdims),
                 inputs="axis",
+                graph=Call({"axis": Axes(), "keepdims": FLAG}, ndim=(1, 8)),
             ),
         ),
     )

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from ..engine import Op, sum_to_shape
-from .checks import Checks, Example, Form, normal
+from .checks import Axes, Call, Checks, Example, Form, Index, Permutation, normal
 from .recording import Sizes, apply, is_plain, record, shape_of
 from .recording import tensors as tensors_of
 
@@ -32,8 +32,8 @@ class Reshape(Op):
     checks: ClassVar[Checks] = Checks(
         examples=(Example("Reshape", lambda r: (lambda a: a.reshape(3, 2), [normal(r, 2, 3)])),),
         forms=(
-            Form("{0}.reshape(-1)", lambda x: x.reshape(-1), graph=False),
-            Form("{0}.T.flatten()", lambda x: x.T.flatten(), graph=False),
+            Form("{0}.reshape(-1)", lambda x: x.reshape(-1)),
+            Form("{0}.T.flatten()", lambda x: x.T.flatten()),
         ),
     )
 
@@ -70,8 +70,13 @@ class Transpose(Op):
             ),
         ),
         forms=(
-            Form("{0}.transpose()", lambda x: x.transpose(), graph=False),
-            Form("{0}.transpose(*axes)", lambda x, axes: x.transpose(*axes), inputs="permutation"),
+            Form("{0}.transpose()", lambda x: x.transpose()),
+            Form(
+                "{0}.transpose(*axes)",
+                lambda x, axes: x.transpose(*axes),
+                inputs="permutation",
+                graph=Call({"axes": Permutation()}),
+            ),
         ),
     )
 
@@ -195,7 +200,14 @@ class GetItem(Op):
                 lambda r: (lambda a: a[(0, 0, -1), :, (1, 1, 0)], [normal(r, 3, 2, 2)]),
             ),
         ),
-        forms=(Form("{0}[index]", lambda x, index: x[index], inputs="index"),),
+        forms=(
+            Form(
+                "{0}[index]",
+                lambda x, index: x[index],
+                inputs="index",
+                graph=Call({"index": Index()}),
+            ),
+        ),
     )
 
     def __init__(self, index: Any) -> None:
@@ -279,7 +291,10 @@ class Concatenate(Op):
         ),
         forms=(
             Form(
-                "concatenate(xs, axis)", lambda *xs, axis: concatenate(xs, axis), inputs="sequence"
+                "concatenate(xs, axis)",
+                lambda *xs, axis: concatenate(xs, axis),
+                inputs="sequence",
+                graph=Call({"axis": Axes(single=True)}, 2, "same", ndim=(1, 8), max_size=18),
             ),
         ),
     )
@@ -348,7 +363,14 @@ class Stack(Op):
                 lambda r: (lambda a, b: stack([a, b], axis=-1), [normal(r, 2, 3), normal(r, 2, 3)]),
             ),
         ),
-        forms=(Form("stack(xs, axis)", lambda *xs, axis: stack(xs, axis), inputs="stack"),),
+        forms=(
+            Form(
+                "stack(xs, axis)",
+                lambda *xs, axis: stack(xs, axis),
+                inputs="stack",
+                graph=Call({"axis": Axes(single=True, extra=1)}, 2, "same", max_size=18),
+            ),
+        ),
     )
 
     def __init__(self, axis: int) -> None:

@@ -14,15 +14,17 @@ r"""Hypothesis strategies for property tests of autograd_lite code (the ``hypoth
 - :func:`axes` and :func:`axis_permutations` draw axis arguments (``None``, an int, a tuple;
   a transpose's permutation) with either sign.
 - :func:`graphs` draws ``(fn, inputs)``: a random program over the built-in ops (shared
-  subexpressions, broadcasting, reductions, indexing, matmul, losses) and the input Tensors it
-  runs on. Every op is kept inside its domain and away from its kinks *at the drawn values*
-  (the program is evaluated while it is drawn), so ``gradcheck(fn, inputs)`` holds. ``fn`` is
+  subexpressions, broadcasting, reductions, indexing, joins, matmul, losses, convolution and
+  pooling) and the input Tensors it runs on. The ops are those of ``ops.ALL_OPS``, each called
+  as its checks' forms declare (:class:`autograd_lite.ops.checks.Call`). Every op is kept
+  inside its domain and away from its kinks *at the drawn values* (the program is evaluated
+  while it is drawn), so ``gradcheck(fn, inputs)`` holds. ``fn`` is
   pure and its ``repr`` is the program, one line per op, for readable failure reports.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,11 +33,20 @@ from hypothesis import assume
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from .. import ops as fx
-from ..ops import ALL_OPS, conv
-from ..ops import losses as lo
-from ..ops import reductions as red
-from ..ops.checks import MARGIN, Form, checks_of
+from ..engine import Op
+from ..ops import ALL_OPS
+from ..ops.checks import (
+    Arg,
+    Axes,
+    Call,
+    Form,
+    Index,
+    Labels,
+    OneOf,
+    Permutation,
+    Values,
+    checks_of,
+)
 from ..tensor import Tensor
 
 __all__ = [
@@ -50,6 +61,7 @@ __all__ = [
 ]
 
 Shape = tuple[int, ...]
+NewInput = Callable[[Shape, bool], int]
 
 
 def tensors(
@@ -291,6 +303,7 @@ class _Step:
     args: tuple[int, ...]
     fn: Callable[..., Tensor]
     text: str
+    op: str = ""  # the op class it calls; "" for the sum that gathers unused values
 
 
 class Program:
@@ -313,6 +326,11 @@ class Program:
     def _add_step(self, step: _Step) -> None:
         self._events.append(("step", step))
         self.n_ops += 1
+
+    @property
+    def ops(self) -> tuple[str, ...]:
+        """Return the class names of the ops the program calls, one per drawn step."""
+        return tuple(item.op for kind, item in self._events if kind == "step" and item.op)  # type: ignore[union-attr]
 
     def _input_positions(self) -> list[tuple[int, int]]:
         return [(v, item) for v, (kind, item) in enumerate(self._events) if kind == "input"]  # type: ignore[misc]
@@ -359,207 +377,196 @@ class Program:
 
 LIMIT = 50.0  # largest magnitude an intermediate value may take
 
+OpRef = type[Op] | str
 
-def _gap_ok(a: np.ndarray, axis: Any, largest: bool) -> bool:
-    """Tell whether the extreme over ``axis`` beats the runner-up.
 
-    ``axis`` is None, an int or a tuple, either sign; it must beat the runner-up by at least MARGIN
-    (no ties).
+@dataclass(frozen=True)
+class _Entry:
+    """One way random programs call an op: its class name, the form, and how to call it."""
+
+    op: str
+    form: Form
+    call: Call
+
+    @property
+    def tensors(self) -> int:
+        """Return how many Tensors the call passes."""
+        return self.call.tensors or self.form.arity
+
+
+def _entries(ops: Iterable[OpRef] | None = None) -> list[_Entry]:
+    """Return the callable forms of every op in ``ALL_OPS``, or of ``ops`` (classes or names)."""
+    named = {cls.__name__: cls for cls in ALL_OPS}
+    chosen: list[type[Op]] = []
+    for ref in ALL_OPS if ops is None else ops:
+        if isinstance(ref, str) and ref in named:
+            chosen.append(named[ref])
+        elif isinstance(ref, type) and issubclass(ref, Op):
+            chosen.append(ref)
+        else:
+            raise ValueError(f"graphs: ops must be Op classes or names in ops.ALL_OPS, got {ref!r}")
+    found = []
+    for cls in chosen:
+        entries = [
+            _Entry(cls.__name__, form, form.graph)
+            for form in checks_of(cls).forms
+            if form.graph is not None
+        ]
+        if ops is not None and not entries:
+            raise ValueError(f"graphs: {cls.__name__} declares no form that graphs() can call")
+        found += entries
+    if not found:
+        raise ValueError("graphs: ops names no op to draw")
+    return found
+
+
+def _arg(arg: Arg, shape: Shape) -> st.SearchStrategy[Any] | None:
+    """Return the strategy for a keyword argument on an input of ``shape`` (None: none fits)."""
+    ndim = len(shape)
+    if isinstance(arg, Axes):
+        n = ndim + arg.extra
+        return None if arg.single and n == 0 else axes(n, single=arg.single)
+    if isinstance(arg, Permutation):
+        return axis_permutations(ndim)
+    if isinstance(arg, Index):
+        return indices(shape, allow_empty=False)
+    if isinstance(arg, OneOf):
+        return st.sampled_from(arg.choices)
+    if isinstance(arg, Labels):
+        if ndim not in (1, 2):
+            return None
+        return hnp.arrays(np.int64, shape[:-1], elements=st.integers(0, shape[-1] - 1))
+    if ndim < 2:  # a Window
+        return None
+    sides = (min(arg.upto[0], shape[-2]), min(arg.upto[1], shape[-1]))
+    return st.tuples(st.integers(1, sides[0]), st.integers(1, sides[1]))
+
+
+def _arg_text(arg: Arg, value: Any) -> str:
+    if isinstance(arg, Index):
+        return index_text(value)
+    return repr(value.tolist() if isinstance(value, np.ndarray) else value)
+
+
+Into = tuple[Callable[[Tensor], Tensor], str]
+
+
+def _into(v: Values, a: np.ndarray) -> tuple[Into, np.ndarray] | None:
+    """Put ``a`` where ``v`` admits: as it is, or squashed into [low, high] by a sigmoid.
+
+    Return the map on Tensors with its text, and the mapped values; None where neither fits.
     """
-    if axis is None:
-        axis = tuple(range(a.ndim))
-    axis = tuple(ax % a.ndim for ax in (axis if isinstance(axis, tuple) else (axis,)))
-    rest = [i for i in range(a.ndim) if i not in axis]
-    flat = np.transpose(a, rest + list(axis)).reshape([a.shape[i] for i in rest] + [-1])
-    if flat.shape[-1] < 2:
-        return True
-    s = np.sort(flat, axis=-1)
-    gap = s[..., -1] - s[..., -2] if largest else s[..., 1] - s[..., 0]
-    return bool(np.all(gap >= MARGIN))
+    if v.admits(a):
+        return ((lambda t: t), "{}"), a
+    if not (np.isfinite(v.low) and np.isfinite(v.high)):
+        return None
+    low, width = v.low + v.margin, v.high - v.low - 2 * v.margin
+    squashed = low + width / (1 + np.exp(-a))
+    if not v.admits(squashed):
+        return None
+    text = f"({low:g} + {width:g} * sigmoid({{}}))"
+    return ((lambda t: low + width * t.sigmoid()), text), squashed
 
 
-def _graph_forms(arity: int) -> list[Form]:
-    """Return the elementwise forms of every op in ``ALL_OPS`` that random programs may draw."""
-    return [
-        form
-        for cls in ALL_OPS
-        for form in checks_of(cls).forms
-        if form.graph and form.inputs == "elementwise" and form.arity == arity
+def _operand(
+    draw: Any, entry: _Entry, a: np.ndarray, shape: Shape, values: list[np.ndarray], new: NewInput
+) -> tuple[int, ...]:
+    """Return the value the call's second Tensor is (none for a call of one Tensor)."""
+    if entry.tensors < 2:
+        return ()
+    call = entry.call
+    if call.new is not None:
+        made = call.new(shape, lambda low, high: int(draw(st.integers(low, high))))
+        return (new(made, True),)
+    if call.operand == "same":
+        return (draw(st.sampled_from([k for k, v in enumerate(values) if v.shape == a.shape])),)
+    return (draw(st.integers(0, len(values) - 1)),)
+
+
+def _small(entry: _Entry, arrays: list[np.ndarray]) -> bool:
+    """Tell whether the call's inputs (broadcast together where they do) are small enough."""
+    call = entry.call
+    shapes = [
+        x.shape for x in (arrays if call.operand == "broadcast" and not call.new else arrays[:1])
     ]
-
-
-_UNARY = _graph_forms(1)
-_BINARY = _graph_forms(2)
-
-
-def _unary(draw: Any, a: np.ndarray) -> tuple[Callable[..., Tensor], str] | None:
-    form = draw(st.sampled_from(_UNARY))
-    return (form.fn, form.text) if form.admits(a) else None
-
-
-def _binary(draw: Any, a: np.ndarray, b: np.ndarray) -> tuple[Callable[..., Tensor], str] | None:
-    form = draw(st.sampled_from([*_BINARY, None]))  # None: where, with a drawn condition
     try:
-        shape = np.broadcast_shapes(a.shape, b.shape)
+        return int(np.prod(np.broadcast_shapes(*shapes))) <= call.max_size
     except ValueError:
+        return False
+
+
+def _draw_call(
+    draw: Any, entry: _Entry, i: int, values: list[np.ndarray], new: NewInput
+) -> _Step | None:
+    """Draw a call of ``entry`` on value ``i`` (None where its inputs do not fit)."""
+    form, call, a = entry.form, entry.call, values[i]
+    if not call.ndim[0] <= a.ndim <= call.ndim[1]:
         return None
-    if int(np.prod(shape)) > 36:
+    shape = (1,) * (call.lift - a.ndim) + a.shape
+    kwargs: dict[str, Any] = {}
+    for name, arg in call.args.items():
+        strategy = _arg(arg, shape)
+        if strategy is None:
+            return None
+        kwargs[name] = draw(strategy)
+    args = (i, *_operand(draw, entry, a, shape, values, new))
+    arrays = [a.reshape(shape), *(values[k] for k in args[1:])]
+    if not _small(entry, arrays):
         return None
-    if form is not None:
-        return (form.fn, form.text) if form.admits(a, b) else None
-    cond = np.asarray(draw(hnp.arrays(bool, shape)))
-    return (lambda x, y: fx.where(cond, x, y)), f"where({cond.tolist()}, {{0}}, {{1}})"
-
-
-def _reduce(draw: Any, a: np.ndarray) -> tuple[Callable[..., Tensor], str] | None:
-    name = draw(st.sampled_from(["sum", "mean", "max", "min", "softmax", "log_softmax"]))
-    keep = draw(st.booleans())
-    if name in ("softmax", "log_softmax"):
-        if a.ndim == 0:
-            return None
-        ax = draw(axes(a.ndim, single=True))
-        return (lambda x: getattr(x, name)(axis=ax)), f"{{0}}.{name}(axis={ax})"
-    axis = draw(axes(a.ndim))
-    if name in ("max", "min") and not _gap_ok(a, axis, name == "max"):
+    fitted = [_into(v, x) for v, x in zip(form.values, arrays)]
+    if any(f is None for f in fitted):
         return None
-    return (lambda x: getattr(x, name)(axis=axis, keepdims=keep)), (
-        f"{{0}}.{name}(axis={axis}, keepdims={keep})"
-    )
-
-
-def _index(draw: Any, a: np.ndarray) -> tuple[Callable[..., Tensor], str] | None:
-    index = draw(indices(a.shape, allow_empty=False))
-    return (lambda x: x[index]), f"{{0}}[{index_text(index)}]"
-
-
-def _shape_op(draw: Any, a: np.ndarray) -> tuple[Callable[..., Tensor], str] | None:
-    name = draw(st.sampled_from(["flatten", "transpose", "T", "reshape"]))
-    if name == "flatten" or a.ndim < 2:
-        return (lambda x: x.flatten()), "{0}.flatten()"
-    if name == "T":
-        return (lambda x: x.T), "{0}.T"
-    if name == "transpose":
-        perm = draw(axis_permutations(a.ndim))
-        return (lambda x: x.transpose(*perm)), f"{{0}}.transpose{perm}"
-    return (lambda x: x.reshape(-1, 1)), "{0}.reshape(-1, 1)"
-
-
-def _join(draw: Any, a: np.ndarray, b: np.ndarray) -> tuple[Callable[..., Tensor], str] | None:
-    if a.shape != b.shape or a.ndim == 0 or 2 * a.size > 36:
+    maps = [f[0] for f in fitted if f is not None]
+    arrays = [f[1] for f in fitted if f is not None] + arrays[len(fitted) :]
+    if not form.admits(*arrays) or (call.fits is not None and not call.fits(tuple(arrays), kwargs)):
         return None
-    if draw(st.booleans()):
-        ax = draw(axes(a.ndim + 1, single=True))
-        return (lambda x, y: fx.stack([x, y], axis=ax)), f"stack([{{0}}, {{1}}], axis={ax})"
-    ax = draw(axes(a.ndim, single=True))
-    return (lambda x, y: fx.concatenate([x, y], axis=ax)), (
-        f"concatenate([{{0}}, {{1}}], axis={ax})"
-    )
+    lifted = shape if shape != a.shape else None
+    text = _call_text(entry, maps, lifted, kwargs)
+    return _Step(args, _call_fn(form.fn, maps, shape, kwargs), text, entry.op)
 
 
-def _loss(draw: Any, a: np.ndarray, b: np.ndarray) -> tuple[Callable[..., Tensor], str] | None:
-    name = draw(st.sampled_from(["squared_error", "mse_loss", "bce", "cross_entropy"]))
-    if name in ("squared_error", "mse_loss"):
-        if a.shape != b.shape:
-            return None
-        f = fx.squared_error if name == "squared_error" else fx.mse_loss
-        return (lambda x, y: f(x, y)), f"{name}({{0}}, {{1}})"
-    if name == "bce":
-        if float(np.abs(a).max()) > 4:
-            return None
-        target = np.asarray(draw(hnp.arrays(np.float64, a.shape, elements=st.floats(0, 1))))
-        return (lambda x: fx.binary_cross_entropy(x.sigmoid(), target)), (
-            f"binary_cross_entropy(sigmoid({{0}}), {np.round(target, 3).tolist()})"
-        )
-    if a.ndim not in (1, 2):
-        return None
-    labels = np.asarray(
-        draw(hnp.arrays(np.int64, a.shape[:-1], elements=st.integers(0, a.shape[-1] - 1)))
-    )
-    return (lambda x: fx.cross_entropy(x, labels)), f"cross_entropy({{0}}, {labels.tolist()})"
+def _call_fn(
+    fn: Callable[..., Tensor], maps: list[Into], shape: Shape, kwargs: dict[str, Any]
+) -> Callable[..., Tensor]:
+    """Return the step: lift the first Tensor to ``shape``, map the Tensors, call ``fn``."""
+
+    def step(first: Tensor, *rest: Tensor) -> Tensor:
+        ts = [first.reshape(shape), *rest]
+        ts[: len(maps)] = [m[0](t) for m, t in zip(maps, ts)]
+        return fn(*ts, **kwargs)
+
+    return step
 
 
-def _window_gaps_ok(image: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int]) -> bool:
-    """Whether every window's maximum beats its runner-up by at least MARGIN (no ties)."""
-    w = conv.windows(image, kernel, stride)
-    flat = np.sort(w.reshape(w.shape[:4] + (-1,)), axis=-1)
-    return flat.shape[-1] < 2 or bool(np.all(flat[..., -1] - flat[..., -2] >= MARGIN))
-
-
-Made = tuple[Callable[..., Tensor], str]
-
-
-def _newer(draw: Any, a: np.ndarray, b: np.ndarray) -> tuple[Made, str] | None:
-    """Convolution, pooling, and the newer reduction and losses, with which values they take.
-
-    ``"a"`` (one), ``"ab"`` (two) or ``"aw"`` (one, and a new conv2d weight input).
-    """
-    name = draw(st.sampled_from([
-        "logsumexp", "nll_loss", "l1_loss", "huber_loss", "conv2d", "max_pool2d", "avg_pool2d",
-    ]))  # fmt: skip
-    if name == "logsumexp":
-        if a.ndim == 0:
-            return None
-        axis = draw(st.none() | st.integers(-a.ndim, a.ndim - 1))
-        return ((lambda x: red.logsumexp(x, axis)), f"logsumexp({{0}}, axis={axis})"), "a"
-    if name == "nll_loss":
-        if a.ndim not in (1, 2):
-            return None
-        labels = np.asarray(
-            draw(hnp.arrays(np.int64, a.shape[:-1], elements=st.integers(0, a.shape[-1] - 1)))
-        )
-        return ((lambda x: lo.nll_loss(x, labels)), f"nll_loss({{0}}, {labels.tolist()})"), "a"
-    if name in ("l1_loss", "huber_loss"):
-        if a.shape != b.shape:
-            return None
-        gap = np.abs(a - b) - (0.0 if name == "l1_loss" else 1.0)
-        if float(np.abs(gap).min()) < MARGIN:
-            return None
-        loss = lo.l1_loss if name == "l1_loss" else lo.huber_loss
-        return ((lambda x, y: loss(x, y)), f"{name}({{0}}, {{1}})"), "ab"
-    hw = a.shape if a.ndim == 2 else (1, a.size)
-    image = a.reshape((1, 1) + hw)
-    kernel = (draw(st.integers(1, min(2, hw[0]))), draw(st.integers(1, min(3, hw[1]))))
-    stride = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
-    if name == "conv2d":
-        return (
-            (lambda x, w: _conv_flat(x, w, hw, stride)),
-            f"conv2d({{0}}, {{1}}, {stride})",
-        ), "aw"
-    if name == "max_pool2d" and not _window_gaps_ok(image, kernel, stride):
-        return None
-    reduce = conv.max_pool2d if name == "max_pool2d" else conv.avg_pool2d
-
-    def pool(x: Tensor) -> Tensor:
-        out = reduce(x.reshape((1, 1) + hw), kernel, stride)
-        return out.reshape(out.shape[2:])
-
-    return (pool, f"{name}({{0}}, {kernel}, {stride})"), "a"
-
-
-def _conv_flat(x: Tensor, w: Tensor, hw: tuple[int, int], stride: tuple[int, int]) -> Tensor:
-    """conv2d of x seen as a one-channel image, padding 1, its channels stacked as rows."""
-    out = conv.conv2d(x.reshape((1, 1) + hw), w, stride=stride, padding=1)
-    return out.reshape((-1, out.shape[3]))
-
-
-_KINDS = [
-    "newer",
-    "unary",
-    "unary",
-    "binary",
-    "binary",
-    "reduce",
-    "index",
-    "shape",
-    "matmul",
-    "join",
-    "loss",
-]
+def _call_text(
+    entry: _Entry, maps: list[Into], lifted: Shape | None, kwargs: dict[str, Any]
+) -> str:
+    """Return the step's program text: the form's call on ``{0}``, ``{1}``, then its arguments."""
+    names = [f"{{{k}}}" for k in range(entry.tensors)]
+    shown = [entry.form.text.count(name) > 0 for name in names]
+    if lifted is not None:
+        names[0] = f"{{0}}.reshape({lifted})"
+    names[: len(maps)] = [m[1].format(n) for m, n in zip(maps, names)]
+    text = entry.form.text
+    for k, name in enumerate(names):
+        text = text.replace(f"{{{k}}}", name)
+    if not all(shown):
+        text += " on " + ", ".join(names)
+    if kwargs:
+        args = entry.call.args
+        text += " with " + ", ".join(f"{k}={_arg_text(args[k], v)}" for k, v in kwargs.items())
+    return text
 
 
 @st.composite
 def _draw_graph(
-    draw: Any, min_ops: int, max_ops: int, max_inputs: int, max_side: int, max_dims: int
+    draw: Any,
+    entries: list[_Entry],
+    min_ops: int,
+    max_ops: int,
+    max_inputs: int,
+    max_side: int,
+    max_dims: int,
 ) -> tuple[Program, tuple[Tensor, ...]]:
     program = Program()
     inputs: list[Tensor] = []
@@ -579,90 +586,25 @@ def _draw_graph(
         shape = draw(broadcastable_shapes(first, max_dims=max_dims, max_side=max_side))
         new_input(shape, draw(st.booleans()))
 
-    def pick() -> int:  # any earlier value, so subexpressions get shared
-        return int(draw(st.integers(0, len(values) - 1)))
-
     n_ops = draw(st.integers(min(min_ops, max_ops), max_ops))
     attempts = 0
     while program.n_ops < n_ops and attempts < 10 * n_ops:
         attempts += 1
-        kind = draw(st.sampled_from(_KINDS))
-        i = len(values) - 1 if draw(st.booleans()) else pick()
-        drawn_step = _draw_step(draw, kind, i, values, pick, new_input, max_side)
-        if drawn_step is None:
+        i = len(values) - 1 if draw(st.booleans()) else draw(st.integers(0, len(values) - 1))
+        step = _draw_call(draw, draw(st.sampled_from(entries)), i, values, new_input)
+        if step is None:
             continue
-        args, made = drawn_step
-        if made is None:
-            continue
-        fn, text = made
         with np.errstate(all="ignore"):
-            out = fn(*(Tensor._wrap(values[k]) for k in args)).data
+            out = step.fn(*(Tensor._wrap(values[k]) for k in step.args)).data
         if not 0 < out.size <= 64 or not np.all(np.isfinite(out)) or np.abs(out).max() > LIMIT:
             continue
-        program._add_step(_Step(args, fn, text))
+        program._add_step(step)
         values.append(np.asarray(out, dtype=np.float64))
     if program.n_ops == 0:
-        program._add_step(_Step((len(values) - 1,), lambda x: x.tanh(), "tanh({0})"))
+        program._add_step(_Step((len(values) - 1,), lambda x: x.tanh(), "tanh({0})", "Tanh"))
         values.append(np.tanh(values[-1]))
     _sum_unused_into_output(program, inputs, len(values) - 1)
     return program, tuple(inputs)
-
-
-def _draw_step(
-    draw: Any,
-    kind: str,
-    i: int,
-    values: list[np.ndarray],
-    pick: Callable[[], int],
-    new_input: Callable[[Shape, bool], int],
-    max_side: int,
-) -> tuple[tuple[int, ...], Made | None] | None:
-    """Draw an op of ``kind`` on value ``i``: the values it reads, and its function and text."""
-    a = values[i]
-    args: tuple[int, ...] = (i,)
-    made: tuple[Callable[..., Tensor], str] | None
-    if kind == "unary":
-        made = _unary(draw, a)
-    elif kind == "reduce":
-        made = _reduce(draw, a)
-    elif kind == "index":
-        made = _index(draw, a)
-    elif kind == "shape":
-        made = _shape_op(draw, a)
-    elif kind == "newer":
-        drawn = _newer(draw, a, values[j := pick()])
-        made = None if drawn is None else drawn[0]
-        if drawn is not None and drawn[1] == "ab":
-            args = (i, j)
-        elif drawn is not None and drawn[1] == "aw":
-            k = draw(st.integers(1, 2))
-            args = (
-                i,
-                new_input((k, 1, draw(st.integers(1, 2)), draw(st.integers(1, 3))), True),
-            )
-    elif kind == "matmul":
-        if a.ndim == 0 or a.size > 12:
-            return None
-        j = new_input((a.shape[-1], draw(st.integers(1, max_side))), True)
-        args, made = (i, j), ((lambda x, w: x @ w), "{0} @ {1}")
-    else:
-        j = pick()
-        made, reads_b = _pair_op(draw, kind, a, values[j])
-        args = (i, j) if reads_b else (i,)
-    return args, made
-
-
-def _pair_op(draw: Any, kind: str, a: np.ndarray, b: np.ndarray) -> tuple[Made | None, bool]:
-    """Draw a binary, joining or loss op on ``a`` and ``b``; the flag says whether it reads b.
-
-    A loss may take its target from the program text instead of from ``b``.
-    """
-    if kind == "binary":
-        return _binary(draw, a, b), True
-    if kind == "join":
-        return _join(draw, a, b), True
-    made = _loss(draw, a, b)
-    return made, made is None or "{1}" in made[1]
 
 
 def _sum_unused_into_output(program: Program, inputs: list[Tensor], last: int) -> None:
@@ -694,8 +636,14 @@ def graphs(
     max_inputs: int = 3,
     max_side: int = 3,
     max_dims: int = 2,
+    ops: Iterable[type[Op] | str] | None = None,
 ) -> st.SearchStrategy[tuple[Program, tuple[Tensor, ...]]]:
     r"""Random programs ``(fn, inputs)`` over the built-in ops, valid for :func:`gradcheck`.
+
+    The ops and how each is called come from ``ops.ALL_OPS``: every form an op's checks
+    declare with a ``graph`` call (:class:`autograd_lite.ops.checks.Call`) is drawn, with the
+    arguments, second operand, shapes and values the call names, so a new op with checks is
+    drawn with no change here.
 
     Parameters
     ----------
@@ -707,17 +655,25 @@ def graphs(
         requires grad, the others may or may not.
     max_side, max_dims
         Largest side and number of axes of the inputs.
+    ops
+        Draw only these ops: classes or class names from ``ops.ALL_OPS`` (an op class outside
+        it works too); by default every op in ``ops.ALL_OPS``. A program where none of them
+        fits its values gets a ``tanh`` instead. ``ValueError`` names an unknown op or one that
+        declares no form ``graphs()`` can call.
 
     Axes are drawn with either sign (``sum(axis=(-1, 0))``, ``transpose(-1, 0)``, ``stack(...,
     axis=-3)``) and indices in every form :func:`indices` draws. Every op is drawn only where
-    it is well defined at the drawn values: ``log`` and ``sqrt``
-    on values ≥ 0.1, division by values ≥ 0.5 in magnitude (or by y² + 1), ``relu``, ``abs``,
-    ``clip``, ``maximum``/``minimum`` and ``max``/``min`` only where no value lies within 1e-2
-    of a kink or a tie, and no intermediate value beyond ±50.
+    it is well defined at the drawn values, as its form's values and call say: ``log`` and
+    ``sqrt`` on values ≥ 0.1, division by values ≥ 0.5 in magnitude (or by y² + 1), ``relu``,
+    ``abs``, ``clip``, ``maximum``/``minimum``, ``max``/``min``, ``max_pool2d`` and the kinked
+    losses only where no value lies within 1e-2 of a kink or a tie, and no intermediate value
+    beyond ±50. An input that must lie in a bounded range (probabilities for
+    ``binary_cross_entropy``) and does not is squashed into it by a sigmoid; the first input of
+    an op that needs more axes (``conv2d``) is viewed with leading sides of 1.
     """
     limits = (("min_ops", min_ops, 1), ("max_ops", max_ops, 1), ("max_inputs", max_inputs, 1),
               ("max_side", max_side, 1), ("max_dims", max_dims, 0))  # fmt: skip
     for name, v, low in limits:
         if not isinstance(v, int) or v < low:
             raise ValueError(f"graphs: {name} must be an int >= {low}, got {v!r}")
-    return _draw_graph(min_ops, max_ops, max_inputs, max_side, max_dims)
+    return _draw_graph(_entries(ops), min_ops, max_ops, max_inputs, max_side, max_dims)

@@ -7,10 +7,13 @@ import sys
 
 import numpy as np
 import pytest
-from hypothesis import find, given, settings
+from hypothesis import Phase, find, given, seed, settings
 from hypothesis import strategies as st
 
 import autograd_lite as al
+from autograd_lite import ops
+from autograd_lite.ops.checks import checks_of
+from autograd_lite.testing import check_gradients
 from autograd_lite.testing import strategies as als
 
 
@@ -45,7 +48,57 @@ def test_graphs_are_pure_and_readable(graph):
     assert text.count("= input") == len(inputs)
 
 
+DRAWABLE = [
+    cls.__name__
+    for cls in ops.ALL_OPS
+    if any(form.graph is not None for form in checks_of(cls).forms)
+]
+
+
+def test_graphs_draw_every_op_that_declares_a_call():
+    """Over 600 programs from a fixed seed, every op whose checks declare a call shows up."""
+    seen: set[str] = set()
+
+    @seed(0)
+    @settings(max_examples=600, database=None, deadline=None)
+    @given(als.graphs())
+    def collect(graph):
+        seen.update(graph[0].ops)
+
+    collect()
+    assert len(DRAWABLE) > 40
+    assert sorted(set(DRAWABLE) - seen) == []
+    assert seen <= set(DRAWABLE)
+
+
+@pytest.mark.parametrize("name", DRAWABLE)
+def test_graphs_restricted_to_one_op_draw_only_it(name):
+    fn, inputs = find(
+        als.graphs(min_ops=2, max_ops=2, ops=[name]),
+        lambda graph: name in graph[0].ops,
+        settings=settings(max_examples=300, database=None, phases=[Phase.generate]),
+    )
+    assert set(fn.ops) == {name}
+    report = check_gradients(fn, inputs)
+    assert report.passed and not report.kinks, f"{fn!r}\n{report}"
+
+
+def test_graphs_take_op_classes_too():
+    fn, _ = find(
+        als.graphs(min_ops=1, max_ops=1, ops=[ops.Stack]),
+        lambda graph: graph[0].ops == ("Stack",),
+        settings=settings(max_examples=300, database=None),
+    )
+    assert "stack(xs, axis) on " in repr(fn) and " with axis=" in repr(fn)
+
+
 def test_bad_arguments_are_clear():
+    with pytest.raises(ValueError, match="'Nope'"):
+        als.graphs(ops=["Nope"])
+    with pytest.raises(ValueError, match="BroadcastTo declares no form"):
+        als.graphs(ops=[ops.BroadcastTo])
+    with pytest.raises(ValueError, match="no op to draw"):
+        als.graphs(ops=[])
     with pytest.raises(ValueError, match="max_ops"):
         als.graphs(max_ops=0)
     with pytest.raises(ValueError, match="min_value"):
