@@ -271,32 +271,29 @@ def topological_order(
         if node is _EMIT:
             emit(pop())
             continue
-        if node in visited:
-            continue
-        visited[node] = None
-        held = node._in
-        push(node)
-        push(_EMIT)
-        if type(held) is not tuple:  # one input, held as itself
-            if held is None:
-                if skip_released:
-                    continue
-                raise RuntimeError(RELEASED_MESSAGE)
-            if node.needs[0] and isinstance(held, Op) and held not in visited:
-                push(held)
-            continue
-        needs = node.needs
-        if len(held) == 2:  # the common case, unrolled: the first input on top
-            x = held[1]
-            if needs[1] and isinstance(x, Op) and x not in visited:
-                push(x)
-            x = held[0]
-            if needs[0] and isinstance(x, Op) and x not in visited:
-                push(x)
-            continue
-        for x, need in zip(reversed(held), reversed(needs)):  # the first input on top
-            if need and isinstance(x, Op) and x not in visited:
-                push(x)
+        # Expand node, then at once its first input (what a push and a pop would do next).
+        while node is not None and node not in visited:
+            visited[node] = None
+            push(node)
+            push(_EMIT)
+            held, needs, node = node._in, node.needs, None
+            if type(held) is not tuple:  # one input, held as itself
+                if held is None:
+                    if skip_released:
+                        break
+                    raise RuntimeError(RELEASED_MESSAGE)
+                if needs[0] and isinstance(held, Op):
+                    node = held
+            elif len(held) == 2:  # the common case, unrolled
+                x = held[1]
+                if needs[1] and isinstance(x, Op) and x not in visited:
+                    push(x)
+                if needs[0] and isinstance(held[0], Op):
+                    node = held[0]
+            else:
+                for x, need in zip(reversed(held), reversed(needs)):  # the first input on top
+                    if need and isinstance(x, Op) and x not in visited:
+                        push(x)
     return order
 
 
