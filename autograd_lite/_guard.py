@@ -122,44 +122,6 @@ def _where(where: int | str) -> str:
     return f"input {where}" if isinstance(where, int) else f"the array {where!r}"
 
 
-def _wanted(
-    op: Op, args: tuple[Any, ...], xs: tuple[Any, ...], out: np.ndarray
-) -> list[tuple[np.ndarray, int | str]]:
-    """Return the arrays node ``op``'s rule reads that may need locking, and where each is from.
-
-    Small plain arrays among them are copied into the node instead.
-    """
-    if op.crossed:
-        needs = op.needs
-        keeps: Sequence[int] = _CROSSED_KEEPS[needs[0] + 2 * needs[1]]
-    else:
-        keeps = range(len(xs)) if op.keeps is None else op.keeps
-    wanted: list[tuple[np.ndarray, int | str]] = []
-    copied = None
-    for i in keeps:
-        a = xs[i]
-        if type(a) is not np.ndarray:
-            continue
-        if args[i] is a:  # a plain array: a small one is copied, a large one locked
-            if a.size <= COPY_LIMIT:
-                if copied is None:
-                    copied = list(xs)
-                copied[i] = a.copy()
-                continue
-        elif not a.flags.writeable and a.base is None and id(a) not in _locked:
-            continue  # a recorded result (read-only from birth) or an array read-only before
-        wanted.append((a, i))
-    if copied is not None:
-        op.keep_copies(tuple(copied))
-    for name in op.array_fields:
-        value = getattr(op, name)
-        if type(value) is np.ndarray or type(value) is tuple:
-            setattr(op, name, _keep_field(value, name, wanted))
-    if op.keeps_out and out.base is not None:  # out itself is read-only from birth
-        wanted.append((out.base, "out"))
-    return wanted
-
-
 def _lock_all(wanted: list[tuple[np.ndarray, int | str]]) -> Guard | None:
     """Lock the arrays in ``wanted`` (with their bases) and fingerprint those it locks."""
     # Without the lock: only writable arrays and arrays locked by other nodes need work
@@ -235,10 +197,38 @@ class Guard:
     def lock(op: Op, args: tuple[Any, ...], xs: tuple[Any, ...], out: np.ndarray) -> Guard | None:
         """Keep what node ``op`` (applied to ``args``, whose plain values are ``xs``) reads.
 
-        A small plain array among ``args`` is replaced by a private copy in ``op.xs`` and
-        ``op.inputs``.
+        The arrays its rule reads that may need locking are locked and fingerprinted; a small
+        plain array among ``args`` is replaced by a private copy in ``op.xs`` and ``op.inputs``
+        instead, and so is a small array field.
         """
-        wanted = _wanted(op, args, xs, out)
+        if op.crossed:
+            needs = op.needs
+            keeps: Sequence[int] = _CROSSED_KEEPS[needs[0] + 2 * needs[1]]
+        else:
+            keeps = range(len(xs)) if op.keeps is None else op.keeps
+        wanted: list[tuple[np.ndarray, int | str]] = []
+        copied = None
+        for i in keeps:
+            a = xs[i]
+            if type(a) is not np.ndarray:
+                continue
+            if args[i] is a:  # a plain array: a small one is copied, a large one locked
+                if a.size <= COPY_LIMIT:
+                    if copied is None:
+                        copied = list(xs)
+                    copied[i] = a.copy()
+                    continue
+            elif not a.flags.writeable and a.base is None and id(a) not in _locked:
+                continue  # a recorded result (read-only from birth) or an array read-only before
+            wanted.append((a, i))
+        if copied is not None:
+            op.keep_copies(tuple(copied))
+        for name in op.array_fields:
+            value = getattr(op, name)
+            if type(value) is np.ndarray or type(value) is tuple:
+                setattr(op, name, _keep_field(value, name, wanted))
+        if op.keeps_out and out.base is not None:  # out itself is read-only from birth
+            wanted.append((out.base, "out"))
         return _lock_all(wanted) if wanted else None
 
     def verify(self, op: Op) -> None:

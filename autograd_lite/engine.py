@@ -129,7 +129,11 @@ class Op:
         """
         held, before = self._in, self._xs
         if type(held) is tuple:
-            self._in = tuple([c if h is b else h for h, b, c in zip(held, before, xs)])
+            if len(held) == 2:  # the common case, unrolled
+                a, b = held
+                self._in = (xs[0] if a is before[0] else a, xs[1] if b is before[1] else b)
+            else:
+                self._in = tuple([c if h is b else h for h, b, c in zip(held, before, xs)])
             self._xs = xs
         else:
             if held is before:  # the one input was a plain array
@@ -275,23 +279,29 @@ def topological_order(
         if node is _EMIT:
             emit(pop())
             continue
-        if node in visited:
-            continue
-        visited[node] = None
-        held = node._in
-        push(node)
-        push(_EMIT)
-        if type(held) is not tuple:  # one input, held as itself
-            if held is None:
-                if skip_released:
-                    continue
-                raise RuntimeError(RELEASED_MESSAGE)
-            if node.needs[0] and isinstance(held, Op) and held not in visited:
-                push(held)
-            continue
-        for x, need in zip(reversed(held), reversed(node.needs)):  # the first input on top
-            if need and isinstance(x, Op) and x not in visited:
-                push(x)
+        # Expand node, then at once its first input (what a push and a pop would do next).
+        while node is not None and node not in visited:
+            visited[node] = None
+            push(node)
+            push(_EMIT)
+            held, needs, node = node._in, node.needs, None
+            if type(held) is not tuple:  # one input, held as itself
+                if held is None:
+                    if skip_released:
+                        break
+                    raise RuntimeError(RELEASED_MESSAGE)
+                if needs[0] and isinstance(held, Op):
+                    node = held
+            elif len(held) == 2:  # the common case, unrolled
+                x = held[1]
+                if needs[1] and isinstance(x, Op) and x not in visited:
+                    push(x)
+                if needs[0] and isinstance(held[0], Op):
+                    node = held[0]
+            else:
+                for x, need in zip(reversed(held), reversed(needs)):  # the first input on top
+                    if need and isinstance(x, Op) and x not in visited:
+                        push(x)
     return order
 
 
@@ -427,8 +437,9 @@ def _propagate(
     gradients, which flow on into their nodes (in ``grads``) or their leaf totals.
     ``rule`` is ``None`` for the plain rule on arrays, kept inline: this loop runs once per node.
     """
+    pop, leaves, plain = grads.pop, totals.leaves, not totals.create_graph
     for node in reversed(order):
-        g = grads.pop(node, None)
+        g = pop(node, None)
         if g is not None:
             if node.hooks:
                 g = totals.hooked(node, g)
@@ -451,7 +462,10 @@ def _propagate(
                 if gx.dtype is not xdata.dtype and gx.dtype != xdata.dtype:  # Tensors: recorded
                     gx = gx.astype(xdata.dtype)
                 if not isinstance(x, Op):  # a leaf
-                    totals.add(x, gx, node)
+                    if plain and id(x) not in leaves:  # totals.add's first case, inline
+                        leaves[id(x)] = [x, gx, not gx.flags.writeable]
+                    else:
+                        totals.add(x, gx, node)
                 elif x in grads:
                     grads[x] = grads[x] + gx
                 else:

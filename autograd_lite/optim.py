@@ -259,9 +259,10 @@ class Optimizer:
         found = []
         wd = getattr(self, "weight_decay", 0.0) if self.decay_in_gradient else 0.0
         for i, p in enumerate(self.params):
-            if p.grad is None:
+            grad = p.grad
+            if grad is None:
                 continue
-            g = p.grad.data
+            g = grad.data
             if g.shape != p.data.shape:
                 raise ValueError(
                     f"{type(self).__name__}.step: parameter {i} has shape {p.data.shape} but "

@@ -37,8 +37,9 @@ _NEEDS2: tuple[tuple[tuple[bool, ...], ...], ...] = (
 def _apply(op: Op, *args: Any) -> Tensor:
     """Run ``op`` forward on the plain values of ``args``; record it if an input needs grad."""
     state = _state
-    if state.tracer is not None:
-        args = state.tracer.on_apply(op, args)
+    tracer = state.tracer
+    if tracer is not None:
+        args = tracer.on_apply(op, args)
     held: Any = None  # what the node will keep of args (see Op._in)
     if len(args) == 1:
         a = args[0]
@@ -74,8 +75,8 @@ def _apply(op: Op, *args: Any) -> Tensor:
         out = _checked_forward(op, xs)
     else:
         out = op.forward(*xs)
-        if state.tracer is not None:
-            out = state.tracer.on_result(out)
+        if tracer is not None:
+            out = tracer.on_result(out)
         elif type(out) is not np.ndarray:
             out = np.asarray(out)
     t = _new(Tensor)

@@ -37,7 +37,12 @@ def is_plain(value: Any) -> bool:
 
 def is_tensor(value: Any) -> bool:
     """Tell a Tensor (anything that can hold a graph node) from every other value."""
-    return hasattr(value, "_node")
+    return type(value) is not np.ndarray and hasattr(value, "_node")
+
+
+def _array_operand(value: Any) -> bool:
+    """Whether ``value`` is a numeric NumPy array, which every function takes as it is."""
+    return type(value) is np.ndarray and value.dtype.kind in "biufc"
 
 
 def data(value: Any) -> Any:
@@ -95,6 +100,15 @@ def apply(op: Op, *args: Any) -> Tensor:
     Lists and other array-likes become arrays; plain arguments alone are wrapped in a Tensor
     that needs no gradient.
     """
+    tensor, first = Op.tensor_type, None
+    for a in args:  # the common case: Tensors and arrays only, passed on as they are
+        if type(a) is not np.ndarray:
+            if not isinstance(a, tensor):
+                break
+            if first is None:
+                first = a
+    else:
+        return (tensor if first is None else type(first))._apply(op, *args)  # type: ignore[no-any-return]
     # a list comprehension: with a generator here, memory grew with the cycle collector off
     args = tuple([a if isinstance(a, _PLAIN) or is_tensor(a) else _numeric(op, a) for a in args])
     for a in args:
@@ -136,6 +150,12 @@ def binary_args(op: str, a: Any, b: Any) -> tuple[Any, Any]:
 
     Raises ``TypeError`` naming ``op`` and the argument when one is not numeric.
     """
+    tensor = Op.tensor_type
+    if isinstance(b, tensor):  # the common cases: a Tensor with a Tensor or a numeric array
+        if isinstance(a, tensor) or _array_operand(a):
+            return a, b
+    elif isinstance(a, tensor) and _array_operand(b):
+        return a, b
     pa, pb = operand(a), operand(b)
     for name, v, p in (("first", a, pa), ("second", b, pb)):
         if p is NotImplemented:
