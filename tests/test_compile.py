@@ -235,6 +235,19 @@ def test_random_programs_with_a_backward_compiled_equal_eager(graph, seed):
             assert (a.grad is None) == (b.grad is None)
 
 
+def test_a_step_calling_a_function_over_the_model_and_optimizer_equals_eager():
+    # the momentum buffers are reached through the closure of the function the step calls
+    make_opt = lambda m: SGD(m.parameters(), lr=0.1, momentum=0.9)  # noqa: E731
+    (m1, o1), (m2, o2) = twins(mlp(act=Tanh), make_opt)
+    eager = training_step(m1, o1, al.mse_loss)
+    inner = training_step(m2, o2, al.mse_loss)
+    compiled = al.compile(lambda x, y: inner(x, y))
+    for x, y in regression_batches(6, count=3) * 2:
+        close(eager(x, y).data, compiled(x, y).data)
+        same_state(m1, m2)
+    assert "momentum_buffer_model_0_weight" in compiled.source
+
+
 def test_mixed_eager_and_compiled_calls_on_one_model():
     (m1, o1), (m2, o2) = twins(mlp(), lambda m: SGD(m.parameters(), lr=0.1, momentum=0.9))
     s1, s2 = training_step(m1, o1, al.mse_loss), training_step(m2, o2, al.mse_loss)
@@ -498,3 +511,66 @@ def test_reused_buffers_never_reach_what_the_caller_holds():
     assert "out=old_" in compiled.source  # the previous gradient's memory is reused
     for grad, values in kept:
         np.testing.assert_array_equal(grad.data, values)
+
+
+# -- threads -------------------------------------------------------------------------------------
+
+
+def test_two_threads_tracing_and_replaying_at_once_equal_eager():
+    # thread 1 starts tracing while thread 0 traces, and traces on after thread 0 has traced
+    # and replayed: NumPy and the optimizers must stay patched for it, and both be restored
+    # once the last trace is out
+    import sys
+    import threading
+
+    tensor_module = sys.modules["autograd_lite.tensor"]  # al.tensor is the function
+    originals = (SGD.step, Adam.step)
+    tracing = [threading.Event(), threading.Event()]
+    first_done = threading.Event()
+    patched_meanwhile: list[bool] = []
+    failures: list[BaseException] = []
+
+    def worker(k, make_opt):
+        try:
+            (m1, o1), (m2, o2) = twins(mlp(act=Tanh), make_opt)
+            eager = training_step(m1, o1, al.mse_loss)
+            inner = training_step(m2, o2, al.mse_loss)
+            traced = []
+
+            def step(x, y):
+                if not traced:  # runs while tracing only
+                    traced.append(True)
+                    tracing[k].set()
+                    assert tracing[1 - k].wait(30)
+                    if k == 1:
+                        assert first_done.wait(30)
+                        patched_meanwhile.append(tensor_module.np is not np)
+                return inner(x, y)
+
+            compiled = al.compile(step)
+            if k == 1:
+                assert tracing[0].wait(30)
+            for i, (x, y) in enumerate(regression_batches(6, count=3, seed=k) * 2):
+                close(eager(x, y).data, compiled(x, y).data)
+                same_state(m1, m2)
+                if i == 1:
+                    first_done.set()
+            assert compiled.traces == 2  # without optimizer state, then with it
+        except BaseException as exc:
+            failures.append(exc)
+            for event in (*tracing, first_done):
+                event.set()
+
+    threads = [
+        threading.Thread(target=worker, args=(0, lambda m: SGD(m.parameters(), 0.1, momentum=0.9))),
+        threading.Thread(target=worker, args=(1, lambda m: Adam(m.parameters(), lr=0.01))),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    if failures:
+        raise failures[0]
+    assert patched_meanwhile == [True]
+    assert tensor_module.np is np
+    assert (SGD.step, Adam.step) == originals

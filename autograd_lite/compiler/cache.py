@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import functools
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+import threading
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -15,8 +15,8 @@ from ..tensor import Tensor
 from .capture import Capture
 from .program import fold_scales, generate, live_steps, preallocate, simplify
 from .runner import STALE, Returned, make_runner
-from .tracing import DIVERGED, Recorder, Traced, TraceError, Var
-from .updates import traced_updates
+from .tracing import DIVERGED, Traced, TraceError, Var, active
+from .updates import route_updates
 
 __all__ = ["Compiled"]
 
@@ -26,23 +26,20 @@ _CONSTRUCTORS = ("array", "asarray", "asanyarray", "ascontiguousarray", "zeros",
 
 
 class _NumpyInTrace:
-    """NumPy as autograd_lite's modules see it while a step is traced.
+    """NumPy as autograd_lite's modules see it while any thread traces a step.
 
-    Everything is NumPy itself, except that array constructors given traced arrays (or
-    making new ones) are recorded.
+    Everything is NumPy itself, except that array constructors called in a thread that is
+    tracing, given traced arrays (or making new ones), are recorded by that thread's recorder.
     """
-
-    def __init__(self, recorder: Recorder) -> None:
-        self._recorder = recorder
 
     def __getattr__(self, name: str) -> Any:
         real = getattr(np, name)
         if name not in _CONSTRUCTORS:
             return real
-        recorder = self._recorder
 
         def construct(*args: Any, **kwargs: Any) -> Any:
-            if _state.tracer is not recorder:
+            recorder = active()
+            if recorder is None:
                 return real(*args, **kwargs)
             first = args[0] if args else None
             if name in ("asarray", "asanyarray") and type(first) is Traced:
@@ -55,6 +52,53 @@ class _NumpyInTrace:
             return recorder.call("call", f"np.{name}", real, args, kwargs, name)
 
         return construct
+
+
+def _patch_numpy() -> Callable[[], None]:
+    """Make ``np`` in autograd_lite's modules a :class:`_NumpyInTrace`; return what undoes it."""
+    proxy = _NumpyInTrace()
+    patched = []
+    for name, module in list(sys.modules.items()):
+        if name.startswith("autograd_lite") and ".compiler" not in name:
+            if getattr(module, "np", None) is np:
+                module.np = proxy  # type: ignore[attr-defined]
+                patched.append(module)
+
+    def undo() -> None:
+        for module in patched:
+            module.np = np  # type: ignore[attr-defined]
+
+    return undo
+
+
+class _Patched:
+    """NumPy and the optimizers patched for tracing while any trace is in progress.
+
+    The first trace in (in any thread) patches them, the last one out restores them; the
+    patched versions act as the originals in threads that are not tracing.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._count = 0
+        self._undo: list[Callable[[], None]] = []
+
+    def __enter__(self) -> None:
+        with self._lock:
+            if self._count == 0:
+                self._undo = [_patch_numpy(), route_updates()]
+            self._count += 1
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            self._count -= 1
+            if self._count == 0:
+                for undo in reversed(self._undo):
+                    undo()
+                self._undo = []
+
+
+_TRACING = _Patched()
 
 
 def _signature(args: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -157,23 +201,6 @@ def _for_args(binding: tuple[Any, ...], arg_of: dict[int, int]) -> tuple[Any, ..
     return binding
 
 
-@contextmanager
-def _numpy_traced(recorder: Recorder) -> Iterator[None]:
-    """Inside the block, ``np`` in autograd_lite's modules is :class:`_NumpyInTrace`."""
-    proxy = _NumpyInTrace(recorder)
-    patched = []
-    for name, module in list(sys.modules.items()):
-        if name.startswith("autograd_lite") and ".compiler" not in name:
-            if getattr(module, "np", None) is np:
-                module.np = proxy  # type: ignore[attr-defined]
-                patched.append(module)
-    try:
-        yield
-    finally:
-        for module in patched:
-            module.np = np  # type: ignore[attr-defined]
-
-
 class Compiled:
     """``fn`` traced into straight-line NumPy once per signature, then replayed.
 
@@ -254,7 +281,7 @@ class Compiled:
         capture = Capture(self.fn)
         self.traces += 1
         names = _argument_names(self.fn, len(args))
-        with _numpy_traced(capture), traced_updates():
+        with _TRACING:
             _state.tracer = capture
             try:
                 capture.start()

@@ -13,6 +13,7 @@ import functools
 import sys
 import weakref
 from collections.abc import Callable, Iterator
+from types import FunctionType
 from typing import Any
 
 import numpy as np
@@ -34,8 +35,8 @@ def reachable(fn: Callable[..., Any]) -> list[tuple[str, Any]]:
     """Find the modules, optimizers and tensors that ``fn`` can reach, as ``(path, object)``.
 
     Reachable are its closure, the globals it names, its defaults and its bound object, and
-    (two levels down) their attributes and items. ``path`` is the name it is reached by
-    (``"model"``).
+    (two levels down) their attributes, their items and the closures of functions among them.
+    ``path`` is the name it is reached by (``"model"``).
     """
     roots: list[tuple[str, Any]] = []
     self_obj = getattr(fn, "__self__", None)
@@ -46,14 +47,19 @@ def reachable(fn: Callable[..., Any]) -> list[tuple[str, Any]]:
     func = getattr(fn, "__func__", fn)
     code = getattr(func, "__code__", None)
     if code is not None:
-        cells = getattr(func, "__closure__", None) or ()
-        roots += [(n, c.cell_contents) for n, c in zip(code.co_freevars, cells) if _filled(c)]
+        roots += _closure(func)
         glob = getattr(func, "__globals__", {})
         roots += [(n, glob[n]) for n in dict.fromkeys(_names(code)) if n in glob]
         roots += [("default", d) for d in getattr(func, "__defaults__", None) or ()]
     found: list[tuple[str, Any]] = []
     _collect(roots, found, set(), 2)
     return found
+
+
+def _closure(func: Any) -> list[tuple[str, Any]]:
+    """Return the ``(name, value)`` of each filled cell of ``func``'s closure."""
+    cells = getattr(func, "__closure__", None) or ()
+    return [(n, c.cell_contents) for n, c in zip(func.__code__.co_freevars, cells) if _filled(c)]
 
 
 def _filled(cell: Any) -> bool:
@@ -85,6 +91,9 @@ def _collect(
                     if id(m) not in seen:
                         seen.add(id(m))
                         found.append((path, m))
+            continue
+        if depth and isinstance(v, FunctionType):  # a function the step calls: its closure
+            _collect(_closure(v), found, seen, depth - 1)
             continue
         if not depth or callable(v):
             continue

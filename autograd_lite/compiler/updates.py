@@ -10,8 +10,7 @@ optimizers are traced as they are.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -20,7 +19,7 @@ from ..optim import SGD, Adam, Optimizer
 from .capture import Capture
 from .tracing import active
 
-__all__ = ["traced_updates"]
+__all__ = ["route_updates"]
 
 
 def _descend(p: Any, lr: Any, direction: Any) -> None:
@@ -95,17 +94,18 @@ def _routed(cls: type[Optimizer], original: Callable[[Any], None]) -> Callable[[
     return step
 
 
-@contextmanager
-def traced_updates() -> Iterator[None]:
-    """Route SGD's and Adam's ``step`` through the updates above while this thread traces.
+def route_updates() -> Callable[[], None]:
+    """Route SGD's and Adam's ``step`` through the updates above; return what undoes it.
 
-    Subclasses that keep ``step`` are routed too; outside a trace it is the original.
+    Subclasses that keep ``step`` are routed too. A routed ``step`` is the original in a
+    thread that is not tracing, so one routing serves all the traces in progress.
     """
     originals = {cls: cls.step for cls in _UPDATES}
     for cls, original in originals.items():
         cls.step = _routed(cls, original)  # type: ignore[method-assign,assignment]
-    try:
-        yield
-    finally:
+
+    def undo() -> None:
         for cls, original in originals.items():
             cls.step = original  # type: ignore[method-assign]
+
+    return undo
