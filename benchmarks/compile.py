@@ -113,11 +113,8 @@ def mnist_images(data_dir: str | None, n: int) -> tuple[np.ndarray, np.ndarray, 
     if data_dir:
         from autograd_lite.mnist import load_mnist
 
-        train, _ = load_mnist(data_dir, n, 1)
-        x = np.asarray(train.images, dtype=np.float64).reshape(len(train.labels), -1)[:n]
-        t = np.full((len(x), 10), 0.01)
-        t[np.arange(len(x)), np.asarray(train.labels)[:n]] = 0.99
-        return x, t, "the MNIST training images"
+        train, _ = load_mnist(data_dir, n, 1)  # scaled x · 0.99/255 + 0.01, targets 0.01/0.99
+        return train.inputs[:n], train.targets[:n], "the MNIST training images"
     rng = np.random.default_rng(0)
     x = rng.uniform(0.01, 0.99, (n, 784))
     t = np.full((n, 10), 0.01)

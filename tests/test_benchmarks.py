@@ -4,6 +4,7 @@ take the same SGD steps from the same weights."""
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
 
@@ -70,3 +71,16 @@ def test_bare_engine_takes_the_hand_written_steps(shape):
     for name in ("bare, w -= lr·g", "bare, chunked update"):
         for bare, hand in zip(results[name], results["hand-written"]):
             np.testing.assert_allclose(bare, hand, rtol=1e-12, atol=1e-15)
+
+
+def test_compile_benchmark_reads_mnist_as_the_chapter_scales_it(tmp_path):
+    from test_mnist import digits_like, mnist_folder
+
+    compile_benchmark = importlib.import_module("compile")  # benchmarks/compile.py
+    folder = mnist_folder(tmp_path / "m", n_train=30)
+    x, t, source = compile_benchmark.mnist_images(str(folder), 12)
+    images, labels = digits_like(30, 1)  # what mnist_folder wrote as the training set
+    np.testing.assert_allclose(x, images[:12].reshape(12, -1) * 0.99 / 255 + 0.01)
+    assert t.shape == (12, 10) and set(np.unique(t)) == {0.01, 0.99}
+    np.testing.assert_array_equal(t.argmax(axis=1), labels[:12])
+    assert source == "the MNIST training images"
