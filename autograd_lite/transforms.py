@@ -26,6 +26,15 @@ def _leaf(x: Any, name: str) -> Tensor:
     return Tensor(arr, requires_grad=True)
 
 
+def _point_and_direction(x: Any, v: Any, name: str) -> tuple[Tensor, np.ndarray]:
+    """Return a fresh leaf for ``x``, and ``v`` as an array of its dtype and its shape."""
+    xt = _leaf(x, name)
+    va = np.asarray(v.data if isinstance(v, Tensor) else v, dtype=xt.dtype)
+    if va.shape != xt.shape:
+        raise ValueError(f"{name}: v has shape {va.shape}, x has shape {xt.shape}")
+    return xt, va
+
+
 def _with_leaves(
     args: tuple[Any, ...], argnums: int | Sequence[int], name: str
 ) -> tuple[list[Any], list[Tensor]]:
@@ -85,10 +94,7 @@ def grad(f: Callable[..., Tensor], argnums: int | Sequence[int] = 0) -> Callable
 
 def hvp(f: Callable[[Tensor], Tensor], x: Any, v: Any) -> np.ndarray:
     r"""Return the Hessian-vector product ∇²f(x) · v, by differentiating ⟨∇f(x), v⟩ once more."""
-    xt = _leaf(x, "hvp")
-    va = np.asarray(v.data if isinstance(v, Tensor) else v, dtype=xt.dtype)
-    if va.shape != xt.shape:
-        raise ValueError(f"hvp: v has shape {va.shape}, x has shape {xt.shape}")
+    xt, va = _point_and_direction(x, v, "hvp")
     with enable_grad():
         out = _scalar_output(f(xt), "hvp")
         if not out.requires_grad:
@@ -201,10 +207,7 @@ def jvp(f: Callable[[Tensor], Tensor], x: Any, v: Any) -> np.ndarray:
     at the cost of two backward passes instead of one forward pass. A custom ``Function``
     needs a backward that supports ``create_graph`` (written in Tensor operations).
     """
-    xt = _leaf(x, "jvp")
-    va = np.asarray(v.data if isinstance(v, Tensor) else v, dtype=xt.dtype)
-    if va.shape != xt.shape:
-        raise ValueError(f"jvp: v has shape {va.shape}, x has shape {xt.shape}")
+    xt, va = _point_and_direction(x, v, "jvp")
     with enable_grad():
         out = _tensor_output(f(xt), "jvp")
         if not out.requires_grad:
