@@ -574,3 +574,30 @@ def test_two_threads_tracing_and_replaying_at_once_equal_eager():
     assert patched_meanwhile == [True]
     assert tensor_module.np is np
     assert (SGD.step, Adam.step) == originals
+
+
+def test_a_step_whose_retained_graph_keeps_the_weight_read_only_equals_eager():
+    def make():
+        w = al.Tensor(np.random.default_rng(0).normal(size=(3, 4)), requires_grad=True)
+        opt = al.optim.SGD([w], lr=0.1, momentum=0.9)
+
+        def step(x):
+            loss = (al.tanh(w @ x) ** 2).sum() + (w * w).sum()  # w * w's rule reads w
+            opt.zero_grad()
+            loss.backward(retain_graph=True)  # the graph keeps reading w's array: read-only
+            opt.step()  # so the update goes into a copy
+            return loss
+
+        return w, step
+
+    x = np.arange(4.0)
+    w_eager, eager = make()
+    w_compiled, step = make()
+    compiled = al.compile(step)
+    graphs = []  # the eager losses, each keeping its graph (and w's array then) alive
+    for _ in range(4):
+        before = w_eager.data
+        graphs.append(eager(x))
+        assert w_eager.data is not before and not before.flags.writeable  # updated in a copy
+        np.testing.assert_allclose(compiled(x).data, graphs[-1].data, rtol=1e-12)
+        np.testing.assert_allclose(w_compiled.data, w_eager.data, rtol=1e-12)

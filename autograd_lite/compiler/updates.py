@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ..optim import SGD, Adam, Optimizer
+from ..optim import SGD, Adam, Optimizer, writable_data
 from .capture import Capture
 from .tracing import active
 
@@ -23,12 +23,9 @@ __all__ = ["route_updates"]
 
 
 def _descend(p: Any, lr: Any, direction: Any) -> None:
-    """Set p ← p − lr · direction, in place (a new array if a retained graph still reads p's)."""
-    step = direction * lr
-    if p.data.flags.writeable:
-        p.data -= step
-    else:
-        p.data = p.data - step
+    """Set p ← p − lr · direction, in place (in a copy if a retained graph still reads p's)."""
+    data = writable_data(p)
+    data -= direction * lr
 
 
 def sgd_step(opt: SGD, capture: Capture) -> None:
